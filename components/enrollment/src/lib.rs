@@ -1,7 +1,111 @@
-use spin_sdk::http::{IntoResponse, Request, Response};
+//! The enrollment component: stores and settings, members and their consent,
+//! public double opt-in, the SMS panel callbacks and the message log.
+//! Handlers are thin: parse and authenticate, read, let `vafa-core` decide,
+//! write through `vafa-spin`, answer.
+
+mod inbound;
+mod join;
+mod members;
+mod messages;
+mod settings;
+mod stores;
+
+use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
+use vafa_core::error::{Error, Result};
+use vafa_spin::http::{error_response, segments};
+use vafa_spin::kv::Kv;
 
 #[http_component]
-fn handle(_req: Request) -> anyhow::Result<impl IntoResponse> {
-    Ok(Response::new(200, ()))
+fn handle(req: Request) -> Response {
+    match route(&req) {
+        Ok(response) => response,
+        Err(err) => error_response(&err),
+    }
+    .into_response()
+}
+
+/// The request's context: the store and the time, read once.
+pub struct Ctx {
+    pub kv: Kv,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Ctx {
+    fn new() -> Result<Ctx> {
+        Ok(Ctx { kv: Kv::open()?, now: vafa_spin::clock::now() })
+    }
+}
+
+fn route(req: &Request) -> Result<Response> {
+    let segs = segments(req);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let method = req.method();
+    use Method::*;
+    let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
+    match segs.as_slice() {
+        ["api", "settings"] => match method {
+            Get => settings::get(req, &Ctx::new()?),
+            Put => settings::put(req, &Ctx::new()?),
+            _ => not_allowed(&["GET", "PUT"]),
+        },
+        ["api", "stores", id] => match method {
+            Get => stores::get(req, &Ctx::new()?, id),
+            Put => stores::put(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET", "PUT"]),
+        },
+        ["api", "stores", id, "rotate-key"] => match method {
+            Post => stores::rotate_key(req, &Ctx::new()?, id),
+            _ => not_allowed(&["POST"]),
+        },
+        ["api", "members"] => match method {
+            Get => members::find_by_phone(req, &Ctx::new()?),
+            Post => members::create(req, &Ctx::new()?),
+            _ => not_allowed(&["GET", "POST"]),
+        },
+        ["api", "members", id] => match method {
+            Get => members::get(req, &Ctx::new()?, id),
+            Patch => members::patch(req, &Ctx::new()?, id),
+            Delete => members::erase(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET", "PATCH", "DELETE"]),
+        },
+        ["api", "members", id, action] => {
+            let (allowed, handler): (&'static [&'static str], members::Action) = match *action {
+                "phone" => (&["POST"], members::change_phone),
+                "consent" => (&["POST"], members::consent),
+                "adjust" => (&["POST"], members::adjust),
+                "ledger" => (&["GET"], members::ledger),
+                _ => return Err(not_found()),
+            };
+            if method.to_string() != allowed[0] {
+                return not_allowed(allowed);
+            }
+            handler(req, &Ctx::new()?, id)
+        }
+        ["api", "join"] => match method {
+            Post => join::start(req, &Ctx::new()?),
+            _ => not_allowed(&["POST"]),
+        },
+        ["api", "join", "verify"] => match method {
+            Post => join::verify(req, &Ctx::new()?),
+            _ => not_allowed(&["POST"]),
+        },
+        ["api", "messages"] => match method {
+            Get => messages::list(req, &Ctx::new()?),
+            _ => not_allowed(&["GET"]),
+        },
+        ["hooks", "sms", "inbound"] => match method {
+            Post => inbound::receive(req, &Ctx::new()?),
+            _ => not_allowed(&["POST"]),
+        },
+        ["hooks", "sms", "delivery"] => match method {
+            Post => inbound::delivery(req, &Ctx::new()?),
+            _ => not_allowed(&["POST"]),
+        },
+        _ => Err(not_found()),
+    }
+}
+
+fn not_found() -> Error {
+    Error::NotFound("route".into())
 }

@@ -2,9 +2,20 @@
 //! time, the settings, the records read) and returns a decision; nothing here
 //! reads a clock, a store, a variable or the network.
 
+pub mod consent;
+pub mod error;
 pub mod jalali;
 pub mod keyword;
+pub mod ledger;
+pub mod member;
+pub mod message;
+pub mod otp;
+pub mod provider;
+pub mod secret;
+pub mod settings;
+pub mod shop;
 pub mod phone;
 pub mod sms;
 pub mod template;
+pub mod text;
 pub mod zone;

@@ -1,1 +1,13 @@
-//! (being written)
+//! Vafa on Spin: the adapter between the domain (`vafa-core`) and Spin's
+//! key-value store, variables and outbound HTTP. Components call this crate;
+//! only this crate calls spin-sdk for storage.
+
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod keys;
+pub mod kv;
+pub mod log;
+pub mod members;
+pub mod outbox;
+pub mod panel;

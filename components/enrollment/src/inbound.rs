@@ -1,0 +1,158 @@
+//! The SMS panel's callbacks (API.md "SMS panel callbacks"): inbound
+//! messages (opt-out and opt-in keywords, join requests) and delivery
+//! reports. Both need `?token=`; both answer 200 to anything well-formed, so
+//! a panel never retries a message we chose to ignore.
+
+use crate::Ctx;
+use serde::{Deserialize, Serialize};
+use spin_sdk::http::{Request, Response};
+use vafa_core::consent::{self, Source};
+use vafa_core::error::{Error, Result};
+use vafa_core::keyword::{self, Inbound};
+use vafa_core::member;
+use vafa_core::message::{Kind, Purpose};
+use vafa_core::otp::JoinInput;
+use vafa_spin::members::{self as store};
+use vafa_spin::outbox::{Outbox, Recipient};
+use vafa_spin::{http, keys};
+
+fn is_form(req: &Request) -> bool {
+    req.header("content-type").and_then(|v| v.as_str()).is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+}
+
+fn form_field(body: &[u8], names: &[&str]) -> Option<String> {
+    form_urlencoded::parse(body).find(|(k, _)| names.contains(&k.as_ref())).map(|(_, v)| v.into_owned())
+}
+
+#[derive(Deserialize)]
+struct JsonInbound {
+    from: String,
+    #[serde(default)]
+    to: Option<String>,
+    text: String,
+}
+
+/// What we keep of every inbound SMS.
+#[derive(Serialize)]
+struct Received<'a> {
+    from: &'a str,
+    to: Option<&'a str>,
+    text: &'a str,
+    at: chrono::DateTime<chrono::Utc>,
+    member_id: Option<String>,
+    action: &'static str,
+}
+
+pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
+    http::require_callback_token(req)?;
+    let body = http::body(req)?;
+    // Kavenegar posts a form (`messageid`, `from`, `to`, `message`); other
+    // panels and our own tools post JSON.
+    let (from, to, text) = if is_form(req) {
+        let from = form_field(body, &["from"]).ok_or_else(|| Error::field("from", "required"))?;
+        let text = form_field(body, &["message", "text"]).ok_or_else(|| Error::field("message", "required"))?;
+        (from, form_field(body, &["to"]), text)
+    } else {
+        let j: JsonInbound = http::parse_json(req)?;
+        (j.from, j.to, j.text)
+    };
+    let settings = http::settings(&ctx.kv)?;
+    let phone = member::parse_phone(&from, &settings).ok();
+    let found = match &phone {
+        Some(p) => store::by_phone(&ctx.kv, p)?,
+        None => None,
+    };
+    let signature = settings.sender_signature.as_str();
+    let kind = keyword::classify(&text);
+    let action: &'static str = match (kind, found, &phone) {
+        (Inbound::OptOut, Some(mut f), Some(p)) => {
+            let was_in = f.member.accepts_marketing() || f.member.consent.status != consent::ConsentStatus::OptedOut;
+            f.member.record_consent(false, Source::Keyword, Some(text.clone()), ctx.now);
+            store::save(&ctx.kv, &f)?;
+            if was_in {
+                let r = Recipient { number: f.number, member: &f.member };
+                Outbox::new(&ctx.kv)?.send(Some(r), p, consent::optout_confirmation(signature), Kind::Transactional, Purpose::OptOutConfirmation, ctx.now)?;
+            }
+            "opted_out"
+        }
+        (Inbound::OptIn | Inbound::Join, Some(mut f), Some(p)) if !f.member.accepts_marketing() => {
+            f.member.record_consent(true, Source::Keyword, Some(text.clone()), ctx.now);
+            store::save(&ctx.kv, &f)?;
+            let r = Recipient { number: f.number, member: &f.member };
+            Outbox::new(&ctx.kv)?.send(Some(r), p, consent::optin_confirmation(signature), Kind::Transactional, Purpose::OptInConfirmation, ctx.now)?;
+            "opted_in"
+        }
+        (Inbound::Join, None, Some(p)) => {
+            let input = JoinInput { phone: p.as_str().into(), name: None, store_id: None, referral_code: None };
+            match crate::join::send_code(ctx, &settings, p, &input, None, None) {
+                Ok(()) => "join_code_sent",
+                Err(Error::RateLimited(_)) => "rate_limited",
+                Err(e) => return Err(e),
+            }
+        }
+        (_, Some(_), _) => "recorded",
+        (_, None, _) => "unknown_sender",
+    };
+    let member_id = match &phone {
+        Some(p) => store::by_phone(&ctx.kv, p)?.map(|f| f.member.id),
+        None => None,
+    };
+    let n = ctx.kv.increment(keys::SEQ_INBOUND, 1)? as u64;
+    let from_kept = phone.as_ref().map_or(from.as_str(), |p| p.as_str());
+    ctx.kv.put(&keys::inbound(n), &Received { from: from_kept, to: to.as_deref(), text: &text, at: ctx.now, member_id, action })?;
+    let who = phone.map_or_else(|| "an unreadable number".to_string(), |p| p.to_string());
+    vafa_spin::log::info(&format!("inbound sms from {who}: {action}"));
+    Ok(http::json(200, &serde_json::json!({"ok": true, "action": action})))
+}
+
+#[derive(Deserialize)]
+struct JsonDelivery {
+    provider_id: serde_json::Value,
+    status: serde_json::Value,
+}
+
+/// Kavenegar's delivery codes (REST docs, "sms/status"): 10 delivered; 11
+/// undelivered, 13 cancelled, 14 filtered are final failures; 1, 2, 4, 5, 6
+/// are still on the way.
+fn delivered_from_code(code: i64) -> Option<bool> {
+    match code {
+        10 => Some(true),
+        11 | 13 | 14 => Some(false),
+        _ => None,
+    }
+}
+
+fn delivered_from(status: &serde_json::Value) -> Option<bool> {
+    match status {
+        serde_json::Value::String(s) => match s.as_str() {
+            "delivered" => Some(true),
+            "failed" | "undelivered" => Some(false),
+            other => other.parse().ok().and_then(delivered_from_code),
+        },
+        serde_json::Value::Number(n) => n.as_i64().and_then(delivered_from_code),
+        _ => None,
+    }
+}
+
+pub fn delivery(req: &Request, ctx: &Ctx) -> Result<Response> {
+    http::require_callback_token(req)?;
+    let body = http::body(req)?;
+    let (provider_id, status) = if is_form(req) {
+        let id = form_field(body, &["messageid"]).ok_or_else(|| Error::field("messageid", "required"))?;
+        let status = form_field(body, &["status"]).ok_or_else(|| Error::field("status", "required"))?;
+        (id, serde_json::Value::String(status))
+    } else {
+        let j: JsonDelivery = http::parse_json(req)?;
+        let id = match j.provider_id {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return Err(Error::field("provider_id", "expected the panel's message id")),
+        };
+        (id, j.status)
+    };
+    let updated = match delivered_from(&status) {
+        Some(delivered) => Outbox::new(&ctx.kv)?.record_delivery(&provider_id, delivered, ctx.now)?,
+        None => false,
+    };
+    Ok(http::json(200, &serde_json::json!({"ok": true, "updated": updated})))
+}

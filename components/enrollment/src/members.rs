@@ -1,0 +1,149 @@
+//! Members (API.md "Members"): create (admin or store), read, patch, change
+//! of phone, consent, erasure, manual adjustment and the ledger (admin).
+
+use crate::Ctx;
+use serde::Deserialize;
+use spin_sdk::http::{Request, Response};
+use vafa_core::consent::Source;
+use vafa_core::error::{Error, Result};
+use vafa_core::ledger::{AdjustInput, Kind};
+use vafa_core::member::{self, MemberPatch, NewMember};
+use vafa_spin::http::{self, Caller};
+use vafa_spin::members::{self as store, Found};
+
+pub type Action = fn(&Request, &Ctx, &str) -> Result<Response>;
+
+fn answer(status: u16, found: &Found, ctx: &Ctx, settings: &vafa_core::settings::Settings) -> Response {
+    http::json(status, &found.view(ctx.now, settings))
+}
+
+pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
+    let caller = http::caller(req, &ctx.kv)?;
+    let mut input: NewMember = http::parse_json(req)?;
+    // A store creates members for itself only.
+    if let Caller::Store(own) = &caller {
+        match &input.store_id {
+            Some(s) if s != own => return Err(Error::Forbidden),
+            _ => input.store_id = Some(own.clone()),
+        }
+    }
+    let settings = http::settings(&ctx.kv)?;
+    let draft = input.validate(&settings, member::today(&settings, ctx.now))?;
+    let found = store::create(&ctx.kv, &settings, draft, ctx.now)?;
+    vafa_spin::log::info(&format!("member {} joined", found.member.id));
+    Ok(answer(201, &found, ctx, &settings))
+}
+
+pub fn find_by_phone(req: &Request, ctx: &Ctx) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let settings = http::settings(&ctx.kv)?;
+    let raw = http::query_param(req, "phone").ok_or_else(|| Error::field("phone", "give ?phone= to look a member up"))?;
+    let phone = member::parse_phone(&raw, &settings)?;
+    let found = store::by_phone(&ctx.kv, &phone)?.ok_or_else(|| Error::NotFound("member with this phone".into()))?;
+    Ok(answer(200, &found, ctx, &settings))
+}
+
+pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let found = store::by_id(&ctx.kv, id)?;
+    Ok(answer(200, &found, ctx, &http::settings(&ctx.kv)?))
+}
+
+fn live(ctx: &Ctx, id: &str) -> Result<Found> {
+    let found = store::by_id(&ctx.kv, id)?;
+    if found.member.is_erased() {
+        return Err(Error::NotFound(format!("member {id} (erased)")));
+    }
+    Ok(found)
+}
+
+pub fn patch(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let patch: MemberPatch = http::parse_json(req)?;
+    let mut found = live(ctx, id)?;
+    let settings = http::settings(&ctx.kv)?;
+    found.member.apply_patch(patch, member::today(&settings, ctx.now), ctx.now)?;
+    store::save(&ctx.kv, &found)?;
+    Ok(answer(200, &found, ctx, &settings))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhoneInput {
+    phone: String,
+}
+
+pub fn change_phone(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let input: PhoneInput = http::parse_json(req)?;
+    let settings = http::settings(&ctx.kv)?;
+    let phone = member::parse_phone(&input.phone, &settings)?;
+    let mut found = live(ctx, id)?;
+    store::change_phone(&ctx.kv, &mut found, phone, ctx.now)?;
+    Ok(answer(200, &found, ctx, &settings))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentInput {
+    marketing: bool,
+    source: Option<String>,
+    text: Option<String>,
+    /// `false` stops every SMS, transactional included; `true` lifts it.
+    all_sms: Option<bool>,
+}
+
+pub fn consent(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let input: ConsentInput = http::parse_json(req)?;
+    let source = input.source.as_deref().map(Source::parse).transpose()?.unwrap_or(Source::Api);
+    if input.text.as_ref().is_some_and(|t| t.chars().count() > 1000) {
+        return Err(Error::field("text", "at most 1000 characters"));
+    }
+    let mut found = live(ctx, id)?;
+    found.member.record_consent(input.marketing, source, input.text, ctx.now);
+    if let Some(all) = input.all_sms {
+        found.member.sms_blocked = !all;
+    }
+    store::save(&ctx.kv, &found)?;
+    Ok(answer(200, &found, ctx, &http::settings(&ctx.kv)?))
+}
+
+pub fn erase(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let mut found = store::by_id(&ctx.kv, id)?;
+    store::erase(&ctx.kv, &mut found, ctx.now)?;
+    vafa_spin::log::info(&format!("member {id} erased"));
+    Ok(http::no_content())
+}
+
+pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let input: AdjustInput = http::parse_json(req)?;
+    input.validate()?;
+    let mut found = live(ctx, id)?;
+    let reason = input.reason.trim().to_string();
+    found.points = store::add_points(&ctx.kv, found.number, input.points, Kind::Adjust, Some(reason), input.idempotency_key.as_deref(), ctx.now)?;
+    Ok(answer(200, &found, ctx, &http::settings(&ctx.kv)?))
+}
+
+pub fn ledger(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let (limit, before) = paging(req)?;
+    let found = store::by_id(&ctx.kv, id)?;
+    let (entries, next) = store::ledger(&ctx.kv, found.number, limit, before)?;
+    Ok(http::json(200, &serde_json::json!({"entries": entries, "next_before": next})))
+}
+
+/// `?limit=` (1-100, default 20) and `?before=` (a cursor from the last page).
+pub fn paging(req: &Request) -> Result<(usize, Option<u64>)> {
+    let limit = match http::query_param(req, "limit") {
+        None => 20,
+        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| Error::field("limit", "expected 1-100"))?,
+    };
+    let before = match http::query_param(req, "before") {
+        None => None,
+        Some(b) => Some(b.parse::<u64>().map_err(|_| Error::field("before", "expected the next_before of the previous page"))?),
+    };
+    Ok((limit, before))
+}

@@ -1,0 +1,65 @@
+//! The one error type of the domain. Every rejection a client can see is a
+//! variant here; the adapter maps each variant to a status code and the JSON
+//! error shape in exactly one place (`vafa_spin::http::error_response`).
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// 400 `malformed_json`: the body is not JSON, or not the JSON shape asked for.
+    MalformedJson(String),
+    /// 401 `unauthorized`: credentials missing or wrong.
+    Unauthorized,
+    /// 403 `forbidden`: right credentials, wrong scope.
+    Forbidden,
+    /// 404 `not_found`.
+    NotFound(String),
+    /// 405 `method_not_allowed`, with the methods the route accepts.
+    MethodNotAllowed(&'static [&'static str]),
+    /// 409 with a specific code; `member_id` names the member a conflict is about.
+    Conflict { code: &'static str, message: String, member_id: Option<String> },
+    /// 410 with a specific code (an expired or used-up code).
+    Gone { code: &'static str, message: String },
+    /// 413 `body_too_large`.
+    BodyTooLarge { limit: usize },
+    /// 422 `invalid_<field>`: one field is wrong; the message says what is accepted.
+    InvalidField { field: String, message: String },
+    /// 422 with a specific code not tied to one field (e.g. `invalid_code`).
+    Unprocessable { code: &'static str, message: String },
+    /// 429 `rate_limited`.
+    RateLimited(String),
+    /// 500: a fault on our side; the detail is logged, never shown.
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidField { field: field.into(), message: message.into() }
+    }
+
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        Error::Internal(detail.to_string())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::MalformedJson(m) => write!(f, "malformed JSON: {m}"),
+            Error::Unauthorized => f.write_str("unauthorized"),
+            Error::Forbidden => f.write_str("forbidden"),
+            Error::NotFound(what) => write!(f, "{what} not found"),
+            Error::MethodNotAllowed(allow) => write!(f, "method not allowed; allowed: {}", allow.join(", ")),
+            Error::Conflict { message, .. } | Error::Gone { message, .. } => f.write_str(message),
+            Error::BodyTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            Error::InvalidField { field, message } => write!(f, "{field}: {message}"),
+            Error::Unprocessable { message, .. } => f.write_str(message),
+            Error::RateLimited(m) => f.write_str(m),
+            Error::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,297 @@
+//! An SMS on its way: what it says, to whom, why, and where it is in its life
+//! (queued → sent → delivered, or failed). The adapter's outbox stores these
+//! and the sender retries them; every decision about them is made here.
+
+use crate::member::Member;
+use crate::phone::Phone;
+use crate::provider::Outcome;
+use crate::sms::{self, Encoding};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Tries before a message is given up as failed.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Codes, receipts and confirmations the member asked for: no marketing
+    /// consent needed, but a hard opt-out from all SMS is respected.
+    Transactional,
+    /// Anything that sells: only to opted-in members, with the footer.
+    Marketing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Queued,
+    Sent,
+    Delivered,
+    Failed,
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Option<Status> {
+        serde_json::from_value(serde_json::Value::String(s.into())).ok()
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Delivered | Status::Failed)
+    }
+}
+
+/// Why a message exists; also the redaction rule for its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    JoinCode,
+    OptOutConfirmation,
+    OptInConfirmation,
+    Campaign,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    /// The number behind the id: the panel's local id (Kavenegar `localid`),
+    /// so a replayed send is recognised by the panel and not sent twice.
+    pub number: u64,
+    pub member_id: Option<String>,
+    pub to: Phone,
+    pub text: String,
+    pub kind: Kind,
+    pub purpose: Purpose,
+    pub campaign: Option<String>,
+    pub status: Status,
+    pub attempts: u32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub provider: String,
+    pub provider_id: Option<String>,
+    pub error: Option<String>,
+    pub encoding: Encoding,
+    pub parts: usize,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Why a message may not go to a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    OptedOut,
+    Blocked,
+}
+
+/// The consent gate every message passes. `None` is a number that is not a
+/// member (a join code to a new phone): only transactional SMS may go there.
+pub fn gate(kind: Kind, member: Option<&Member>) -> Result<(), Refusal> {
+    match (kind, member) {
+        (_, Some(m)) if !m.accepts_transactional() => Err(Refusal::Blocked),
+        (Kind::Marketing, Some(m)) if !m.accepts_marketing() => Err(Refusal::OptedOut),
+        (Kind::Marketing, None) => Err(Refusal::OptedOut),
+        _ => Ok(()),
+    }
+}
+
+/// Exponential backoff after the `attempts`-th failed try: 1, 2, 4, 8 minutes.
+pub fn backoff(attempts: u32) -> Duration {
+    Duration::minutes(1i64 << attempts.saturating_sub(1).min(10))
+}
+
+impl Message {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        number: u64,
+        member_id: Option<String>,
+        to: Phone,
+        text: String,
+        kind: Kind,
+        purpose: Purpose,
+        provider: &str,
+        now: DateTime<Utc>,
+    ) -> Message {
+        let count = sms::count(&text);
+        Message {
+            id: id_of(number),
+            number,
+            member_id,
+            to,
+            text,
+            kind,
+            purpose,
+            campaign: None,
+            status: Status::Queued,
+            attempts: 0,
+            next_attempt_at: Some(now),
+            provider: provider.to_string(),
+            provider_id: None,
+            error: None,
+            encoding: count.encoding,
+            parts: count.parts,
+            created_at: now,
+            sent_at: None,
+            delivered_at: None,
+        }
+    }
+
+    /// Is a send attempt due now?
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.status == Status::Queued && self.next_attempt_at.is_some_and(|t| t <= now)
+    }
+
+    /// The next try's time if this attempt fails, so the retry can be indexed
+    /// before the attempt is made (a send killed half-way is still retried).
+    pub fn retry_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + backoff(self.attempts + 1)
+    }
+
+    /// Records the outcome of one attempt; returns when to try again, if ever.
+    pub fn record_attempt(&mut self, outcome: Outcome, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.attempts += 1;
+        match outcome {
+            Outcome::Accepted { provider_id } => {
+                self.status = Status::Sent;
+                self.provider_id = Some(provider_id);
+                self.sent_at = Some(now);
+                self.next_attempt_at = None;
+                self.error = None;
+            }
+            Outcome::Retry(reason) if self.attempts < MAX_ATTEMPTS => {
+                self.error = Some(reason);
+                let at = now + backoff(self.attempts);
+                self.next_attempt_at = Some(at);
+                return Some(at);
+            }
+            Outcome::Retry(reason) => self.fail(format!("gave up after {} tries: {reason}", self.attempts)),
+            Outcome::Fail(reason) | Outcome::Blacklisted(reason) => self.fail(reason),
+        }
+        self.redact_if_final();
+        None
+    }
+
+    /// An attempt that began but left no outcome (the caller was killed): it
+    /// counts as a failed try, because the panel may or may not have it.
+    pub fn record_lost_attempt(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.record_attempt(Outcome::Retry("an earlier attempt was interrupted".into()), now)
+    }
+
+    fn fail(&mut self, reason: String) {
+        self.status = Status::Failed;
+        self.error = Some(reason);
+        self.next_attempt_at = None;
+    }
+
+    /// A delivery report from the panel.
+    pub fn record_delivery(&mut self, delivered: bool, now: DateTime<Utc>) {
+        if delivered {
+            self.status = Status::Delivered;
+            self.delivered_at = Some(now);
+        } else {
+            self.status = Status::Failed;
+            self.error = Some("the operator reported it undelivered".into());
+        }
+        self.redact_if_final();
+    }
+
+    /// One-time codes are kept in clear only while the message may still be
+    /// sent; after that nobody needs them.
+    fn redact_if_final(&mut self) {
+        if self.purpose == Purpose::JoinCode && self.status != Status::Queued {
+            self.text = redact_digits(&self.text);
+        }
+    }
+
+    /// The API's shape. Join codes never show, even while queued.
+    pub fn view(&self) -> serde_json::Value {
+        let text = if self.purpose == Purpose::JoinCode { redact_digits(&self.text) } else { self.text.clone() };
+        serde_json::json!({
+            "id": self.id,
+            "member_id": self.member_id,
+            "to": self.to.as_str(),
+            "text": text,
+            "kind": self.kind,
+            "purpose": self.purpose,
+            "campaign": self.campaign,
+            "status": self.status,
+            "attempts": self.attempts,
+            "provider": self.provider,
+            "provider_id": self.provider_id,
+            "error": self.error,
+            "encoding": self.encoding,
+            "parts": self.parts,
+            "created_at": self.created_at,
+            "sent_at": self.sent_at,
+            "delivered_at": self.delivered_at,
+            "next_attempt_at": self.next_attempt_at,
+        })
+    }
+}
+
+pub fn id_of(number: u64) -> String {
+    format!("s_{number}")
+}
+
+pub fn number_of(id: &str) -> Option<u64> {
+    id.strip_prefix("s_")?.parse().ok()
+}
+
+fn redact_digits(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_digit() || ('\u{06F0}'..='\u{06F9}').contains(&c) { '•' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-22T08:30:00Z".parse().unwrap()
+    }
+
+    fn msg(purpose: Purpose) -> Message {
+        let to = crate::phone::normalize("09121234567", "IR").unwrap();
+        Message::new(7, None, to, "کد: 123456".into(), Kind::Transactional, purpose, "sandbox", now())
+    }
+
+    #[test]
+    fn retries_back_off_and_give_up_after_five_tries() {
+        let mut m = msg(Purpose::OptOutConfirmation);
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            let at = m.record_attempt(Outcome::Retry("timeout".into()), now()).expect("retry");
+            waits.push((at - now()).num_minutes());
+        }
+        assert_eq!(waits, [1, 2, 4, 8]);
+        assert_eq!(m.record_attempt(Outcome::Retry("timeout".into()), now()), None);
+        assert_eq!(m.status, Status::Failed);
+        assert_eq!(m.attempts, MAX_ATTEMPTS);
+    }
+
+    #[test]
+    fn a_final_panel_error_is_not_retried() {
+        let mut m = msg(Purpose::OptOutConfirmation);
+        assert_eq!(m.record_attempt(Outcome::Fail("418: no credit".into()), now()), None);
+        assert_eq!(m.status, Status::Failed);
+    }
+
+    #[test]
+    fn join_codes_never_show_and_are_redacted_once_sent() {
+        let mut m = msg(Purpose::JoinCode);
+        assert_eq!(m.view()["text"], "کد: ••••••");
+        assert!(m.text.contains("123456"));
+        m.record_attempt(Outcome::Accepted { provider_id: "1".into() }, now());
+        assert!(!m.text.contains("123456"));
+    }
+
+    #[test]
+    fn marketing_needs_consent_and_nothing_goes_to_a_blocked_member() {
+        assert_eq!(gate(Kind::Transactional, None), Ok(()));
+        assert_eq!(gate(Kind::Marketing, None), Err(Refusal::OptedOut));
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        assert_eq!(number_of(&id_of(42)), Some(42));
+        assert_eq!(number_of("m_42"), None);
+    }
+}

@@ -1,0 +1,32 @@
+//! Spin variables: the only configuration Vafa reads (spin.toml `[variables]`).
+
+use spin_sdk::variables;
+use vafa_core::error::{Error, Result};
+use vafa_core::provider::{PanelConfig, ProviderKind};
+
+fn get(name: &str) -> Result<String> {
+    variables::get(name).map_err(|e| Error::internal(format!("variable {name}: {e}")))
+}
+
+pub fn admin_token() -> Result<String> {
+    get("admin_token")
+}
+
+pub fn callback_token() -> Result<String> {
+    get("callback_token")
+}
+
+pub fn panel() -> Result<PanelConfig> {
+    Ok(PanelConfig {
+        kind: ProviderKind::parse(&get("sms_provider")?)?,
+        api_key: get("sms_api_key")?,
+        sender: get("sms_sender")?,
+        base_url: get("sms_base_url")?,
+    })
+}
+
+/// How long one call to the panel may take before it counts as a timeout.
+pub fn sms_timeout_ms() -> Result<u64> {
+    let raw = get("sms_timeout_ms")?;
+    raw.trim().parse().map_err(|_| Error::internal(format!("sms_timeout_ms {raw:?} is not a number of milliseconds")))
+}

@@ -1,0 +1,190 @@
+//! HTTP at the edge: reading a request (size limit, JSON, query), knowing
+//! who calls (admin, store, panel callback), and answering, including the
+//! one mapping from domain errors to status codes and Vafa's JSON error shape.
+
+use crate::kv::Kv;
+use crate::{config, keys, log};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use spin_sdk::http::{Request, Response};
+use vafa_core::error::{Error, Result};
+use vafa_core::secret;
+
+/// Bodies above this are refused before they are parsed (API.md).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A JSON answer.
+pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(body).unwrap_or_default())
+        .build()
+}
+
+pub fn no_content() -> Response {
+    Response::new(204, ())
+}
+
+/// The one place an error becomes a response. Exhaustive on purpose: a new
+/// variant does not compile until it has a status and a code.
+pub fn error_response(err: &Error) -> Response {
+    let (status, code, field): (u16, String, Option<&str>) = match err {
+        Error::MalformedJson(_) => (400, "malformed_json".into(), None),
+        Error::Unauthorized => (401, "unauthorized".into(), None),
+        Error::Forbidden => (403, "forbidden".into(), None),
+        Error::NotFound(_) => (404, "not_found".into(), None),
+        Error::MethodNotAllowed(_) => (405, "method_not_allowed".into(), None),
+        Error::Conflict { code, .. } => (409, (*code).into(), None),
+        Error::Gone { code, .. } => (410, (*code).into(), None),
+        Error::BodyTooLarge { .. } => (413, "body_too_large".into(), None),
+        Error::InvalidField { field, .. } => (422, format!("invalid_{}", field_code(field)), Some(field.as_str())),
+        Error::Unprocessable { code, .. } => (422, (*code).into(), None),
+        Error::RateLimited(_) => (429, "rate_limited".into(), None),
+        Error::Internal(detail) => {
+            log::error(&format!("internal error: {detail}"));
+            (500, "internal".into(), None)
+        }
+    };
+    let message = match err {
+        Error::Internal(_) => "something went wrong on our side; the request can be retried".to_string(),
+        other => other.to_string(),
+    };
+    let mut body = serde_json::json!({"error": {"code": code, "message": message}});
+    if let Some(f) = field {
+        body["error"]["field"] = f.into();
+    }
+    if let Error::Conflict { member_id: Some(id), .. } = err {
+        body["error"]["member_id"] = id.as_str().into();
+        body["member_id"] = id.as_str().into();
+    }
+    let mut response = json(status, &body);
+    if let Error::MethodNotAllowed(allow) = err {
+        response.set_header("allow", allow.join(", "));
+    }
+    if let Error::RateLimited(_) = err {
+        response.set_header("retry-after", "60");
+    }
+    response
+}
+
+/// `consent.source` → `consent`; the code names the top-level field.
+fn field_code(field: &str) -> &str {
+    field.split(['.', '[']).next().unwrap_or(field)
+}
+
+/// The body, refused when over [`MAX_BODY`] (by its declared length first,
+/// so a huge upload is refused without reading it into a parser).
+pub fn body(req: &Request) -> Result<&[u8]> {
+    let declared = req.header("content-length").and_then(|v| v.as_str()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) || req.body().len() > MAX_BODY {
+        return Err(Error::BodyTooLarge { limit: MAX_BODY });
+    }
+    Ok(req.body())
+}
+
+/// Parses a JSON body into `T`. Not JSON → 400; JSON of the wrong shape →
+/// 422 naming the field at fault (its path, e.g. `consent.source`).
+pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T> {
+    let bytes = body(req)?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
+    from_value(value)
+}
+
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T> {
+    if !value.is_object() {
+        return Err(Error::MalformedJson("expected a JSON object".into()));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde reports a missing or unknown field at the parent's path.
+        let field = quoted_field(&inner).map(|f| if path == "." { f.to_string() } else { format!("{path}.{f}") });
+        match field {
+            Some(f) if inner.starts_with("unknown field") => Error::InvalidField { field: f, message: inner },
+            Some(f) if inner.starts_with("missing field") => Error::InvalidField { field: f, message: "required".into() },
+            _ if path == "." => Error::Unprocessable { code: "invalid_request", message: inner },
+            _ => Error::InvalidField { field: path, message: inner },
+        }
+    })
+}
+
+fn quoted_field(msg: &str) -> Option<&str> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(&msg[start..start + len])
+}
+
+/// A query parameter, percent-decoded.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    form_urlencoded::parse(req.query().as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// The path without the query, split into segments (`/api/members/m_1` →
+/// `["api", "members", "m_1"]`).
+pub fn segments(req: &Request) -> Vec<String> {
+    req.path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default())
+        .collect()
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Admin,
+    Store(String),
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.header("authorization")?.as_str()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+fn is_admin_token(token: &str) -> Result<bool> {
+    let admin = config::admin_token()?;
+    // An empty or missing admin token never matches anything.
+    Ok(!admin.is_empty() && secret::constant_time_eq(admin.as_bytes(), token.as_bytes()))
+}
+
+/// Admin routes: the admin token, nothing else (a store key is 403).
+pub fn require_admin(req: &Request, kv: &Kv) -> Result<()> {
+    match caller(req, kv)? {
+        Caller::Admin => Ok(()),
+        Caller::Store(_) => Err(Error::Forbidden),
+    }
+}
+
+/// Routes open to the admin and to stores.
+pub fn caller(req: &Request, kv: &Kv) -> Result<Caller> {
+    let token = bearer(req).ok_or(Error::Unauthorized)?;
+    if is_admin_token(token)? {
+        return Ok(Caller::Admin);
+    }
+    if token.starts_with("vfs_") {
+        let key: Option<Vec<u8>> = kv.get_raw(&keys::store_key(&secret::hash(token)))?;
+        if let Some(id) = key.and_then(|v| String::from_utf8(v).ok()) {
+            return Ok(Caller::Store(id));
+        }
+    }
+    Err(Error::Unauthorized)
+}
+
+/// Panel callbacks carry `?token=` (the `callback_token` secret); an empty
+/// secret disables the callbacks.
+pub fn require_callback_token(req: &Request) -> Result<()> {
+    let expected = config::callback_token()?;
+    let given = query_param(req, "token").unwrap_or_default();
+    if !expected.is_empty() && secret::constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Error::Unauthorized)
+    }
+}
+
+/// The settings record, or the defaults before anyone saved them: one get.
+pub fn settings(kv: &Kv) -> Result<vafa_core::settings::Settings> {
+    Ok(kv.get(keys::SETTINGS)?.unwrap_or_default())
+}

@@ -1,0 +1,118 @@
+//! The key layout of Vafa's one key-value store. This module is the only
+//! place a key is formatted; every component reads and writes through it.
+//!
+//! Spin's store has no transactions and no prefix scans (DESIGN.md), so every
+//! list a request or a tick must read is an index written when the fact
+//! became known: a counter `…-len` and one key per slot, read with one
+//! `get-many`.
+//!
+//! | key                                | value                        | written by            | read by                   |
+//! |------------------------------------|------------------------------|-----------------------|---------------------------|
+//! | `settings`                         | JSON `Settings`              | PUT /api/settings     | every component           |
+//! | `store:{id}`                       | JSON `Shop`                  | PUT /api/stores       | stores, webhooks          |
+//! | `store-key:{sha256(api key)}`      | store id                     | PUT, rotate-key       | store auth                |
+//! | `seq:member`                       | counter (last member number) | member create         | —                         |
+//! | `member:{n}`                       | JSON `Member`                | members, join, inbound| everyone                  |
+//! | `phone:{e164}`                     | counter: member number, 0 free| create, phone change | lookups; claimed by CAS   |
+//! | `referral:{CODE}`                  | member number (text)         | member create         | join with a referral      |
+//! | `points:{n}`                       | counter: points balance      | ledger                | member views, redemption  |
+//! | `ledger-len:{n}`, `ledger:{n}:{k}` | counter; JSON `ledger::Entry`| ledger                | GET …/ledger              |
+//! | `adjust:{n}:{key}`                 | claim counter                | adjust                | adjust                    |
+//! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
+//! | `otp-fail:{e164}:{issued}`         | counter of wrong codes       | verify                | verify                    |
+//! | `otp-used:{e164}:{issued}`         | claim counter                | verify                | verify                    |
+//! | `rate:join:{e164}:{hour}`          | counter                      | join                  | join                      |
+//! | `rate:join:{minute}`               | counter (all phones)         | join                  | join                      |
+//! | `seq:message`                      | counter (last message number)| outbox                | GET /api/messages         |
+//! | `msg:{n}`                          | JSON `Message`               | outbox, sender, hooks | messages, sender          |
+//! | `msg-provider:{provider}:{id}`     | message number (text)        | outbox, sender        | delivery reports          |
+//! | `member-msgs-len:{m}`, `member-msgs:{m}:{k}` | counter; message number | outbox       | GET /api/messages?member_id |
+//! | `due-len:{minute}`, `due:{minute}:{k}` | counter; message number  | outbox, sender        | sender                    |
+//! | `sender:cursor`                    | counter: last minute swept   | sender                | sender                    |
+//! | `attempt:{n}:{try}`                | claim counter                | outbox, sender        | outbox, sender            |
+//! | `seq:inbound`, `inbound:{n}`       | counter; JSON inbound SMS    | inbound hook          | (reports)                 |
+//!
+//! Counters hold Spin's 8-byte little-endian integers and are only touched
+//! with `increment` or read with `get` (never `set`), so the SQLite store's
+//! "increment fails on anything else" can never bite.
+
+pub const SETTINGS: &str = "settings";
+pub const SEQ_MEMBER: &str = "seq:member";
+pub const SEQ_MESSAGE: &str = "seq:message";
+pub const SEQ_INBOUND: &str = "seq:inbound";
+pub const SENDER_CURSOR: &str = "sender:cursor";
+
+pub fn store(id: &str) -> String {
+    format!("store:{id}")
+}
+pub fn store_key(hash: &str) -> String {
+    format!("store-key:{hash}")
+}
+pub fn member(n: u64) -> String {
+    format!("member:{n}")
+}
+pub fn phone(e164: &str) -> String {
+    format!("phone:{e164}")
+}
+pub fn referral(code: &str) -> String {
+    format!("referral:{code}")
+}
+pub fn points(n: u64) -> String {
+    format!("points:{n}")
+}
+pub fn ledger_len(n: u64) -> String {
+    format!("ledger-len:{n}")
+}
+pub fn ledger(n: u64, k: u64) -> String {
+    format!("ledger:{n}:{k}")
+}
+pub fn adjust(n: u64, key: &str) -> String {
+    format!("adjust:{n}:{key}")
+}
+pub fn otp(e164: &str) -> String {
+    format!("otp:{e164}")
+}
+pub fn otp_fail(e164: &str, issued: i64) -> String {
+    format!("otp-fail:{e164}:{issued}")
+}
+pub fn otp_used(e164: &str, issued: i64) -> String {
+    format!("otp-used:{e164}:{issued}")
+}
+pub fn rate_join_phone(e164: &str, hour: i64) -> String {
+    format!("rate:join:{e164}:{hour}")
+}
+pub fn rate_join_all(minute: i64) -> String {
+    format!("rate:join:{minute}")
+}
+pub fn message(n: u64) -> String {
+    format!("msg:{n}")
+}
+pub fn message_by_provider(provider: &str, id: &str) -> String {
+    format!("msg-provider:{provider}:{id}")
+}
+pub fn member_messages_len(member: u64) -> String {
+    format!("member-msgs-len:{member}")
+}
+pub fn member_messages(member: u64, k: u64) -> String {
+    format!("member-msgs:{member}:{k}")
+}
+pub fn due_len(minute: i64) -> String {
+    format!("due-len:{minute}")
+}
+pub fn due(minute: i64, k: u64) -> String {
+    format!("due:{minute}:{k}")
+}
+pub fn attempt(n: u64, attempt: u32) -> String {
+    format!("attempt:{n}:{attempt}")
+}
+pub fn inbound(n: u64) -> String {
+    format!("inbound:{n}")
+}
+
+/// Member ids on the wire are `m_<number>`.
+pub fn member_id(n: u64) -> String {
+    format!("m_{n}")
+}
+pub fn member_number(id: &str) -> Option<u64> {
+    id.strip_prefix("m_")?.parse().ok().filter(|n| *n > 0)
+}

@@ -1,0 +1,207 @@
+//! Members in the store: the phone index, creation with exactly one winner
+//! per phone, phone changes, erasure, and the points ledger.
+//!
+//! The phone index `phone:{e164}` is a counter holding the member's number
+//! (0 = free). A member is written first under a fresh number nobody knows,
+//! then the phone is claimed by compare-and-swap: that swap is the commit
+//! point. A request killed before it leaves an unreferenced record and no
+//! member; one killed after it has created the member. Losers of the race
+//! delete their record and answer 409 with the winner's id.
+
+use crate::keys;
+use crate::kv::{Claim, Kv, decode};
+use chrono::{DateTime, Utc};
+use vafa_core::error::{Error, Result};
+use vafa_core::ledger::{Entry, Kind};
+use vafa_core::member::{Draft, Member, REFERRAL_CODE_LEN};
+use vafa_core::phone::Phone;
+use vafa_core::secret;
+use vafa_core::settings::Settings;
+
+/// A member as read: its number, record and points balance.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub number: u64,
+    pub member: Member,
+    pub points: i64,
+}
+
+impl Found {
+    pub fn view(&self, now: DateTime<Utc>, settings: &Settings) -> serde_json::Value {
+        self.member.view(self.points, now, settings)
+    }
+}
+
+enum Index {
+    Free,
+    /// Points at a member that no longer holds the phone (erased, moved, or a
+    /// write that never finished): free to claim over.
+    Stale(i64),
+    Taken(Found),
+}
+
+/// One `get-many` for the record and its balance.
+pub fn load(kv: &Kv, number: u64) -> Result<Option<Found>> {
+    let (mk, pk) = (keys::member(number), keys::points(number));
+    let found = kv.get_many(&[mk.clone(), pk.clone()])?;
+    let Some(bytes) = found.get(&mk) else { return Ok(None) };
+    let member: Member = decode(&mk, bytes)?;
+    let points = found.get(&pk).map(|b| crate::kv::counter_value(b)).unwrap_or(0);
+    Ok(Some(Found { number, member, points }))
+}
+
+/// By API id; erased members are still found (their totals remain).
+pub fn by_id(kv: &Kv, id: &str) -> Result<Found> {
+    let not_found = || Error::NotFound(format!("member {id}"));
+    let number = keys::member_number(id).ok_or_else(not_found)?;
+    load(kv, number)?.ok_or_else(not_found)
+}
+
+fn index(kv: &Kv, phone: &Phone) -> Result<Index> {
+    let n = kv.counter(&keys::phone(phone.as_str()))?;
+    if n <= 0 {
+        return Ok(Index::Free);
+    }
+    Ok(match load(kv, n as u64)? {
+        Some(f) if f.member.phone.as_ref() == Some(phone) && !f.member.is_erased() => Index::Taken(f),
+        _ => Index::Stale(n),
+    })
+}
+
+/// Two key-value reads: the index and the record with its balance.
+pub fn by_phone(kv: &Kv, phone: &Phone) -> Result<Option<Found>> {
+    Ok(match index(kv, phone)? {
+        Index::Taken(f) => Some(f),
+        Index::Free | Index::Stale(_) => None,
+    })
+}
+
+fn exists_error(id: String) -> Error {
+    Error::Conflict { code: "member_exists", message: "a member with this phone already exists".into(), member_id: Some(id) }
+}
+
+/// Creates a member from a validated draft. Same phone twice, even at the
+/// same instant: one member, and `409 member_exists` for the others.
+pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) -> Result<Found> {
+    let phone = draft.phone.clone();
+    let stale = match index(kv, &phone)? {
+        Index::Taken(f) => return Err(exists_error(f.member.id)),
+        Index::Stale(n) => vec![n],
+        Index::Free => vec![],
+    };
+    let referred_by = match &draft.referral_code {
+        None => None,
+        Some(code) => {
+            let n = kv.get_raw(&keys::referral(code))?.and_then(|v| String::from_utf8(v).ok()?.parse::<u64>().ok());
+            let n = n.ok_or_else(|| Error::field("referral_code", "no member has this referral code"))?;
+            Some(keys::member_id(n))
+        }
+    };
+    let number = kv.increment(keys::SEQ_MEMBER, 1)? as u64;
+    let code = new_referral_code(kv, number)?;
+    let member = draft.into_member(keys::member_id(number), code.clone(), referred_by, settings, now);
+    kv.put(&keys::member(number), &member)?;
+    match kv.claim_slot(&keys::phone(phone.as_str()), &stale, number as i64)? {
+        Claim::Won => Ok(Found { number, member, points: 0 }),
+        Claim::Held(other) => {
+            kv.delete(&keys::member(number))?;
+            kv.delete(&keys::referral(&code))?;
+            Err(exists_error(keys::member_id(other as u64)))
+        }
+    }
+}
+
+/// A unique referral code: random, readable, and checked against the index
+/// (a collision in 32^8 is rare; it is drawn again).
+fn new_referral_code(kv: &Kv, number: u64) -> Result<String> {
+    for _ in 0..4 {
+        let random: [u8; REFERRAL_CODE_LEN] = crate::clock::random()?;
+        let code = secret::readable_code(&random, REFERRAL_CODE_LEN);
+        if kv.get_raw(&keys::referral(&code))?.is_none() {
+            kv.set_raw(&keys::referral(&code), number.to_string().as_bytes())?;
+            return Ok(code);
+        }
+    }
+    Err(Error::internal("could not draw a free referral code"))
+}
+
+pub fn save(kv: &Kv, found: &Found) -> Result<()> {
+    kv.put(&keys::member(found.number), &found.member)
+}
+
+/// Moves a member to a new phone. The new phone is claimed first (the
+/// commit point); the old one is released last, and until then the index
+/// check in [`by_phone`] already refuses it.
+pub fn change_phone(kv: &Kv, found: &mut Found, new_phone: Phone, now: DateTime<Utc>) -> Result<()> {
+    if found.member.is_erased() {
+        return Err(Error::NotFound(format!("member {}", found.member.id)));
+    }
+    if found.member.phone.as_ref() == Some(&new_phone) {
+        return Ok(());
+    }
+    let taken = || Error::Conflict { code: "phone_taken", message: "another member has this phone".into(), member_id: None };
+    let free = match index(kv, &new_phone)? {
+        Index::Taken(_) => return Err(taken()),
+        Index::Stale(n) => vec![n],
+        Index::Free => vec![],
+    };
+    let mut free = free;
+    free.push(found.number as i64);
+    if let Claim::Held(_) = kv.claim_slot(&keys::phone(new_phone.as_str()), &free, found.number as i64)? {
+        return Err(taken());
+    }
+    let old = found.member.phone.replace(new_phone);
+    found.member.updated_at = now;
+    save(kv, found)?;
+    if let Some(old) = old {
+        kv.delete(&keys::phone(old.as_str()))?;
+        kv.delete(&keys::otp(old.as_str()))?;
+    }
+    Ok(())
+}
+
+/// Erasure: the phone index goes first (so the phone is free at once and a
+/// new sign-up is a new member), then the personal data in the record.
+pub fn erase(kv: &Kv, found: &mut Found, now: DateTime<Utc>) -> Result<()> {
+    if let Some(phone) = found.member.phone.clone() {
+        if kv.counter(&keys::phone(phone.as_str()))? == found.number as i64 {
+            kv.delete(&keys::phone(phone.as_str()))?;
+        }
+        kv.delete(&keys::otp(phone.as_str()))?;
+    }
+    if !found.member.is_erased() {
+        found.member.erase(now);
+    }
+    save(kv, found)
+}
+
+/// Changes the balance and appends the ledger entry with the balance the
+/// counter returned. With an idempotency key, a repeat changes nothing.
+pub fn add_points(kv: &Kv, number: u64, points: i64, kind: Kind, reference: Option<String>, idempotency_key: Option<&str>, now: DateTime<Utc>) -> Result<i64> {
+    if let Some(key) = idempotency_key {
+        if !kv.claim(&keys::adjust(number, key))? {
+            return kv.counter(&keys::points(number));
+        }
+    }
+    let balance = kv.increment(&keys::points(number), points)?;
+    let k = kv.increment(&keys::ledger_len(number), 1)? as u64;
+    kv.put(&keys::ledger(number, k), &Entry { at: now, kind, points, balance, reference })?;
+    Ok(balance)
+}
+
+/// Newest first; `before` is the entry index of the page's end.
+pub fn ledger(kv: &Kv, number: u64, limit: usize, before: Option<u64>) -> Result<(Vec<Entry>, Option<u64>)> {
+    let len = kv.counter(&keys::ledger_len(number))? as u64;
+    let top = before.map_or(len, |b| len.min(b.saturating_sub(1)));
+    let indices: Vec<u64> = (1..=top).rev().take(limit).collect();
+    let key_list: Vec<String> = indices.iter().map(|k| keys::ledger(number, *k)).collect();
+    let found = kv.get_many(&key_list)?;
+    let mut entries = Vec::with_capacity(indices.len());
+    for key in &key_list {
+        if let Some(bytes) = found.get(key) {
+            entries.push(decode(key, bytes)?);
+        }
+    }
+    let next = indices.last().copied().filter(|k| *k > 1);
+    Ok((entries, next))
+}

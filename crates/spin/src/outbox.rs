@@ -1,0 +1,318 @@
+//! The outbox: every SMS is recorded before it is sent, indexed by the minute
+//! its next try is due, and sent with our message number as the panel's local
+//! id. The cron sender sweeps the due index minute by minute from a cursor,
+//! so a tick's work is proportional to what is due, never to the number of
+//! members or messages, and a tick killed half-way is finished by the next.
+
+use crate::kv::Kv;
+use crate::{clock, config, keys, log, panel};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use vafa_core::error::Result;
+use vafa_core::member::Member;
+use vafa_core::message::{self, Kind, Message, Purpose, Refusal, Status};
+use vafa_core::phone::Phone;
+use vafa_core::provider::{self, Outcome, PanelConfig};
+
+/// How far back a sender with no cursor yet looks for due messages.
+const FIRST_LOOKBACK_MINUTES: i64 = 24 * 60;
+/// Keys per `get-many`.
+const BATCH: usize = 200;
+
+pub struct Outbox<'a> {
+    kv: &'a Kv,
+    panel: PanelConfig,
+    timeout_ms: u64,
+}
+
+/// Limits on one sweep, so a tick ends in time and leaves a cursor.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub max_minutes: i64,
+    pub max_messages: usize,
+    pub max_millis: u128,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { max_minutes: 240, max_messages: 2_000, max_millis: 20_000 }
+    }
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Sweep {
+    pub minutes: i64,
+    pub attempted: usize,
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    pub caught_up: bool,
+}
+
+/// Who a message is for, when it is for a member.
+pub struct Recipient<'m> {
+    pub number: u64,
+    pub member: &'m Member,
+}
+
+fn minute_ceil(t: DateTime<Utc>) -> i64 {
+    (t.timestamp() + 59).div_euclid(60)
+}
+
+impl<'a> Outbox<'a> {
+    pub fn new(kv: &'a Kv) -> Result<Outbox<'a>> {
+        Ok(Outbox { kv, panel: config::panel()?, timeout_ms: config::sms_timeout_ms()? })
+    }
+
+    /// Records a message and makes its first try now. `None` when the
+    /// consent gate refuses it (nothing is recorded then).
+    pub fn send(
+        &self,
+        recipient: Option<Recipient<'_>>,
+        to: &Phone,
+        text: String,
+        kind: Kind,
+        purpose: Purpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Message>> {
+        if let Err(refusal) = message::gate(kind, recipient.as_ref().map(|r| r.member)) {
+            log::info(&format!("sms to {to} not sent: {refusal:?}"));
+            return Ok(None);
+        }
+        let number = self.kv.increment(keys::SEQ_MESSAGE, 1)? as u64;
+        let member_id = recipient.as_ref().map(|r| keys::member_id(r.number));
+        let mut msg = Message::new(number, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
+        if let Some(r) = &recipient {
+            let k = self.kv.increment(&keys::member_messages_len(r.number), 1)? as u64;
+            self.kv.set_raw(&keys::member_messages(r.number, k), number.to_string().as_bytes())?;
+        }
+        self.kv.put(&keys::message(number), &msg)?;
+        self.attempt(&mut msg, now)?;
+        Ok(Some(msg))
+    }
+
+    fn index_due(&self, number: u64, at: DateTime<Utc>) -> Result<()> {
+        let minute = minute_ceil(at);
+        let k = self.kv.increment(&keys::due_len(minute), 1)? as u64;
+        self.kv.set_raw(&keys::due(minute, k), number.to_string().as_bytes())
+    }
+
+    /// One try. The try is claimed first, so two processes never make the
+    /// same one; its retry is indexed before the panel is called, so a try
+    /// killed half-way is still retried.
+    fn attempt(&self, msg: &mut Message, now: DateTime<Utc>) -> Result<()> {
+        let try_no = msg.attempts + 1;
+        if !self.kv.claim(&keys::attempt(msg.number, try_no))? {
+            // That try was begun before and left no outcome: count it.
+            if let Some(at) = msg.record_lost_attempt(now) {
+                self.index_due(msg.number, at)?;
+            }
+            return self.kv.put(&keys::message(msg.number), msg);
+        }
+        if try_no < message::MAX_ATTEMPTS {
+            self.index_due(msg.number, msg.retry_at(now))?;
+        }
+        let outcome = match provider::request(&self.panel, msg.number, &msg.to, &msg.text) {
+            Ok(None) => Outcome::Accepted { provider_id: format!("sandbox-{}", msg.number) },
+            Ok(Some(call)) => panel::send(&self.panel, &call, self.timeout_ms),
+            Err(e) => Outcome::Fail(e.to_string()),
+        };
+        let blacklisted = matches!(outcome, Outcome::Blacklisted(_));
+        let summary = match &outcome {
+            Outcome::Accepted { provider_id } => format!("accepted as {provider_id}"),
+            Outcome::Retry(r) => format!("will retry: {r}"),
+            Outcome::Fail(r) | Outcome::Blacklisted(r) => format!("failed: {r}"),
+        };
+        log::info(&format!("sms {} to {} try {try_no} via {}: {summary}", msg.id, msg.to, self.panel.kind.name()));
+        msg.record_attempt(outcome, now);
+        self.kv.put(&keys::message(msg.number), msg)?;
+        if let Some(pid) = msg.provider_id.as_deref().filter(|p| !p.is_empty()) {
+            self.kv.set_raw(&keys::message_by_provider(self.panel.kind.name(), pid), msg.number.to_string().as_bytes())?;
+        }
+        if blacklisted {
+            self.block_member(msg)?;
+        }
+        Ok(())
+    }
+
+    /// A number the panel reports blacklisted gets no more SMS from us.
+    fn block_member(&self, msg: &Message) -> Result<()> {
+        let Some(n) = msg.member_id.as_deref().and_then(keys::member_number) else { return Ok(()) };
+        if let Some(mut m) = self.kv.get::<Member>(&keys::member(n))? {
+            m.sms_blocked = true;
+            self.kv.put(&keys::member(n), &m)?;
+        }
+        Ok(())
+    }
+
+    /// The cron sweep: every minute bucket from the cursor up to now.
+    pub fn sweep(&self, now: DateTime<Utc>, budget: Budget) -> Result<Sweep> {
+        let started = clock::Stopwatch::start();
+        let current = now.timestamp().div_euclid(60);
+        let cursor: Option<i64> = self.kv.get(keys::SENDER_CURSOR)?;
+        let first = cursor.map_or(current - FIRST_LOOKBACK_MINUTES, |c| c + 1);
+        let last = current.min(first + budget.max_minutes - 1);
+        let mut report = Sweep::default();
+        let mut done = cursor;
+        for minute in first..=last {
+            if report.attempted >= budget.max_messages || started.millis() >= budget.max_millis {
+                break;
+            }
+            let len = self.kv.counter(&keys::due_len(minute))? as u64;
+            if len > 0 && !self.sweep_minute(minute, len, now, &mut report)? {
+                break;
+            }
+            report.minutes += 1;
+            done = Some(minute);
+        }
+        report.caught_up = done == Some(current);
+        if done != cursor {
+            self.kv.put(keys::SENDER_CURSOR, &done)?;
+        }
+        Ok(report)
+    }
+
+    /// Returns false if the budget ran out before the minute was finished.
+    fn sweep_minute(&self, minute: i64, len: u64, now: DateTime<Utc>, report: &mut Sweep) -> Result<bool> {
+        let slot_keys: Vec<String> = (1..=len).map(|k| keys::due(minute, k)).collect();
+        let mut numbers: Vec<u64> = Vec::with_capacity(slot_keys.len());
+        for chunk in slot_keys.chunks(BATCH) {
+            let found = self.kv.get_many(chunk)?;
+            numbers.extend(found.values().filter_map(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok()));
+        }
+        numbers.sort_unstable();
+        numbers.dedup();
+        for chunk in numbers.chunks(BATCH) {
+            let msg_keys: Vec<String> = chunk.iter().map(|n| keys::message(*n)).collect();
+            let found = self.kv.get_many(&msg_keys)?;
+            let mut due: Vec<Message> = Vec::new();
+            for key in &msg_keys {
+                if let Some(bytes) = found.get(key) {
+                    let m: Message = crate::kv::decode(key, bytes)?;
+                    if m.is_due(now) {
+                        due.push(m);
+                    }
+                }
+            }
+            let members = self.members_of(&due)?;
+            for mut m in due {
+                if report.attempted >= Budget::default().max_messages.max(1) && report.attempted > 0 && false {
+                    return Ok(false);
+                }
+                report.attempted += 1;
+                let member = m.member_id.as_deref().and_then(|id| members.get(id));
+                if let Err(refusal) = message::gate(m.kind, member) {
+                    // Consent changed since the message was queued: it must not go.
+                    let reason = match refusal {
+                        Refusal::OptedOut => "not sent: the member opted out",
+                        Refusal::Blocked => "not sent: the member receives no SMS",
+                    };
+                    m.record_attempt(Outcome::Fail(reason.into()), now);
+                    self.kv.put(&keys::message(m.number), &m)?;
+                    report.failed += 1;
+                    continue;
+                }
+                self.attempt(&mut m, now)?;
+                match m.status {
+                    Status::Sent | Status::Delivered => report.sent += 1,
+                    Status::Failed => report.failed += 1,
+                    Status::Queued => report.retrying += 1,
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn members_of(&self, msgs: &[Message]) -> Result<HashMap<String, Member>> {
+        let mut wanted: Vec<(String, String)> = msgs
+            .iter()
+            .filter_map(|m| m.member_id.as_deref().and_then(|id| keys::member_number(id).map(|n| (id.to_string(), keys::member(n)))))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let key_list: Vec<String> = wanted.iter().map(|(_, k)| k.clone()).collect();
+        let found = self.kv.get_many(&key_list)?;
+        let mut out = HashMap::new();
+        for (id, key) in wanted {
+            if let Some(bytes) = found.get(&key) {
+                out.insert(id, crate::kv::decode::<Member>(&key, bytes)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A delivery report for a panel message id. Unknown ids are ignored
+    /// (`Ok(false)`): panels resend reports, and other apps share lines.
+    pub fn record_delivery(&self, provider_id: &str, delivered: bool, now: DateTime<Utc>) -> Result<bool> {
+        let key = keys::message_by_provider(self.panel.kind.name(), provider_id);
+        let Some(number) = self.kv.get_raw(&key)?.and_then(|v| String::from_utf8(v).ok()?.parse::<u64>().ok()) else {
+            return Ok(false);
+        };
+        let Some(mut m) = self.kv.get::<Message>(&keys::message(number))? else { return Ok(false) };
+        if m.status == Status::Delivered {
+            return Ok(true);
+        }
+        m.record_delivery(delivered, now);
+        self.kv.put(&keys::message(number), &m)?;
+        Ok(true)
+    }
+}
+
+/// Filters of `GET /api/messages`.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub member: Option<u64>,
+    pub campaign: Option<String>,
+    pub status: Option<Status>,
+}
+
+/// How many messages one page may examine, whatever the filters.
+const SCAN_LIMIT: u64 = 2_000;
+
+/// Newest first. Returns the page and the `before` cursor of the next one.
+pub fn list(kv: &Kv, filter: &Filter, limit: usize, before: Option<u64>) -> Result<(Vec<Message>, Option<u64>)> {
+    // Candidates newest first: a member's own index, or every message number.
+    let candidates: Box<dyn Iterator<Item = u64>> = match filter.member {
+        Some(m) => {
+            let len = kv.counter(&keys::member_messages_len(m))? as u64;
+            let slot_keys: Vec<String> = (1..=len).rev().take(SCAN_LIMIT as usize).map(|k| keys::member_messages(m, k)).collect();
+            let mut nums = Vec::new();
+            for chunk in slot_keys.chunks(BATCH) {
+                let found = kv.get_many(chunk)?;
+                for key in chunk {
+                    if let Some(n) = found.get(key).and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok()) {
+                        nums.push(n);
+                    }
+                }
+            }
+            Box::new(nums.into_iter().filter(move |n| before.is_none_or(|b| *n < b)))
+        }
+        None => {
+            let top = kv.counter(keys::SEQ_MESSAGE)? as u64;
+            let start = before.map_or(top, |b| top.min(b.saturating_sub(1)));
+            Box::new((1..=start).rev().take(SCAN_LIMIT as usize))
+        }
+    };
+    let candidates: Vec<u64> = candidates.collect();
+    let mut page = Vec::new();
+    let mut last_seen = None;
+    for chunk in candidates.chunks(BATCH) {
+        let msg_keys: Vec<String> = chunk.iter().map(|n| keys::message(*n)).collect();
+        let found = kv.get_many(&msg_keys)?;
+        for (n, key) in chunk.iter().zip(&msg_keys) {
+            last_seen = Some(*n);
+            let Some(bytes) = found.get(key) else { continue };
+            let m: Message = crate::kv::decode(key, bytes)?;
+            let keep = filter.status.is_none_or(|s| m.status == s) && filter.campaign.as_ref().is_none_or(|c| m.campaign.as_ref() == Some(c));
+            if keep {
+                page.push(m);
+                if page.len() == limit {
+                    let more = last_seen.is_some_and(|n| n > 1);
+                    return Ok((page, if more { last_seen } else { None }));
+                }
+            }
+        }
+    }
+    let exhausted = candidates.len() < SCAN_LIMIT as usize;
+    Ok((page, if exhausted { None } else { last_seen }))
+}

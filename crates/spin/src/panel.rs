@@ -1,0 +1,88 @@
+//! Performs a panel call (built by `vafa_core::provider`) over Spin's
+//! outbound HTTP, with a deadline: a panel that does not answer in time is a
+//! retryable failure, never a request that hangs.
+
+use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types};
+use vafa_core::provider::{self, HttpCall, Outcome, PanelConfig};
+
+/// Sends one message through the configured panel and reads its answer.
+pub fn send(cfg: &PanelConfig, call: &HttpCall, timeout_ms: u64) -> Outcome {
+    match perform(call, timeout_ms) {
+        Ok((status, body)) => provider::parse_answer(cfg.kind, status, &body),
+        Err(reason) => Outcome::Retry(reason),
+    }
+}
+
+fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
+    let (scheme, authority, path) = split_url(&call.url).ok_or_else(|| "the panel URL is not http(s)".to_string())?;
+    let headers: Vec<(String, Vec<u8>)> = call.headers.iter().map(|(k, v)| (k.clone(), v.clone().into_bytes())).collect();
+    let fields = types::Fields::from_list(&headers).map_err(|e| format!("headers: {e:?}"))?;
+    let request = types::OutgoingRequest::new(fields);
+    let method = match call.method {
+        "GET" => types::Method::Get,
+        _ => types::Method::Post,
+    };
+    request.set_method(&method).map_err(|_| "method")?;
+    request.set_scheme(Some(&scheme)).map_err(|_| "scheme")?;
+    request.set_authority(Some(authority)).map_err(|_| "authority")?;
+    request.set_path_with_query(Some(path)).map_err(|_| "path")?;
+
+    let body = request.body().map_err(|_| "body")?;
+    {
+        let stream = body.write().map_err(|_| "body stream")?;
+        for chunk in call.body.chunks(4096) {
+            stream.blocking_write_and_flush(chunk).map_err(|e| format!("writing the request: {e:?}"))?;
+        }
+    }
+    let options = types::RequestOptions::new();
+    let ns = timeout_ms.saturating_mul(1_000_000);
+    // Each may be refused by a host that does not support it; then its own
+    // default applies.
+    let _ = options.set_connect_timeout(Some(ns));
+    let _ = options.set_first_byte_timeout(Some(ns));
+    let _ = options.set_between_bytes_timeout(Some(ns));
+
+    let future = outgoing_handler::handle(request, Some(options)).map_err(|e| format!("panel call refused: {e:?}"))?;
+    types::OutgoingBody::finish(body, None).map_err(|e| format!("finishing the request: {e:?}"))?;
+    future.subscribe().block();
+    let response = match future.get() {
+        Some(Ok(Ok(r))) => r,
+        Some(Ok(Err(e))) => return Err(format!("panel call failed: {e:?}")),
+        Some(Err(())) | None => return Err("panel call produced no response".into()),
+    };
+    let status = response.status();
+    let incoming = response.consume().map_err(|_| "response body")?;
+    let mut out = Vec::new();
+    {
+        let stream = incoming.stream().map_err(|_| "response stream")?;
+        loop {
+            match stream.blocking_read(16 * 1024) {
+                Ok(chunk) => {
+                    out.extend_from_slice(&chunk);
+                    if out.len() > 1 << 20 {
+                        return Err("the panel's answer is larger than 1 MiB".into());
+                    }
+                }
+                Err(wasi::io::streams::StreamError::Closed) => break,
+                Err(e) => return Err(format!("reading the answer: {e:?}")),
+            }
+        }
+    }
+    drop(types::IncomingBody::finish(incoming));
+    Ok((status, out))
+}
+
+fn split_url(url: &str) -> Option<(types::Scheme, &str, &str)> {
+    let (scheme, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (types::Scheme::Https, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (types::Scheme::Http, r)
+    } else {
+        return None;
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    (!authority.is_empty()).then_some((scheme, authority, path))
+}
