@@ -36,10 +36,9 @@ pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
 
 pub fn find_by_phone(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
-    let settings = http::settings(&ctx.kv)?;
     let raw = http::query_param(req, "phone").ok_or_else(|| Error::field("phone", "give ?phone= to look a member up"))?;
-    let phone = member::parse_phone(&raw, &settings)?;
-    let found = store::by_phone(&ctx.kv, &phone)?.ok_or_else(|| Error::NotFound("member with this phone".into()))?;
+    let (settings, found) = store::by_phone_as_typed(&ctx.kv, &raw)?;
+    let found = found.ok_or_else(|| Error::NotFound("member with this phone".into()))?;
     Ok(answer(200, &found, ctx, &settings))
 }
 

@@ -3,7 +3,7 @@
 use crate::Ctx;
 use spin_sdk::http::{Request, Response};
 use vafa_core::error::{Error, Result};
-use vafa_core::message::{Message, Status};
+use vafa_core::message::{Message, MessageView, Status};
 use vafa_spin::outbox::{self, Filter};
 use vafa_spin::{http, keys};
 
@@ -20,6 +20,12 @@ pub fn list(req: &Request, ctx: &Ctx) -> Result<Response> {
     };
     let filter = Filter { member, campaign: http::query_param(req, "campaign_id"), status };
     let (page, next) = outbox::list(&ctx.kv, &filter, limit, before)?;
-    let messages: Vec<serde_json::Value> = page.iter().map(Message::view).collect();
-    Ok(http::json(200, &serde_json::json!({"messages": messages, "next_before": next})))
+    let messages: Vec<MessageView> = page.iter().map(Message::view).collect();
+    Ok(http::json(200, &Page { messages, next_before: next }))
+}
+
+#[derive(serde::Serialize)]
+struct Page<'a> {
+    messages: Vec<MessageView<'a>>,
+    next_before: Option<u64>,
 }

@@ -2,7 +2,7 @@
 
 use crate::Ctx;
 use spin_sdk::http::{Request, Response};
-use vafa_core::error::{Error, Result};
+use vafa_core::error::Result;
 use vafa_core::settings::Settings;
 use vafa_spin::{http, keys};
 
@@ -13,8 +13,7 @@ pub fn get(req: &Request, ctx: &Ctx) -> Result<Response> {
 
 pub fn put(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
-    let body: serde_json::Value = serde_json::from_slice(http::body(req)?).map_err(|e| Error::MalformedJson(e.to_string()))?;
-    let settings = Settings::from_json(&body)?;
+    let settings = Settings::from_json(http::body(req)?)?;
     ctx.kv.put(keys::SETTINGS, &settings)?;
     Ok(http::json(200, &settings))
 }

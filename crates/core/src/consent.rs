@@ -29,8 +29,14 @@ impl Source {
     pub const ACCEPTED: &'static str = "checkout, web, keyword, import, api";
 
     pub fn parse(s: &str) -> Result<Source> {
-        serde_json::from_value(serde_json::Value::String(s.to_string()))
-            .map_err(|_| Error::field("consent", format!("source {s:?}: expected one of {}", Source::ACCEPTED)))
+        Ok(match s {
+            "checkout" => Source::Checkout,
+            "web" => Source::Web,
+            "keyword" => Source::Keyword,
+            "import" => Source::Import,
+            "api" => Source::Api,
+            _ => return Err(Error::field("consent", format!("source {s:?}: expected one of {}", Source::ACCEPTED))),
+        })
     }
 }
 
@@ -38,6 +44,7 @@ impl Source {
 pub struct Consent {
     pub status: ConsentStatus,
     pub source: Option<Source>,
+    #[serde(with = "crate::time::rfc3339::option")]
     pub at: Option<DateTime<Utc>>,
     pub text: Option<String>,
 }
@@ -46,6 +53,7 @@ pub struct Consent {
 pub struct ConsentEvent {
     pub status: ConsentStatus,
     pub source: Source,
+    #[serde(with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
     pub text: Option<String>,
 }

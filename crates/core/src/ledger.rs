@@ -19,6 +19,7 @@ pub enum Kind {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    #[serde(with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
     pub kind: Kind,
     pub points: i64,

@@ -5,6 +5,7 @@
 pub mod consent;
 pub mod error;
 pub mod jalali;
+pub mod json;
 pub mod keyword;
 pub mod ledger;
 pub mod member;
@@ -18,4 +19,5 @@ pub mod phone;
 pub mod sms;
 pub mod template;
 pub mod text;
+pub mod time;
 pub mod zone;

@@ -20,6 +20,7 @@ pub struct Member {
     pub name: Option<String>,
     pub birthday: Option<Birthday>,
     pub tags: Vec<String>,
+    #[serde(with = "crate::time::rfc3339")]
     pub joined_at: DateTime<Utc>,
     pub store_id: Option<String>,
     pub referral_code: String,
@@ -31,7 +32,9 @@ pub struct Member {
     pub sms_blocked: bool,
     pub tier: String,
     pub stats: Stats,
+    #[serde(with = "crate::time::rfc3339::option")]
     pub erased_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -39,7 +42,9 @@ pub struct Member {
 pub struct Stats {
     pub orders: u64,
     pub spend: u64,
+    #[serde(with = "crate::time::rfc3339::option")]
     pub first_purchase_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::rfc3339::option")]
     pub last_purchase_at: Option<DateTime<Utc>>,
 }
 
@@ -102,13 +107,19 @@ impl Birthday {
     }
 
     /// The wire form: `{"date": "1370-06-15", "calendar": "jalali"}`.
-    pub fn view(&self) -> serde_json::Value {
+    pub fn view(&self) -> BirthdayView {
         let date = match self.year {
             Some(y) => format!("{y:04}-{:02}-{:02}", self.month, self.day),
             None => format!("{:02}-{:02}", self.month, self.day),
         };
-        serde_json::json!({"date": date, "calendar": self.calendar})
+        BirthdayView { date, calendar: self.calendar }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BirthdayView {
+    pub date: String,
+    pub calendar: Calendar,
 }
 
 fn calendar_name(c: Calendar) -> &'static str {
@@ -376,32 +387,50 @@ impl Member {
     }
 
     /// The API's member shape. `points` comes from the balance counter.
-    pub fn view(&self, points: i64, now: DateTime<Utc>, settings: &Settings) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "phone": self.phone.as_ref().map(Phone::as_str),
-            "name": self.name,
-            "birthday": self.birthday.map(|b| b.view()),
-            "tags": self.tags,
-            "joined_at": self.joined_at,
-            "store_id": self.store_id,
-            "tier": self.tier,
-            "points": points,
-            "referral_code": self.referral_code,
-            "referred_by": self.referred_by,
-            "consent": {
-                "status": self.consent.status,
-                "source": self.consent.source,
-                "at": self.consent.at,
-                "text": self.consent.text,
-            },
-            "consent_history": self.consent_history,
-            "sms_blocked": self.sms_blocked,
-            "stats": self.stats,
-            "segment": self.segment(now, settings),
-            "erased": self.is_erased(),
-        })
+    pub fn view(&self, points: i64, now: DateTime<Utc>, settings: &Settings) -> MemberView<'_> {
+        MemberView {
+            id: &self.id,
+            phone: self.phone.as_ref().map(Phone::as_str),
+            name: self.name.as_deref(),
+            birthday: self.birthday.map(|b| b.view()),
+            tags: &self.tags,
+            joined_at: self.joined_at,
+            store_id: self.store_id.as_deref(),
+            tier: &self.tier,
+            points,
+            referral_code: &self.referral_code,
+            referred_by: self.referred_by.as_deref(),
+            consent: &self.consent,
+            consent_history: &self.consent_history,
+            sms_blocked: self.sms_blocked,
+            stats: &self.stats,
+            segment: self.segment(now, settings),
+            erased: self.is_erased(),
+        }
     }
+}
+
+/// A member as the API shows it (API.md "Members").
+#[derive(Debug, Serialize)]
+pub struct MemberView<'a> {
+    pub id: &'a str,
+    pub phone: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub birthday: Option<BirthdayView>,
+    pub tags: &'a [String],
+    #[serde(with = "crate::time::rfc3339")]
+    pub joined_at: DateTime<Utc>,
+    pub store_id: Option<&'a str>,
+    pub tier: &'a str,
+    pub points: i64,
+    pub referral_code: &'a str,
+    pub referred_by: Option<&'a str>,
+    pub consent: &'a Consent,
+    pub consent_history: &'a [ConsentEvent],
+    pub sms_blocked: bool,
+    pub stats: &'a Stats,
+    pub segment: &'static str,
+    pub erased: bool,
 }
 
 /// Today's date in the club's zone, Gregorian: what "not in the future" means.
@@ -490,7 +519,7 @@ mod tests {
             .into_member("m_1".into(), "ABCDEFGH".into(), None, &Settings::default(), now());
         m.stats.orders = 4;
         m.erase(now());
-        let v = m.view(120, now(), &Settings::default());
+        let v = serde_json::to_value(m.view(120, now(), &Settings::default())).unwrap();
         assert_eq!(v["phone"], serde_json::Value::Null);
         assert_eq!(v["name"], serde_json::Value::Null);
         assert_eq!(v["birthday"], serde_json::Value::Null);

@@ -33,7 +33,13 @@ pub enum Status {
 
 impl Status {
     pub fn parse(s: &str) -> Option<Status> {
-        serde_json::from_value(serde_json::Value::String(s.into())).ok()
+        Some(match s {
+            "queued" => Status::Queued,
+            "sent" => Status::Sent,
+            "delivered" => Status::Delivered,
+            "failed" => Status::Failed,
+            _ => return None,
+        })
     }
 
     pub fn is_final(self) -> bool {
@@ -65,14 +71,18 @@ pub struct Message {
     pub campaign: Option<String>,
     pub status: Status,
     pub attempts: u32,
+    #[serde(with = "crate::time::rfc3339::option")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub provider: String,
     pub provider_id: Option<String>,
     pub error: Option<String>,
     pub encoding: Encoding,
     pub parts: usize,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::rfc3339::option")]
     pub sent_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::rfc3339::option")]
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
@@ -203,29 +213,56 @@ impl Message {
     }
 
     /// The API's shape. Join codes never show, even while queued.
-    pub fn view(&self) -> serde_json::Value {
+    pub fn view(&self) -> MessageView<'_> {
         let text = if self.purpose == Purpose::JoinCode { redact_digits(&self.text) } else { self.text.clone() };
-        serde_json::json!({
-            "id": self.id,
-            "member_id": self.member_id,
-            "to": self.to.as_str(),
-            "text": text,
-            "kind": self.kind,
-            "purpose": self.purpose,
-            "campaign": self.campaign,
-            "status": self.status,
-            "attempts": self.attempts,
-            "provider": self.provider,
-            "provider_id": self.provider_id,
-            "error": self.error,
-            "encoding": self.encoding,
-            "parts": self.parts,
-            "created_at": self.created_at,
-            "sent_at": self.sent_at,
-            "delivered_at": self.delivered_at,
-            "next_attempt_at": self.next_attempt_at,
-        })
+        MessageView {
+            id: &self.id,
+            member_id: self.member_id.as_deref(),
+            to: self.to.as_str(),
+            text,
+            kind: self.kind,
+            purpose: self.purpose,
+            campaign: self.campaign.as_deref(),
+            status: self.status,
+            attempts: self.attempts,
+            provider: &self.provider,
+            provider_id: self.provider_id.as_deref(),
+            error: self.error.as_deref(),
+            encoding: self.encoding,
+            parts: self.parts,
+            created_at: self.created_at,
+            sent_at: self.sent_at,
+            delivered_at: self.delivered_at,
+            next_attempt_at: self.next_attempt_at,
+        }
     }
+}
+
+/// A message as `GET /api/messages` shows it.
+#[derive(Debug, Serialize)]
+pub struct MessageView<'a> {
+    pub id: &'a str,
+    pub member_id: Option<&'a str>,
+    pub to: &'a str,
+    pub text: String,
+    pub kind: Kind,
+    pub purpose: Purpose,
+    pub campaign: Option<&'a str>,
+    pub status: Status,
+    pub attempts: u32,
+    pub provider: &'a str,
+    pub provider_id: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub encoding: Encoding,
+    pub parts: usize,
+    #[serde(with = "crate::time::rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::rfc3339::option")]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::rfc3339::option")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::rfc3339::option")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 pub fn id_of(number: u64) -> String {
@@ -277,7 +314,7 @@ mod tests {
     #[test]
     fn join_codes_never_show_and_are_redacted_once_sent() {
         let mut m = msg(Purpose::JoinCode);
-        assert_eq!(m.view()["text"], "کد: ••••••");
+        assert_eq!(m.view().text, "کد: ••••••");
         assert!(m.text.contains("123456"));
         m.record_attempt(Outcome::Accepted { provider_id: "1".into() }, now());
         assert!(!m.text.contains("123456"));

@@ -17,6 +17,7 @@ pub const MAX_REQUESTS_PER_MINUTE: i64 = 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub code_hash: String,
+    #[serde(with = "crate::time::rfc3339")]
     pub issued_at: DateTime<Utc>,
     pub name: Option<String>,
     pub store_id: Option<String>,

@@ -6,9 +6,9 @@ use crate::error::{Error, Result};
 use crate::jalali::JalaliDate;
 use crate::{phone, zone::Zone};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub timezone: Zone,
     pub default_country: String,
@@ -115,56 +115,11 @@ impl Default for Settings {
     }
 }
 
-/// Every key `PUT /api/settings` accepts, in the order they are documented.
-pub const KEYS: &[&str] = &[
-    "timezone",
-    "default_country",
-    "earn",
-    "tiers",
-    "tier_window_days",
-    "points_expiry_months",
-    "referral_points",
-    "quiet_hours",
-    "holidays",
-    "frequency_cap",
-    "sender_signature",
-    "optout_footer",
-    "max_parts",
-    "winback_days",
-    "feedback_delay_days",
-    "attribution_days",
-];
-
 impl Settings {
     /// Builds settings from a `PUT` body: unknown keys and every bad field are
     /// rejected with the field's name; keys left out take their defaults.
-    pub fn from_json(body: &Value) -> Result<Settings> {
-        let Value::Object(map) = body else {
-            return Err(Error::MalformedJson("expected a JSON object of settings".into()));
-        };
-        if let Some(unknown) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(Error::field(
-                unknown.clone(),
-                format!("unknown setting; accepted: {}", KEYS.join(", ")),
-            ));
-        }
-        let mut s = Settings::default();
-        take(map, "timezone", &mut s.timezone, "an IANA zone name such as Asia/Tehran")?;
-        take(map, "default_country", &mut s.default_country, "an ISO country code such as IR")?;
-        take(map, "earn", &mut s.earn, "{\"per_amount\": <minor units>, \"points\": <points>}")?;
-        take(map, "tiers", &mut s.tiers, "a list of {\"name\", \"min_spend\", \"multiplier_pct\"}")?;
-        take(map, "tier_window_days", &mut s.tier_window_days, "a number of days")?;
-        take(map, "points_expiry_months", &mut s.points_expiry_months, "a number of months")?;
-        take(map, "referral_points", &mut s.referral_points, "{\"referrer\": <points>, \"referee\": <points>}")?;
-        take(map, "quiet_hours", &mut s.quiet_hours, "{\"start\": \"HH:MM\", \"end\": \"HH:MM\"}")?;
-        take(map, "holidays", &mut s.holidays, "a list of {\"date\": \"YYYY-MM-DD\", \"calendar\": \"jalali\"|\"gregorian\"}")?;
-        take(map, "frequency_cap", &mut s.frequency_cap, "{\"per_day\": <n>, \"per_week\": <n>}")?;
-        take(map, "sender_signature", &mut s.sender_signature, "a string")?;
-        take(map, "optout_footer", &mut s.optout_footer, "a string")?;
-        take(map, "max_parts", &mut s.max_parts, "a number of SMS parts")?;
-        take(map, "winback_days", &mut s.winback_days, "a number of days")?;
-        take(map, "feedback_delay_days", &mut s.feedback_delay_days, "a number of days")?;
-        take(map, "attribution_days", &mut s.attribution_days, "a number of days")?;
+    pub fn from_json(body: &[u8]) -> Result<Settings> {
+        let s: Settings = crate::json::parse(body)?;
         s.validate()?;
         Ok(s)
     }
@@ -211,7 +166,7 @@ impl Settings {
         for h in &self.holidays {
             let ok = match h.calendar {
                 Calendar::Jalali => JalaliDate::parse(&h.date).is_some(),
-                Calendar::Gregorian => chrono::NaiveDate::parse_from_str(&h.date, "%Y-%m-%d").is_ok(),
+                Calendar::Gregorian => parse_iso_date(&h.date).is_some(),
             };
             if !ok {
                 return Err(Error::field("holidays", format!("{:?} is not a real {:?} date (YYYY-MM-DD)", h.date, h.calendar)));
@@ -234,6 +189,17 @@ impl Settings {
     }
 }
 
+/// `YYYY-MM-DD` as a Gregorian date (without chrono's general parser, which
+/// would add its whole format machinery to every component).
+pub fn parse_iso_date(s: &str) -> Option<chrono::NaiveDate> {
+    let mut it = s.splitn(3, '-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
 /// "HH:MM" → minutes after midnight.
 pub fn parse_hhmm(s: &str) -> Option<u32> {
     let (h, m) = s.split_once(':')?;
@@ -252,12 +218,6 @@ fn in_range(field: &str, v: u32, lo: u32, hi: u32) -> Result<()> {
     }
 }
 
-fn take<T: serde::de::DeserializeOwned>(map: &Map<String, Value>, key: &str, slot: &mut T, accepted: &str) -> Result<()> {
-    if let Some(v) = map.get(key) {
-        *slot = T::deserialize(v).map_err(|e| Error::field(key, format!("expected {accepted} ({e})")))?;
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {
@@ -278,12 +238,12 @@ mod tests {
         assert_eq!(v["max_parts"], 3);
         s.validate().unwrap();
         // The defaults survive a round trip through PUT.
-        assert_eq!(Settings::from_json(&v).unwrap(), s);
+        assert_eq!(Settings::from_json(v.to_string().as_bytes()).unwrap(), s);
     }
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: &[(Value, &str)] = &[
+        let cases: &[(serde_json::Value, &str)] = &[
             (json!({"colour": "red"}), "colour"),
             (json!({"timezone": "Mars/Olympus"}), "timezone"),
             (json!({"default_country": "XX"}), "default_country"),
@@ -302,7 +262,7 @@ mod tests {
             (json!({"attribution_days": "7"}), "attribution_days"),
         ];
         for (body, field) in cases {
-            match Settings::from_json(body) {
+            match Settings::from_json(body.to_string().as_bytes()) {
                 Err(Error::InvalidField { field: f, .. }) => assert_eq!(&f, field, "body {body}"),
                 other => panic!("body {body}: expected invalid {field}, got {other:?}"),
             }
@@ -311,7 +271,7 @@ mod tests {
 
     #[test]
     fn a_partial_object_keeps_the_other_defaults() {
-        let s = Settings::from_json(&json!({"max_parts": 2, "holidays": [{"date": "1405-01-13"}]})).unwrap();
+        let s = Settings::from_json(json!({"max_parts": 2, "holidays": [{"date": "1405-01-13"}]}).to_string().as_bytes()).unwrap();
         assert_eq!(s.max_parts, 2);
         assert_eq!(s.holidays[0].calendar, Calendar::Jalali);
         assert_eq!(s.winback_days, 60);

@@ -25,7 +25,9 @@ pub struct Shop {
     pub auto_enroll: bool,
     pub webhook_secret: String,
     pub api_key_hash: String,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -48,7 +50,9 @@ pub struct ShopView<'a> {
     pub platform: Platform,
     pub currency: &'a str,
     pub auto_enroll: bool,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<&'a str>,

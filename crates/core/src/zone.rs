@@ -129,10 +129,6 @@ mod tests {
             .unwrap_or_else(|e| panic!("bad test instant {s}: {e}"))
     }
 
-    fn london() -> Zone {
-        Zone::parse("Europe/London").expect("Europe/London is compiled in")
-    }
-
     fn naive(s: &str) -> NaiveDateTime {
         s.parse()
             .unwrap_or_else(|e| panic!("bad test local time {s}: {e}"))
@@ -143,8 +139,9 @@ mod tests {
         let cases = [
             ("Asia/Tehran", true),
             ("Asia/Kabul", true),
-            ("Europe/London", true),
-            ("America/Los_Angeles", true),
+            ("Europe/Istanbul", true),
+            ("Europe/London", false),
+            ("America/Los_Angeles", false),
             ("UTC", true),
             ("asia/tehran", false),
             ("Asia/Tokyo", false),
@@ -155,7 +152,7 @@ mod tests {
             assert_eq!(Zone::parse(name).is_ok(), ok, "Zone::parse({name:?})");
         }
         assert_eq!(Zone::parse("Asia/Tehran"), Ok(Zone::tehran()));
-        assert!(Zone::names().any(|n| n == "Asia/Dushanbe"));
+        assert!(Zone::names().any(|n| n == "Asia/Dubai"));
     }
 
     #[test]
@@ -170,7 +167,7 @@ mod tests {
             // The local date changes at local midnight, not UTC midnight.
             (tehran, "2026-11-22T20:29:00Z", "2026-11-22T23:59:00"),
             (tehran, "2026-11-22T20:31:00Z", "2026-11-23T00:01:00"),
-            (london(), "2026-07-01T12:00:00Z", "2026-07-01T13:00:00"),
+            (Zone::parse("Asia/Dubai").unwrap(), "2026-07-01T12:00:00Z", "2026-07-01T16:00:00"),
         ];
         for (zone, instant, expect) in cases {
             assert_eq!(
@@ -210,14 +207,7 @@ mod tests {
 
     #[test]
     fn to_utc_picks_the_earliest_instant_around_dst_changes() {
-        let london = london();
         let cases = [
-            // Clocks go back at 02:00 BST: 01:30 happens at 00:30Z and 01:30Z.
-            (london, "2025-10-26T01:30:00", "2025-10-26T00:30:00Z"),
-            // Clocks go forward at 01:00 GMT: 01:30 is skipped; 02:00 BST.
-            (london, "2025-03-30T01:30:00", "2025-03-30T01:00:00Z"),
-            (london, "2025-03-30T01:00:00", "2025-03-30T01:00:00Z"),
-            (london, "2025-03-30T00:59:59", "2025-03-30T00:59:59Z"),
             // Tehran's last spring-forward: 1400-01-02 00:00 became 01:00 (+04:30).
             (
                 Zone::tehran(),

@@ -38,7 +38,7 @@ pub fn error_response(err: &Error) -> Response {
         Error::Conflict { code, .. } => (409, (*code).into(), None),
         Error::Gone { code, .. } => (410, (*code).into(), None),
         Error::BodyTooLarge { .. } => (413, "body_too_large".into(), None),
-        Error::InvalidField { field, .. } => (422, format!("invalid_{}", field_code(field)), Some(field.as_str())),
+        Error::InvalidField { field, .. } => (422, format!("invalid_{field}"), Some(field.as_str())),
         Error::Unprocessable { code, .. } => (422, (*code).into(), None),
         Error::RateLimited(_) => (429, "rate_limited".into(), None),
         Error::Internal(detail) => {
@@ -68,11 +68,6 @@ pub fn error_response(err: &Error) -> Response {
     response
 }
 
-/// `consent.source` → `consent`; the code names the top-level field.
-fn field_code(field: &str) -> &str {
-    field.split(['.', '[']).next().unwrap_or(field)
-}
-
 /// The body, refused when over [`MAX_BODY`] (by its declared length first,
 /// so a huge upload is refused without reading it into a parser).
 pub fn body(req: &Request) -> Result<&[u8]> {
@@ -83,36 +78,10 @@ pub fn body(req: &Request) -> Result<&[u8]> {
     Ok(req.body())
 }
 
-/// Parses a JSON body into `T`. Not JSON → 400; JSON of the wrong shape →
-/// 422 naming the field at fault (its path, e.g. `consent.source`).
+/// Parses a JSON body into `T`. Not a JSON object → 400; an object of the
+/// wrong shape → 422 naming the top-level field at fault.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T> {
-    let bytes = body(req)?;
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::MalformedJson(e.to_string()))?;
-    from_value(value)
-}
-
-pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T> {
-    if !value.is_object() {
-        return Err(Error::MalformedJson("expected a JSON object".into()));
-    }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // serde reports a missing or unknown field at the parent's path.
-        let field = quoted_field(&inner).map(|f| if path == "." { f.to_string() } else { format!("{path}.{f}") });
-        match field {
-            Some(f) if inner.starts_with("unknown field") => Error::InvalidField { field: f, message: inner },
-            Some(f) if inner.starts_with("missing field") => Error::InvalidField { field: f, message: "required".into() },
-            _ if path == "." => Error::Unprocessable { code: "invalid_request", message: inner },
-            _ => Error::InvalidField { field: path, message: inner },
-        }
-    })
-}
-
-fn quoted_field(msg: &str) -> Option<&str> {
-    let start = msg.find('`')? + 1;
-    let len = msg[start..].find('`')?;
-    Some(&msg[start..start + len])
+    vafa_core::json::parse(body(req)?)
 }
 
 /// A query parameter, percent-decoded.

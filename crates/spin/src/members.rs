@@ -27,7 +27,7 @@ pub struct Found {
 }
 
 impl Found {
-    pub fn view(&self, now: DateTime<Utc>, settings: &Settings) -> serde_json::Value {
+    pub fn view(&self, now: DateTime<Utc>, settings: &Settings) -> vafa_core::member::MemberView<'_> {
         self.member.view(self.points, now, settings)
     }
 }
@@ -66,6 +66,32 @@ fn index(kv: &Kv, phone: &Phone) -> Result<Index> {
         Some(f) if f.member.phone.as_ref() == Some(phone) && !f.member.is_erased() => Index::Taken(f),
         _ => Index::Stale(n),
     })
+}
+
+/// Looks a member up by a phone as typed, with the club's settings, in two
+/// key-value reads: settings and the index together (the phone is read in
+/// the Iranian default first, which is right unless the club changed its
+/// default country), then the record with its balance.
+pub fn by_phone_as_typed(kv: &Kv, raw: &str) -> Result<(Settings, Option<Found>)> {
+    const GUESS: &str = "IR";
+    let guess = vafa_core::phone::normalize(raw, GUESS).ok();
+    let mut want = vec![keys::SETTINGS.to_string()];
+    want.extend(guess.as_ref().map(|p| keys::phone(p.as_str())));
+    let found = kv.get_many(&want)?;
+    let settings: Settings = match found.get(keys::SETTINGS) {
+        Some(bytes) => decode(keys::SETTINGS, bytes)?,
+        None => Settings::default(),
+    };
+    let phone = vafa_core::member::parse_phone(raw, &settings)?;
+    let number = match &guess {
+        Some(g) if *g == phone => found.get(&keys::phone(g.as_str())).map(|b| crate::kv::counter_value(b)).unwrap_or(0),
+        _ => kv.counter(&keys::phone(phone.as_str()))?,
+    };
+    if number <= 0 {
+        return Ok((settings, None));
+    }
+    let member = load(kv, number as u64)?.filter(|f| f.member.phone.as_ref() == Some(&phone) && !f.member.is_erased());
+    Ok((settings, member))
 }
 
 /// Two key-value reads: the index and the record with its balance.

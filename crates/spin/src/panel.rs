@@ -16,7 +16,7 @@ pub fn send(cfg: &PanelConfig, call: &HttpCall, timeout_ms: u64) -> Outcome {
 fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
     let (scheme, authority, path) = split_url(&call.url).ok_or_else(|| "the panel URL is not http(s)".to_string())?;
     let headers: Vec<(String, Vec<u8>)> = call.headers.iter().map(|(k, v)| (k.clone(), v.clone().into_bytes())).collect();
-    let fields = types::Fields::from_list(&headers).map_err(|e| format!("headers: {e:?}"))?;
+    let fields = types::Fields::from_list(&headers).map_err(|_| "bad request headers")?;
     let request = types::OutgoingRequest::new(fields);
     let method = match call.method {
         "GET" => types::Method::Get,
@@ -31,7 +31,7 @@ fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
     {
         let stream = body.write().map_err(|_| "body stream")?;
         for chunk in call.body.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| format!("writing the request: {e:?}"))?;
+            stream.blocking_write_and_flush(chunk).map_err(|_| "could not write the request")?;
         }
     }
     let options = types::RequestOptions::new();
@@ -42,12 +42,12 @@ fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
     let _ = options.set_first_byte_timeout(Some(ns));
     let _ = options.set_between_bytes_timeout(Some(ns));
 
-    let future = outgoing_handler::handle(request, Some(options)).map_err(|e| format!("panel call refused: {e:?}"))?;
-    types::OutgoingBody::finish(body, None).map_err(|e| format!("finishing the request: {e:?}"))?;
+    let future = outgoing_handler::handle(request, Some(options)).map_err(|e| format!("panel call refused: {}", describe(&e)))?;
+    types::OutgoingBody::finish(body, None).map_err(|_| "could not finish the request")?;
     future.subscribe().block();
     let response = match future.get() {
         Some(Ok(Ok(r))) => r,
-        Some(Ok(Err(e))) => return Err(format!("panel call failed: {e:?}")),
+        Some(Ok(Err(e))) => return Err(describe(&e).into()),
         Some(Err(())) | None => return Err("panel call produced no response".into()),
     };
     let status = response.status();
@@ -64,12 +64,25 @@ fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
                     }
                 }
                 Err(wasi::io::streams::StreamError::Closed) => break,
-                Err(e) => return Err(format!("reading the answer: {e:?}")),
+                Err(_) => return Err("could not read the answer".into()),
             }
         }
     }
     drop(types::IncomingBody::finish(incoming));
     Ok((status, out))
+}
+
+/// A short reason (the full `Debug` of `ErrorCode` would add kilobytes of
+/// formatting code to every component for a log line).
+fn describe(e: &types::ErrorCode) -> &'static str {
+    use types::ErrorCode as E;
+    match e {
+        E::ConnectionTimeout | E::ConnectionReadTimeout | E::ConnectionWriteTimeout => "the panel timed out",
+        E::DnsTimeout | E::DnsError(_) | E::DestinationNotFound => "the panel's host was not found",
+        E::ConnectionRefused | E::DestinationUnavailable | E::DestinationIpUnroutable => "the panel refused the connection",
+        E::HttpRequestDenied => "the panel's host is not in allowed_outbound_hosts",
+        _ => "the panel call failed",
+    }
 }
 
 fn split_url(url: &str) -> Option<(types::Scheme, &str, &str)> {

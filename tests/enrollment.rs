@@ -1,0 +1,524 @@
+//! Members, consent, double opt-in and the SMS callbacks, end to end through
+//! the real enrollment `.wasm` in the Spin-faithful host.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::*;
+use vafa_test_host::panel::Behaviour;
+use vafa_test_host::{CALLBACK_TOKEN, Fault};
+
+const PHONE: &str = "+989121234567";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_accepted_spelling_of_a_phone_finds_the_member_in_two_reads() {
+    let host = host().await;
+    let m = create_member(&host, json!({"phone": "0912 123 4567", "name": "سارا"})).await;
+    assert_eq!(m["phone"], PHONE);
+    for spelling in ["09121234567", "9121234567", "+98 912 123 4567", "00989121234567", "989121234567", "۰۹۱۲۱۲۳۴۵۶۷", "٠٩١٢١٢٣٤٥٦٧", "(0912) 123-4567"] {
+        let q: String = form_urlencoded::byte_serialize(spelling.as_bytes()).collect();
+        let r = admin(&host, "GET", &format!("/api/members?phone={q}"), None).await;
+        assert_eq!(r.status, 200, "{spelling}: {}", r.text());
+        assert_eq!(r.json()["id"], m["id"], "{spelling}");
+        assert!(r.kv_ops <= 2 + 1, "{spelling}: {} key-value operations", r.kv_ops);
+    }
+    let r = admin(&host, "GET", "/api/members?phone=09121234568", None).await;
+    assert_error(&r, 404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_has_the_documented_shape() {
+    let host = host().await;
+    let m = create_member(&host, json!({"phone": "09121234567", "name": "سارا", "birthday": "1370-06-15", "tags": ["Coffee", "coffee", "کتاب"],
+        "consent": {"marketing": true, "source": "checkout", "text": "با عضویت در باشگاه موافقم"}})).await;
+    assert!(m["id"].as_str().unwrap().starts_with("m_"));
+    assert_eq!(m["birthday"], json!({"date": "1370-06-15", "calendar": "jalali"}));
+    assert_eq!(m["tags"], json!(["coffee", "کتاب"]));
+    assert_eq!(m["joined_at"], "2026-11-22T08:30:00Z");
+    assert_eq!((m["tier"].clone(), m["points"].clone(), m["segment"].clone()), (json!("bronze"), json!(0), json!("new")));
+    assert_eq!(m["consent"]["status"], "opted_in");
+    assert_eq!(m["consent"]["source"], "checkout");
+    assert_eq!(m["consent"]["text"], "با عضویت در باشگاه موافقم");
+    assert_eq!(m["stats"], json!({"orders": 0, "spend": 0, "first_purchase_at": null, "last_purchase_at": null}));
+    let code = m["referral_code"].as_str().unwrap();
+    assert_eq!(code.len(), 8);
+    assert!(!code.contains(['0', 'O', '1', 'I']), "{code}");
+    let g = create_member(&host, json!({"phone": "09121234568", "birthday": "1991-09-06", "calendar": "gregorian"})).await;
+    assert_eq!(g["birthday"], json!({"date": "1991-09-06", "calendar": "gregorian"}));
+    let y = create_member(&host, json!({"phone": "09121234569", "birthday": "12-30"})).await;
+    assert_eq!(y["birthday"], json!({"date": "12-30", "calendar": "jalali"}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_phone_twice_is_409_with_the_member_id() {
+    let host = host().await;
+    let m = create_member(&host, json!({"phone": "09121234567"})).await;
+    let before = host.kv_snapshot();
+    let r = admin(&host, "POST", "/api/members", Some(json!({"phone": "+98 912 123 4567", "name": "دیگری"}))).await;
+    assert_error(&r, 409, "member_exists");
+    assert_eq!(r.json()["member_id"], m["id"]);
+    assert_eq!(host.kv_snapshot(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_creates_of_one_phone_make_one_member() {
+    let host = host().await;
+    let calls = (0..20).map(|i| {
+        let host = host.clone();
+        async move { admin(&host, "POST", "/api/members", Some(json!({"phone": "09121234567", "name": format!("n{i}")}))).await }
+    });
+    let replies = futures::future::join_all(calls).await;
+    let created: Vec<&vafa_test_host::Reply> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(created.len(), 1, "{:?}", replies.iter().map(|r| (r.status, r.text())).collect::<Vec<_>>());
+    let id = created[0].json()["id"].clone();
+    for r in replies.iter().filter(|r| r.status != 201) {
+        assert_error(r, 409, "member_exists");
+        assert_eq!(r.json()["member_id"], id);
+    }
+    let found = admin(&host, "GET", "/api/members?phone=09121234567", None).await.json();
+    assert_eq!(found["id"], id);
+    let members = host.kv_snapshot().keys().filter(|k| k.starts_with("member:")).count();
+    assert_eq!(members, 1, "losers leave no member record behind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_fields_are_named_and_nothing_is_written() {
+    let host = host().await;
+    let cases = [
+        (json!({"phone": "021 8888 1234"}), "phone"),
+        (json!({"phone": "12345"}), "phone"),
+        (json!({}), "phone"),
+        (json!({"phone": "09121234567", "name": "ن".repeat(101)}), "name"),
+        (json!({"phone": "09121234567", "birthday": "1370-07-31"}), "birthday"),
+        (json!({"phone": "09121234567", "birthday": "1990-02-30", "calendar": "gregorian"}), "birthday"),
+        (json!({"phone": "09121234567", "calendar": "lunar"}), "calendar"),
+        (json!({"phone": "09121234567", "tags": ["ok", "not ok"]}), "tags"),
+        (json!({"phone": "09121234567", "tags": (0..21).map(|i| format!("t{i}")).collect::<Vec<_>>()}), "tags"),
+        (json!({"phone": "09121234567", "tags": ["x".repeat(33)]}), "tags"),
+        (json!({"phone": "09121234567", "consent": {"marketing": true, "source": "pigeon"}}), "consent"),
+        (json!({"phone": "09121234567", "consent": {"marketing": "yes"}}), "consent"),
+        (json!({"phone": "09121234567", "referral_code": "ZZZZZZZZ"}), "referral_code"),
+    ];
+    for (body, field) in cases {
+        let before = host.kv_snapshot();
+        let r = admin(&host, "POST", "/api/members", Some(body.clone())).await;
+        assert_error(&r, 422, &format!("invalid_{field}"));
+        assert!(r.json()["error"]["field"].as_str().unwrap().starts_with(field), "{body}: {}", r.text());
+        assert_eq!(host.kv_snapshot(), before, "{body} wrote something");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_creates_members_for_itself_only() {
+    let host = host().await;
+    let key = make_store(&host, "shop-1").await;
+    let r = with_token(&host, &key, "POST", "/api/members", json!({"phone": "09121234567"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["store_id"], "shop-1");
+    let r = with_token(&host, &key, "POST", "/api/members", json!({"phone": "09121234568", "store_id": "shop-2"})).await;
+    assert_error(&r, 403, "forbidden");
+    let id = r.json();
+    let _ = id;
+    assert_error(&with_token(&host, &key, "GET", "/api/members?phone=09121234567", json!({})).await, 403, "forbidden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_changes_only_what_is_given() {
+    let host = host().await;
+    let m = create_member(&host, json!({"phone": "09121234567", "name": "سارا", "tags": ["coffee"]})).await;
+    let path = format!("/api/members/{}", m["id"].as_str().unwrap());
+    let r = admin(&host, "PATCH", &path, Some(json!({"birthday": "1991-09-06", "calendar": "gregorian"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p = r.json();
+    assert_eq!(p["birthday"], json!({"date": "1991-09-06", "calendar": "gregorian"}));
+    assert_eq!(p["name"], "سارا");
+    let p = admin(&host, "PATCH", &path, Some(json!({"name": null, "tags": ["tea"]}))).await.json();
+    assert_eq!(p["name"], Value::Null);
+    assert_eq!(p["tags"], json!(["tea"]));
+    assert_error(&admin(&host, "PATCH", &path, Some(json!({"birthday": "1404-12-30"}))).await, 422, "invalid_birthday");
+    assert_error(&admin(&host, "PATCH", "/api/members/m_999", Some(json!({"name": "x"}))).await, 404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_phone_keeps_the_member_and_the_old_one_stops_resolving() {
+    let host = host().await;
+    let m = create_member(&host, json!({"phone": "09121234567"})).await;
+    let other = create_member(&host, json!({"phone": "09351112233"})).await;
+    let id = m["id"].as_str().unwrap();
+    admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(json!({"points": 40, "reason": "خوش‌آمد"}))).await;
+    let r = admin(&host, "POST", &format!("/api/members/{id}/phone"), Some(json!({"phone": "0919 000 1122"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["phone"], "+989190001122");
+    assert_eq!(r.json()["points"], 40);
+    assert_error(&admin(&host, "GET", "/api/members?phone=09121234567", None).await, 404, "not_found");
+    assert_eq!(admin(&host, "GET", "/api/members?phone=09190001122", None).await.json()["id"], id);
+    let r = admin(&host, "POST", &format!("/api/members/{id}/phone"), Some(json!({"phone": "09351112233"}))).await;
+    assert_error(&r, 409, "phone_taken");
+    let _ = other;
+    // The old number is free for someone new.
+    let again = create_member(&host, json!({"phone": "09121234567"})).await;
+    assert_ne!(again["id"], m["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_removes_personal_data_for_good_and_keeps_the_totals() {
+    let host = host().await;
+    let m = create_member(&host, json!({"phone": "09121234567", "name": "سارا", "birthday": "1370-06-15", "tags": ["coffee"],
+        "consent": {"marketing": true, "source": "web", "text": "موافقم"}})).await;
+    let id = m["id"].as_str().unwrap();
+    admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(json!({"points": 75, "reason": "هدیه"}))).await;
+    let r = admin(&host, "DELETE", &format!("/api/members/{id}"), None).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let dump = format!("{:?}", host.kv_snapshot().iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned())).collect::<Vec<_>>());
+    for personal in ["9121234567", "سارا", "1370", "coffee", "موافقم"] {
+        assert!(!dump.contains(personal), "{personal} is still stored");
+    }
+    let e = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
+    assert_eq!((e["phone"].clone(), e["name"].clone(), e["birthday"].clone(), e["erased"].clone()), (Value::Null, Value::Null, Value::Null, json!(true)));
+    assert_eq!(e["points"], 75, "the anonymous totals stay");
+    let ledger = admin(&host, "GET", &format!("/api/members/{id}/ledger"), None).await.json();
+    assert_eq!(ledger["entries"][0]["points"], 75);
+    assert_error(&admin(&host, "GET", "/api/members?phone=09121234567", None).await, 404, "not_found");
+    let new = create_member(&host, json!({"phone": "09121234567"})).await;
+    assert_ne!(new["id"], m["id"], "a later sign-up is a new member");
+    assert_eq!(new["points"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adjustments_are_in_the_ledger_newest_first_with_paging() {
+    let host = host().await;
+    let m = create_member(&host, json!({"phone": "09121234567"})).await;
+    let id = m["id"].as_str().unwrap();
+    for (i, pts) in [10, 20, -5, 30].iter().enumerate() {
+        host.advance(chrono::Duration::minutes(1));
+        let r = admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(json!({"points": pts, "reason": format!("r{i}")}))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let r = admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(json!({"points": 7, "reason": "once", "idempotency_key": "k1"}))).await;
+    assert_eq!(r.json()["points"], 62);
+    let r = admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(json!({"points": 7, "reason": "once", "idempotency_key": "k1"}))).await;
+    assert_eq!(r.json()["points"], 62, "a repeated idempotency key changes nothing");
+    let page = admin(&host, "GET", &format!("/api/members/{id}/ledger?limit=2"), None).await.json();
+    let e = page["entries"].as_array().unwrap();
+    assert_eq!(e.iter().map(|x| x["points"].as_i64().unwrap()).collect::<Vec<_>>(), [7, 30]);
+    assert_eq!(e[0]["balance"], 62);
+    assert_eq!(e[0]["kind"], "adjust");
+    assert_eq!(e[1]["ref"], "r3");
+    let next = page["next_before"].as_u64().unwrap();
+    let page2 = admin(&host, "GET", &format!("/api/members/{id}/ledger?limit=10&before={next}"), None).await.json();
+    assert_eq!(page2["entries"].as_array().unwrap().iter().map(|x| x["balance"].as_i64().unwrap()).collect::<Vec<_>>(), [25, 30, 10]);
+    assert_eq!(page2["next_before"], Value::Null);
+    assert_error(&admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(json!({"points": 0, "reason": "x"}))).await, 422, "invalid_points");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_changes_are_kept_as_history() {
+    let host = host().await;
+    let m = opted_in_member(&host, "09121234567").await;
+    let id = m["id"].as_str().unwrap();
+    host.advance(chrono::Duration::days(1));
+    let r = admin(&host, "POST", &format!("/api/members/{id}/consent"), Some(json!({"marketing": false, "source": "api"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["consent"]["status"], "opted_out");
+    assert_eq!(v["consent"]["at"], "2026-11-23T08:30:00Z");
+    let h = v["consent_history"].as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!((h[0]["status"].clone(), h[0]["source"].clone()), (json!("opted_in"), json!("checkout")));
+    assert_eq!(h[0]["text"], "عضو باشگاه می‌شوم");
+    assert_error(&admin(&host, "POST", &format!("/api/members/{id}/consent"), Some(json!({"marketing": true, "source": "fax"}))).await, 422, "invalid_consent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_code_links_the_new_member_to_the_referrer() {
+    let host = host().await;
+    let referrer = create_member(&host, json!({"phone": "09121234567"})).await;
+    let code = referrer["referral_code"].as_str().unwrap().to_lowercase();
+    let new = create_member(&host, json!({"phone": "09121234568", "referral_code": code})).await;
+    assert_eq!(new["referred_by"], referrer["id"]);
+    assert_ne!(new["referral_code"], referrer["referral_code"]);
+}
+
+fn code_from(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+async fn last_sms_to(host: &vafa_test_host::Host, e164: &str) -> String {
+    let d = host.panel().delivered();
+    d.iter().rev().find(|d| d.to == e164).unwrap_or_else(|| panic!("no SMS to {e164}: {d:?}")).text.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_opt_in_creates_an_opted_in_member_from_the_sms_code() {
+    let host = host_with_provider("kavenegar").await;
+    let r = public(&host, "POST", "/api/join", json!({"phone": "۰۹۱۲ ۱۲۳ ۴۵۶۷", "name": "سارا"})).await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.json(), json!({"expires_in": 300}));
+    let code = code_from(&last_sms_to(&host, PHONE).await);
+    assert_eq!(code.len(), 6);
+    let dump = format!("{:?}", host.kv_snapshot().values().map(|v| String::from_utf8_lossy(v).into_owned()).collect::<Vec<_>>());
+    assert!(!dump.contains(&code), "the code is stored in clear");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": wrong})).await;
+    assert_error(&r, 422, "invalid_code");
+    let r = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let m = r.json();
+    assert_eq!((m["consent"]["status"].clone(), m["consent"]["source"].clone(), m["name"].clone()), (json!("opted_in"), json!("web"), json!("سارا")));
+    let r = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})).await;
+    assert_error(&r, 410, "code_expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_opt_in_opts_in_an_existing_member() {
+    let host = host_with_provider("kavenegar").await;
+    let m = create_member(&host, json!({"phone": "09121234567"})).await;
+    public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await;
+    let code = code_from(&last_sms_to(&host, PHONE).await);
+    let r = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["id"], m["id"]);
+    assert_eq!(r.json()["consent"]["status"], "opted_in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_codes_expire_after_five_minutes_and_five_wrong_tries() {
+    let host = host_with_provider("kavenegar").await;
+    public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await;
+    let code = code_from(&last_sms_to(&host, PHONE).await);
+    host.advance(chrono::Duration::seconds(300));
+    assert_error(&public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})).await, 410, "code_expired");
+
+    public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await;
+    let code = code_from(&last_sms_to(&host, PHONE).await);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for i in 1..=5 {
+        let r = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": wrong})).await;
+        if i < 5 { assert_error(&r, 422, "invalid_code") } else { assert_error(&r, 410, "code_expired") }
+    }
+    assert_error(&public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})).await, 410, "code_expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_gets_three_codes_an_hour() {
+    let host = host_with_provider("kavenegar").await;
+    for _ in 0..3 {
+        assert_eq!(public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await.status, 202);
+    }
+    let before = host.kv_snapshot();
+    let r = public(&host, "POST", "/api/join", json!({"phone": "+989121234567"})).await;
+    assert_error(&r, 429, "rate_limited");
+    assert_eq!(host.kv_snapshot(), before, "a refused request changes nothing");
+    assert_eq!(host.panel().delivered().len(), 3);
+    assert_eq!(public(&host, "POST", "/api/join", json!({"phone": "09121234568"})).await.status, 202, "other phones are not held back");
+    host.advance(chrono::Duration::hours(1));
+    assert_eq!(public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await.status, 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_club_sends_at_most_sixty_codes_a_minute() {
+    let host = host().await;
+    for i in 0..60 {
+        let r = public(&host, "POST", "/api/join", json!({"phone": format!("0912{:07}", i)})).await;
+        assert_eq!(r.status, 202, "{i}: {}", r.text());
+    }
+    assert_error(&public(&host, "POST", "/api/join", json!({"phone": "09350000000"})).await, 429, "rate_limited");
+    host.advance(chrono::Duration::minutes(1));
+    assert_eq!(public(&host, "POST", "/api/join", json!({"phone": "09350000000"})).await.status, 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_opt_out_spelling_opts_the_sender_out_and_confirms_once() {
+    let host = host_with_provider("kavenegar").await;
+    let spellings = ["لغو", "لغو11", "لغو ۱۱", "لغو١١", "لغو\u{200c}11", "انصراف", "1", "۱", "11", "STOP", " stop ", "Unsubscribe", "لغو.", "لغو ١١"];
+    for (i, text) in spellings.iter().enumerate() {
+        let phone = format!("0912{:07}", 100 + i);
+        let m = opted_in_member(&host, &phone).await;
+        let r = inbound_json(&host, &phone, text).await;
+        assert_eq!(r.status, 200, "{text}: {}", r.text());
+        assert_eq!(r.json()["action"], "opted_out", "{text:?}");
+        let got = admin(&host, "GET", &format!("/api/members/{}", m["id"].as_str().unwrap()), None).await.json();
+        assert_eq!(got["consent"]["status"], "opted_out", "{text:?}");
+        assert_eq!(got["consent"]["source"], "keyword", "{text:?}");
+        let e164 = got["phone"].as_str().unwrap().to_string();
+        assert!(last_sms_to(&host, &e164).await.contains("لغو"), "{text:?}: no confirmation");
+    }
+    let before = host.panel().delivered().len();
+    inbound_json(&host, "09120000100", "لغو").await;
+    assert_eq!(host.panel().delivered().len(), before, "a second opt-out is not confirmed again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kavenegar_form_inbound_and_twelve_rejoins() {
+    let host = host_with_provider("kavenegar").await;
+    let m = opted_in_member(&host, "09121234567").await;
+    let path = format!("/hooks/sms/inbound?token={CALLBACK_TOKEN}");
+    let form = "messageid=123&from=09121234567&to=10004346&message=%D9%84%D8%BA%D9%88%2011";
+    let r = host.request("POST", &path, &[("content-type", "application/x-www-form-urlencoded")], form).await;
+    assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
+    let r = inbound_json(&host, "+989121234567", "۱۲").await;
+    assert_eq!(r.json()["action"], "opted_in", "{}", r.text());
+    let got = admin(&host, "GET", &format!("/api/members/{}", m["id"].as_str().unwrap()), None).await.json();
+    assert_eq!(got["consent"]["status"], "opted_in");
+    assert_eq!(got["consent_history"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_by_sms_from_an_unknown_number_starts_double_opt_in() {
+    let host = host_with_provider("kavenegar").await;
+    let r = inbound_json(&host, "09121234567", "عضويت").await;
+    assert_eq!(r.json()["action"], "join_code_sent", "{}", r.text());
+    let code = code_from(&last_sms_to(&host, PHONE).await);
+    let r = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_need_the_token_and_unknown_senders_are_recorded() {
+    let host = host().await;
+    let r = host.request("POST", "/hooks/sms/inbound?token=wrong", &[("content-type", "application/json")], json!({"from": "09121234567", "text": "لغو"}).to_string()).await;
+    assert_error(&r, 401, "unauthorized");
+    let r = host.request("POST", "/hooks/sms/delivery", &[("content-type", "application/json")], "{}").await;
+    assert_error(&r, 401, "unauthorized");
+    let r = inbound_json(&host, "09121234567", "سلام").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["action"], "unknown_sender");
+    let r = inbound_json(&host, "not a phone", "لغو").await;
+    assert_eq!(r.status, 200);
+    assert!(host.kv_snapshot().keys().any(|k| k.starts_with("inbound:")));
+}
+
+async fn send_one_opt_out_confirmation(host: &vafa_test_host::Host) -> Value {
+    opted_in_member(host, "09121234567").await;
+    inbound_json(host, "09121234567", "لغو11").await;
+    messages(host, "").await.into_iter().next().expect("a message")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kavenegar_gets_a_form_with_our_local_id() {
+    let host = host_with_provider("kavenegar").await;
+    let msg = send_one_opt_out_confirmation(&host).await;
+    assert_eq!((msg["status"].clone(), msg["kind"].clone(), msg["provider"].clone()), (json!("sent"), json!("transactional"), json!("kavenegar")));
+    let d = host.panel().delivered();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].to, PHONE);
+    assert_eq!(d[0].sender, "10004346");
+    let number = msg["id"].as_str().unwrap().trim_start_matches("s_").to_string();
+    assert_eq!(d[0].local_id.as_deref(), Some(number.as_str()));
+    assert_eq!(msg["provider_id"], d[0].provider_id.as_str());
+    let req = &host.panel().requests()[0];
+    assert!(req.path.starts_with("/v1/test-panel-key/sms/send.json"), "{}", req.path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smsir_gets_json_with_the_key_header() {
+    let host = host_with_provider("smsir").await;
+    let msg = send_one_opt_out_confirmation(&host).await;
+    assert_eq!(msg["status"], "sent", "{msg}");
+    let req = &host.panel().requests()[0];
+    assert_eq!(req.path, "/v1/send/bulk");
+    assert_eq!(req.header("x-api-key"), Some("test-panel-key"));
+    assert_eq!(host.panel().delivered()[0].to, PHONE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_provider_signs_its_calls() {
+    let host = host_with_provider("webhook").await;
+    let msg = send_one_opt_out_confirmation(&host).await;
+    assert_eq!(msg["status"], "sent", "{msg}");
+    let d = &host.panel().delivered()[0];
+    assert_eq!(d.local_id.as_deref(), msg["id"].as_str());
+    assert!(host.panel().requests()[0].header("x-vafa-signature").unwrap().starts_with("sha256="));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_records_and_sends_nothing() {
+    let host = host().await;
+    let msg = send_one_opt_out_confirmation(&host).await;
+    assert_eq!((msg["status"].clone(), msg["provider"].clone()), (json!("sent"), json!("sandbox")));
+    assert!(host.panel().requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_reports_update_the_message_and_unknown_ids_are_ignored() {
+    let host = host_with_provider("kavenegar").await;
+    let msg = send_one_opt_out_confirmation(&host).await;
+    let pid = msg["provider_id"].as_str().unwrap().to_string();
+    let path = format!("/hooks/sms/delivery?token={CALLBACK_TOKEN}");
+    let r = host.request("POST", &path, &[("content-type", "application/x-www-form-urlencoded")], format!("messageid={pid}&status=10")).await;
+    assert_eq!(r.json()["updated"], true, "{}", r.text());
+    assert_eq!(messages(&host, "").await[0]["status"], "delivered");
+    let r = public(&host, "POST", &path, json!({"provider_id": "999999", "status": "delivered"})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["updated"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_filter_and_page_newest_first() {
+    let host = host().await;
+    let a = opted_in_member(&host, "09121234567").await;
+    opted_in_member(&host, "09121234568").await;
+    for (phone, text) in [("09121234567", "لغو"), ("09121234568", "لغو"), ("09121234567", "12"), ("09121234567", "لغو")] {
+        host.advance(chrono::Duration::minutes(1));
+        inbound_json(&host, phone, text).await;
+    }
+    let all = messages(&host, "").await;
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0]["created_at"].as_str() >= w[1]["created_at"].as_str()));
+    let mine = messages(&host, &format!("?member_id={}", a["id"].as_str().unwrap())).await;
+    assert_eq!(mine.len(), 3);
+    assert!(mine.iter().all(|m| m["member_id"] == a["id"]));
+    let page = admin(&host, "GET", "/api/messages?limit=3", None).await.json();
+    assert_eq!(page["messages"].as_array().unwrap().len(), 3);
+    let next = page["next_before"].as_u64().unwrap();
+    let rest = messages(&host, &format!("?before={next}")).await;
+    assert_eq!(rest.len(), 1);
+    assert_eq!(messages(&host, "?status=failed").await.len(), 0);
+    assert_error(&admin(&host, "GET", "/api/messages?status=lost", None).await, 422, "invalid_status");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_never_hold_a_full_phone_number_or_a_code() {
+    let host = host_with_provider("kavenegar").await;
+    let mut logs = String::new();
+    let r = public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await;
+    logs += &r.stdout;
+    logs += &r.stderr;
+    let code = code_from(&last_sms_to(&host, PHONE).await);
+    let r = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})).await;
+    logs += &r.stdout;
+    logs += &r.stderr;
+    let r = inbound_json(&host, "09121234567", "لغو").await;
+    logs += &r.stdout;
+    logs += &r.stderr;
+    host.panel().set_behaviour(Behaviour::ServerError);
+    let r = inbound_json(&host, "09121234567", "12").await;
+    logs += &r.stdout;
+    logs += &r.stderr;
+    assert!(!logs.is_empty(), "the component logs what it does");
+    for secret in ["9121234567", code.as_str(), "test-panel-key", "test-admin-token"] {
+        assert!(!logs.contains(secret), "logs hold {secret}:\n{logs}");
+    }
+    assert!(logs.contains("+98912***4567"), "logs name the masked phone:\n{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_killed_at_any_step_leaves_one_member_after_a_retry() {
+    let host = host().await;
+    let body = json!({"phone": "09121234567", "name": "سارا"});
+    let probe = admin(&host, "POST", "/api/members", Some(json!({"phone": "09129999999"}))).await;
+    let steps = probe.kv_ops;
+    assert!(steps >= 4);
+    for n in 1..=steps {
+        let phone = format!("0912{:07}", n);
+        let body = json!({"phone": phone, "name": body["name"]});
+        host.inject_kv_fault(n, Fault::Trap);
+        let killed = admin(&host, "POST", "/api/members", Some(body.clone())).await;
+        assert!(killed.trap.is_some() || killed.status == 201, "step {n}: {}", killed.status);
+        let retry = admin(&host, "POST", "/api/members", Some(body.clone())).await;
+        assert!(retry.status == 201 || retry.status == 409, "step {n}: {} {}", retry.status, retry.text());
+        let found = admin(&host, "GET", &format!("/api/members?phone={phone}"), None).await;
+        assert_eq!(found.status, 200, "step {n}: the member must exist after a retry: {}", found.text());
+        assert_eq!(found.json()["name"], "سارا");
+    }
+}

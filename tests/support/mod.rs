@@ -1,0 +1,74 @@
+//! Helpers shared by the end-to-end tests: the admin's and stores' calls,
+//! and reading the store for "nothing was written" assertions.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use vafa_test_host::{ADMIN_TOKEN, CALLBACK_TOKEN, Host, Reply};
+
+pub async fn host() -> Host {
+    Host::start().await.expect("the host starts")
+}
+
+/// A host whose SMS go to the fake panel through `provider`.
+pub async fn host_with_provider(provider: &str) -> Host {
+    let host = host().await;
+    host.set_variable("sms_provider", provider);
+    if provider == "webhook" {
+        let url = host.panel().webhook_url();
+        host.set_variable("sms_base_url", &url);
+    }
+    host
+}
+
+pub async fn admin(host: &Host, method: &str, path: &str, body: Option<Value>) -> Reply {
+    host.admin(method, path, body).await
+}
+
+pub async fn with_token(host: &Host, token: &str, method: &str, path: &str, body: Value) -> Reply {
+    let auth = format!("Bearer {token}");
+    host.request(method, path, &[("authorization", &auth), ("content-type", "application/json")], body.to_string()).await
+}
+
+pub async fn public(host: &Host, method: &str, path: &str, body: Value) -> Reply {
+    host.request(method, path, &[("content-type", "application/json")], body.to_string()).await
+}
+
+pub async fn create_member(host: &Host, body: Value) -> Value {
+    let r = admin(host, "POST", "/api/members", Some(body)).await;
+    assert_eq!(r.status, 201, "create member: {}", r.text());
+    r.json()
+}
+
+pub async fn opted_in_member(host: &Host, phone: &str) -> Value {
+    create_member(host, json!({"phone": phone, "name": "سارا", "consent": {"marketing": true, "source": "checkout", "text": "عضو باشگاه می‌شوم"}})).await
+}
+
+pub async fn make_store(host: &Host, id: &str) -> String {
+    let r = admin(host, "PUT", &format!("/api/stores/{id}"), Some(json!({"name": "فروشگاه نمونه", "platform": "woocommerce", "webhook_secret": "s3cret-s3cret-s3cret"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["api_key"].as_str().expect("api_key when made").to_string()
+}
+
+pub async fn inbound_json(host: &Host, from: &str, text: &str) -> Reply {
+    let path = format!("/hooks/sms/inbound?token={CALLBACK_TOKEN}");
+    public(host, "POST", &path, json!({"from": from, "to": "10004346", "text": text})).await
+}
+
+pub async fn messages(host: &Host, query: &str) -> Vec<Value> {
+    let r = admin(host, "GET", &format!("/api/messages{query}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// Asserts a rejected request answered the JSON error shape with `code`.
+pub fn assert_error(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status, status, "expected {status} {code}, got {}: {}", r.status, r.text());
+    let body = r.json();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+}
+
+pub fn admin_token() -> &'static str {
+    ADMIN_TOKEN
+}
