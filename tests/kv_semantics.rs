@@ -86,7 +86,7 @@ async fn fifty_concurrent_increments_from_fifty_instances_give_fifty() {
         async move { probe(&host, "POST", "/wasi/increment?key=hits", b"").await }
     });
     let replies = futures::future::join_all(calls).await;
-    assert!(replies.iter().all(|r| r.status == 200 && r.kv_ops == 2));
+    assert!(replies.iter().all(|r| r.status == 200 && r.kv_ops == 1));
     let mut seen: Vec<i64> = replies
         .iter()
         .map(|r| r.json()["ok"].as_i64().unwrap())
@@ -147,4 +147,24 @@ async fn batch_operations_share_the_store() {
         "get-many returns only present keys, as Spin's SQL does"
     );
     assert_eq!(seen["b1_after_delete"], serde_json::Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_data_operation_counts_and_a_fault_hits_the_nth() {
+    let host = probe_host().await;
+    // cas.new, cas.current, swap (opening the store is not counted)
+    assert_eq!(
+        probe(&host, "POST", "/wasi/cas?key=c", b"x").await.kv_ops,
+        3
+    );
+    assert_eq!(probe(&host, "GET", "/spin/get?key=c", b"").await.kv_ops, 1);
+    host.inject_kv_fault(1, vafa_test_host::Fault::Error);
+    let reply = probe(&host, "POST", "/wasi/increment?key=n", b"").await;
+    assert_eq!(reply.kv_ops, 1);
+    let err = reply.json()["err"].as_str().unwrap().to_string();
+    assert!(
+        err.contains("injected key-value fault: operation 1 (increment)"),
+        "{err}"
+    );
+    assert_eq!(host.kv_get("n"), None);
 }

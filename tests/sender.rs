@@ -118,7 +118,7 @@ async fn a_final_panel_error_fails_the_message_without_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smsir_rate_limits_are_retried_and_blacklisted_numbers_blocked() {
     let host = host_with_provider("smsir").await;
-    let m = opted_in_member(&host, "09121234567").await;
+    opted_in_member(&host, "09121234567").await;
     host.panel().fail_next(1, Behaviour::ProviderError(20));
     inbound_json(&host, "09121234567", "لغو").await;
     assert_eq!(messages(&host, "").await[0]["status"], "queued");
@@ -132,7 +132,6 @@ async fn smsir_rate_limits_are_retried_and_blacklisted_numbers_blocked() {
     assert_eq!(last["status"], "failed", "{last}");
     let got = admin(&host, "GET", &format!("/api/members/{}", b["id"].as_str().unwrap()), None).await.json();
     assert_eq!(got["sms_blocked"], true);
-    let _ = m;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

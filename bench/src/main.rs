@@ -1,1 +1,256 @@
-fn main() {}
+//! Vafa's benchmarks: the real release components in the test host, each
+//! call a fresh instance as in Spin, compared with an empty handler built in
+//! the same run. Prints numbers; asserts nothing.
+//!
+//!     cargo run --profile bench-host -p vafa-bench -- foundation
+//!     cargo run --profile bench-host -p vafa-bench -- enrollment
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use vafa_test_host::panel::Behaviour;
+use vafa_test_host::{ADMIN_TOKEN, CALLBACK_TOKEN, ExtraComponent, Host, Options, Reply};
+
+const ITERATIONS: usize = 1_000;
+
+struct Sample {
+    name: String,
+    times: Vec<Duration>,
+    kv_ops: Vec<u32>,
+}
+
+impl Sample {
+    fn new(name: &str) -> Sample {
+        Sample { name: name.into(), times: Vec::new(), kv_ops: Vec::new() }
+    }
+
+    fn add(&mut self, took: Duration, kv_ops: u32) {
+        self.times.push(took);
+        self.kv_ops.push(kv_ops);
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let mut t: Vec<f64> = self.times.iter().map(|d| d.as_secs_f64() * 1e6).collect();
+        t.sort_by(|a, b| a.total_cmp(b));
+        let i = ((t.len() as f64 - 1.0) * p).round() as usize;
+        t[i]
+    }
+
+    fn kv(&self) -> String {
+        let min = self.kv_ops.iter().min().copied().unwrap_or(0);
+        let max = self.kv_ops.iter().max().copied().unwrap_or(0);
+        if min == max { format!("{min}") } else { format!("{min}-{max}") }
+    }
+}
+
+fn report(baseline: &Sample, rows: &[Sample]) {
+    let b50 = baseline.percentile(0.5);
+    println!("{:<44} {:>6} {:>10} {:>10} {:>8} {:>8}", "call", "n", "p50 µs", "p99 µs", "×base", "kv ops");
+    for s in std::iter::once(baseline).chain(rows) {
+        let p50 = s.percentile(0.5);
+        println!("{:<44} {:>6} {:>10.1} {:>10.1} {:>8.2} {:>8}", s.name, s.times.len(), p50, s.percentile(0.99), p50 / b50, s.kv());
+    }
+}
+
+async fn timed(sample: &mut Sample, call: impl std::future::Future<Output = Reply>, expect: u16) -> Result<Reply> {
+    let started = Instant::now();
+    let reply = call.await;
+    sample.add(started.elapsed(), reply.kv_ops);
+    if reply.status != expect {
+        bail!("{}: expected {expect}, got {}: {}", sample.name, reply.status, reply.text());
+    }
+    Ok(reply)
+}
+
+async fn start() -> Result<Host> {
+    let baseline = ExtraComponent {
+        name: "baseline".into(),
+        crate_dir: "bench/baseline".into(),
+        key_value_stores: vec!["default".into()],
+        ..Default::default()
+    };
+    Host::start_with(Options { extra_components: vec![baseline], variables: vec![] }).await.context("starting the host")
+}
+
+async fn baseline(host: &Host, n: usize) -> Result<Sample> {
+    let mut s = Sample::new("empty handler (baseline)");
+    for _ in 0..n {
+        timed(&mut s, host.request_component("baseline", "GET", "/", &[], Vec::new()), 200).await?;
+    }
+    Ok(s)
+}
+
+fn admin_headers() -> [(&'static str, String); 2] {
+    [("authorization", format!("Bearer {ADMIN_TOKEN}")), ("content-type", "application/json".into())]
+}
+
+async fn admin(host: &Host, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let h = admin_headers();
+    let headers: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    host.request(method, path, &headers, body.map(|b| b.to_string()).unwrap_or_default()).await
+}
+
+fn sizes(host: &Host, names: &[&str]) -> Result<()> {
+    println!("{:<44} {:>10}", "component", "size KiB");
+    for name in names {
+        let bytes = std::fs::metadata(host.component_wasm(name))?.len();
+        println!("{:<44} {:>10.1}", name, bytes as f64 / 1024.0);
+    }
+    println!();
+    Ok(())
+}
+
+async fn foundation() -> Result<()> {
+    let host = start().await?;
+    sizes(&host, &["baseline", "enrollment", "sender"])?;
+    baseline(&host, 100).await?; // warm-up
+    let base = baseline(&host, ITERATIONS).await?;
+    let mut settings = Sample::new("GET /api/settings");
+    admin(&host, "PUT", "/api/settings", Some(&json!({"sender_signature": "فروشگاه نمونه"}))).await;
+    for _ in 0..ITERATIONS {
+        timed(&mut settings, admin(&host, "GET", "/api/settings", None), 200).await?;
+    }
+    let mut create = Sample::new("PUT /api/stores/{id} (new store)");
+    let mut update = Sample::new("PUT /api/stores/{id} (update)");
+    let body = json!({"name": "فروشگاه نمونه", "platform": "woocommerce", "webhook_secret": "0123456789abcdef0123"});
+    for i in 0..ITERATIONS {
+        timed(&mut create, admin(&host, "PUT", &format!("/api/stores/shop-{i}"), Some(&body)), 200).await?;
+    }
+    let patch = json!({"auto_enroll": true});
+    for i in 0..ITERATIONS {
+        timed(&mut update, admin(&host, "PUT", &format!("/api/stores/shop-{i}"), Some(&patch)), 200).await?;
+    }
+    report(&base, &[settings, create, update]);
+    Ok(())
+}
+
+fn phone(i: usize) -> String {
+    format!("+98912{:07}", i)
+}
+
+async fn enrollment() -> Result<()> {
+    let host = start().await?;
+    sizes(&host, &["baseline", "enrollment", "sender"])?;
+    baseline(&host, 100).await?;
+    let base = baseline(&host, ITERATIONS).await?;
+    let json_headers = [("content-type", "application/json")];
+
+    // Join + verify: the code comes back through the fake Kavenegar panel.
+    host.set_variable("sms_provider", "kavenegar");
+    let mut join = Sample::new("POST /api/join");
+    let mut verify = Sample::new("POST /api/join/verify");
+    for i in 0..ITERATIONS {
+        if i % 50 == 0 {
+            host.advance(chrono::Duration::minutes(1)); // the club-wide 60 a minute
+        }
+        let p = phone(i);
+        timed(&mut join, host.request("POST", "/api/join", &json_headers, json!({"phone": p}).to_string()), 202).await?;
+        let text = host.panel().delivered().last().context("no code SMS")?.text.clone();
+        let code: String = text.chars().filter(char::is_ascii_digit).collect();
+        timed(&mut verify, host.request("POST", "/api/join/verify", &json_headers, json!({"phone": p, "code": code}).to_string()), 201).await?;
+    }
+    host.set_variable("sms_provider", "sandbox");
+
+    let mut create = Sample::new("POST /api/members");
+    for i in 0..ITERATIONS {
+        let body = json!({"phone": phone(100_000 + i), "name": "سارا", "consent": {"marketing": true, "source": "checkout"}});
+        timed(&mut create, admin(&host, "POST", "/api/members", Some(&body)), 201).await?;
+    }
+    let mut by_phone = Sample::new("GET /api/members?phone=");
+    for i in 0..ITERATIONS {
+        timed(&mut by_phone, admin(&host, "GET", &format!("/api/members?phone=0912{:07}", 100_000 + i), None), 200).await?;
+    }
+    let mut optout = Sample::new("POST /hooks/sms/inbound (opt-out)");
+    let inbound = format!("/hooks/sms/inbound?token={CALLBACK_TOKEN}");
+    for i in 0..ITERATIONS {
+        let body = json!({"from": phone(100_000 + i), "text": "لغو ۱۱"});
+        timed(&mut optout, host.request("POST", &inbound, &json_headers, body.to_string()), 200).await?;
+    }
+
+    // Cron ticks.
+    let tick = |host: Host| async move {
+        let started = Instant::now();
+        let t = host.cron("sender").await;
+        (started.elapsed(), t)
+    };
+    host.advance(chrono::Duration::minutes(1));
+    let _ = tick(host.clone()).await;
+    let mut idle = Sample::new("cron tick, nothing due");
+    for _ in 0..ITERATIONS {
+        host.advance(chrono::Duration::minutes(1));
+        let (took, t) = tick(host.clone()).await;
+        t.result.map_err(anyhow::Error::msg)?;
+        idle.add(took, t.kv_ops);
+    }
+
+    let stored_before = count_messages(&host);
+    let small = due_ticks(&host, "cron tick, 1,000 due").await?;
+    pad_messages(&host, 100_000)?;
+    let big = due_ticks(&host, "cron tick, 1,000 due among 100,000 stored").await?;
+    println!("messages stored: {stored_before} before padding, {} after\n", count_messages(&host));
+    report(&base, &[join, verify, create, by_phone, optout, idle, small, big]);
+    Ok(())
+}
+
+fn count_messages(host: &Host) -> usize {
+    host.kv_snapshot().keys().filter(|k| k.starts_with("msg:")).count()
+}
+
+/// 1,000 confirmations queued while the panel fails, then one tick sends
+/// them all (through the sandbox, so the figure is Vafa's own cost).
+async fn due_ticks(host: &Host, name: &str) -> Result<Sample> {
+    const DUE: usize = 1_000;
+    const ROUNDS: usize = 5;
+    let mut s = Sample::new(name);
+    let inbound = format!("/hooks/sms/inbound?token={CALLBACK_TOKEN}");
+    let json_headers = [("content-type", "application/json")];
+    for round in 0..ROUNDS {
+        host.set_variable("sms_provider", "kavenegar");
+        host.panel().set_behaviour(Behaviour::ServerError);
+        for i in 0..DUE {
+            let p = phone(200_000 + round * DUE + i);
+            let r = admin(host, "POST", "/api/members", Some(&json!({"phone": p, "consent": {"marketing": true}}))).await;
+            if r.status != 201 {
+                bail!("seeding: {}", r.text());
+            }
+            host.request("POST", &inbound, &json_headers, json!({"from": p, "text": "لغو"}).to_string()).await;
+        }
+        host.panel().set_behaviour(Behaviour::Normal);
+        host.set_variable("sms_provider", "sandbox");
+        host.advance(chrono::Duration::minutes(1));
+        let started = Instant::now();
+        let t = host.cron("sender").await;
+        s.add(started.elapsed(), t.kv_ops);
+        t.result.map_err(anyhow::Error::msg)?;
+        if !t.stderr.contains("1000 sent") {
+            bail!("{name}: the tick did not send all 1,000: {}", t.stderr);
+        }
+    }
+    Ok(s)
+}
+
+/// Copies of a stored message under new numbers: messages that exist but
+/// are not due (already sent), as a busy club's store holds them.
+fn pad_messages(host: &Host, n: usize) -> Result<()> {
+    let snapshot = host.kv_snapshot();
+    let (key, template) = snapshot.iter().find(|(k, _)| k.starts_with("msg:")).context("no message to copy")?;
+    let number: &str = key.trim_start_matches("msg:");
+    let text = String::from_utf8(template.clone())?;
+    let top = snapshot.keys().filter_map(|k| k.strip_prefix("msg:")?.parse::<u64>().ok()).max().unwrap_or(0);
+    for i in 1..=n as u64 {
+        let m = top + i;
+        let copy = text.replace(&format!("\"id\":\"s_{number}\""), &format!("\"id\":\"s_{m}\"")).replace(&format!("\"number\":{number},"), &format!("\"number\":{m},"));
+        host.kv_set(&format!("msg:{m}"), copy.as_bytes());
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let which = std::env::args().nth(1).unwrap_or_default();
+    match which.as_str() {
+        "foundation" => foundation().await,
+        "enrollment" => enrollment().await,
+        _ => bail!("usage: vafa-bench foundation|enrollment"),
+    }
+}

@@ -14,6 +14,23 @@
 //!
 //! **Architecture invariant:** tests reach the components only through
 //! [`Host`], and the host links no component code: it loads `.wasm` files.
+//!
+//! Use (each test gets its own host: its own store, clock and panel):
+//!
+//! ```text
+//! #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+//! async fn member_is_created() {
+//!     let host = Host::start().await.unwrap();
+//!     let r = host.admin("POST", "/api/members", Some(json!({"phone": "09121234567"}))).await;
+//!     assert_eq!(r.status, 201, "{}", r.text());
+//!     assert_eq!(host.panel().delivered().len(), 0);
+//! }
+//! ```
+//!
+//! `Host::start` runs each component's `spin build` command once per
+//! process and loads the compiled code from `target/vafa-test-host/`.
+//! Every key-value operation that reads or writes data counts in
+//! `Reply::kv_ops` (opening a store does not).
 
 mod bindings;
 mod clock;
@@ -207,8 +224,13 @@ impl<T> WasmtimeContext<T> for wasmtime::Result<T> {
 }
 
 /// Echoes a call's output to the test's stderr (captured by the test
-/// harness, shown when a test fails).
+/// harness, shown when a test fails). `VAFA_TEST_HOST_ECHO=0` turns it off
+/// (for the benchmark, which has no harness capturing stderr).
 pub(crate) fn echo(component: &str, stdout: &str, stderr: &str, trap: Option<&str>) {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *OFF.get_or_init(|| std::env::var("VAFA_TEST_HOST_ECHO").is_ok_and(|v| v == "0")) {
+        return;
+    }
     for line in stdout.lines() {
         eprintln!("[{component} stdout] {line}");
     }

@@ -198,6 +198,8 @@ struct KavenegarReturn {
 #[derive(Deserialize)]
 struct KavenegarEntry {
     messageid: u64,
+    #[serde(default)]
+    status: u16,
 }
 
 fn kavenegar_answer(http: u16, body: &[u8]) -> Outcome {
@@ -207,6 +209,8 @@ fn kavenegar_answer(http: u16, body: &[u8]) -> Outcome {
     let code = answer.ret.status;
     if code == 200 {
         return match answer.entries.as_deref().and_then(|e| e.first()) {
+            // Status 14 ("filtered"): the recipient blocks advertising (*800#).
+            Some(e) if e.status == 14 => Outcome::Blacklisted(format!("kavenegar: message {} filtered: the number blocks advertising", e.messageid)),
             Some(e) => Outcome::Accepted { provider_id: e.messageid.to_string() },
             None => Outcome::Retry("kavenegar: status 200 without an entry".into()),
         };
@@ -324,6 +328,7 @@ mod tests {
         let w = ProviderKind::Webhook;
         let cases: Vec<(ProviderKind, u16, &str, fn(&Outcome) -> bool)> = vec![
             (k, 200, r#"{"return":{"status":200,"message":"تایید شد"},"entries":[{"messageid":8792343,"status":1}]}"#, |o| *o == Accepted { provider_id: "8792343".into() }),
+            (k, 200, r#"{"return":{"status":200,"message":"تایید شد"},"entries":[{"messageid":8792344,"status":14}]}"#, |o| matches!(o, Blacklisted(_))),
             (k, 418, r#"{"return":{"status":418,"message":"اعتبار حساب شما کافی نیست"},"entries":null}"#, |o| matches!(o, Fail(_))),
             (k, 411, r#"{"return":{"status":411,"message":"receptor"},"entries":null}"#, |o| matches!(o, Fail(_))),
             (k, 502, "<html>bad gateway</html>", |o| matches!(o, Retry(_))),
