@@ -63,13 +63,14 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
         None => None,
     };
     let signature = settings.sender_signature.as_str();
+    let member_id = found.as_ref().map(|f| f.member.id.clone());
     let kind = keyword::classify(&text);
     let action: &'static str = match (kind, found, &phone) {
         (Inbound::OptOut, Some(mut f), Some(p)) => {
-            let was_in = f.member.accepts_marketing() || f.member.consent.status != consent::ConsentStatus::OptedOut;
-            f.member.record_consent(false, Source::Keyword, Some(text.clone()), ctx.now);
-            store::save(&ctx.kv, &f)?;
-            if was_in {
+            // Confirmed once: a second opt-out changes nothing and sends nothing.
+            if f.member.consent.status != consent::ConsentStatus::OptedOut {
+                f.member.record_consent(false, Source::Keyword, Some(text.clone()), ctx.now);
+                store::save(&ctx.kv, &f)?;
                 let r = Recipient { number: f.number, member: &f.member };
                 Outbox::new(&ctx.kv)?.send(Some(r), p, consent::optout_confirmation(signature), Kind::Transactional, Purpose::OptOutConfirmation, ctx.now)?;
             }
@@ -92,10 +93,6 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
         }
         (_, Some(_), _) => "recorded",
         (_, None, _) => "unknown_sender",
-    };
-    let member_id = match &phone {
-        Some(p) => store::by_phone(&ctx.kv, p)?.map(|f| f.member.id),
-        None => None,
     };
     let n = ctx.kv.increment(keys::SEQ_INBOUND, 1)? as u64;
     let from_kept = phone.as_ref().map_or(from.as_str(), |p| p.as_str());

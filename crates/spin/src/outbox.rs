@@ -316,12 +316,13 @@ pub fn list(kv: &Kv, filter: &Filter, limit: usize, before: Option<u64>) -> Resu
             if keep {
                 page.push(m);
                 if page.len() == limit {
-                    let more = last_seen.is_some_and(|n| n > 1);
-                    return Ok((page, if more { last_seen } else { None }));
+                    // There may be more; the next page starts below this one.
+                    return Ok((page, last_seen.filter(|n| *n > 1)));
                 }
             }
         }
     }
-    let exhausted = candidates.len() < SCAN_LIMIT as usize;
-    Ok((page, if exhausted { None } else { last_seen }))
+    // Everything scanned: there is more only if the scan limit stopped us.
+    let stopped_early = candidates.len() == SCAN_LIMIT as usize;
+    Ok((page, last_seen.filter(|_| stopped_early)))
 }
