@@ -279,6 +279,18 @@ async fn double_opt_in_opts_in_an_existing_member() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joining_with_a_referral_code_records_the_referrer() {
+    let host = host_with_provider("kavenegar").await;
+    let referrer = create_member(&host, json!({"phone": "09351112233"})).await;
+    let code = referrer["referral_code"].as_str().unwrap();
+    assert_error(&public(&host, "POST", "/api/join", json!({"phone": "09121234567", "referral_code": "0OI1"})).await, 422, "invalid_referral_code");
+    assert_eq!(public(&host, "POST", "/api/join", json!({"phone": "09121234567", "referral_code": code})).await.status, 202);
+    let sms = code_from(&last_sms_to(&host, PHONE).await);
+    let m = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": sms})).await.json();
+    assert_eq!(m["referred_by"], referrer["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_codes_expire_after_five_minutes_and_five_wrong_tries() {
     let host = host_with_provider("kavenegar").await;
     public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await;

@@ -32,6 +32,7 @@ async fn options_variables_override_the_host_defaults() {
     let host = Host::start_with(Options {
         extra_components: vec![common::kvprobe()],
         variables: vec![("admin_token".into(), "other".into())],
+        ..Options::default()
     })
     .await
     .unwrap();

@@ -69,6 +69,8 @@ pub struct KvCall {
     /// Operations so far in this call.
     pub ops: Arc<AtomicU32>,
     pub fault: Option<(u32, Fault)>,
+    /// Yield to the scheduler before each operation (see `Options`).
+    pub interleave: bool,
     live_stores: u32,
     live_cas: u32,
 }
@@ -78,12 +80,14 @@ impl KvCall {
         store: Arc<KvStore>,
         allowed: Arc<BTreeSet<String>>,
         fault: Option<(u32, Fault)>,
+        interleave: bool,
     ) -> KvCall {
         KvCall {
             store,
             allowed,
             ops: Arc::new(AtomicU32::new(0)),
             fault,
+            interleave,
             live_stores: 0,
             live_cas: 0,
         }
@@ -93,7 +97,9 @@ impl KvCall {
     /// a handle), so it yields like any call but is not counted as a
     /// key-value operation and is never the target of a fault.
     async fn begin_open(&mut self) -> wasmtime::Result<Option<String>> {
-        tokio::task::yield_now().await;
+        if self.interleave {
+            tokio::task::yield_now().await;
+        }
         Ok(None)
     }
 
@@ -101,7 +107,9 @@ impl KvCall {
     /// `Ok(Some(msg))`: the operation must return its error with `msg`.
     async fn begin(&mut self, op: &str) -> wasmtime::Result<Option<String>> {
         let n = self.ops.fetch_add(1, Ordering::SeqCst) + 1;
-        tokio::task::yield_now().await;
+        if self.interleave {
+            tokio::task::yield_now().await;
+        }
         match self.fault {
             Some((nth, Fault::Error)) if nth == n => Ok(Some(format!(
                 "injected key-value fault: operation {n} ({op}) fails"

@@ -93,6 +93,11 @@ pub struct Options {
     /// Values for app variables (like `SPIN_VARIABLE_<NAME>`), applied over
     /// the host's defaults before the required-variable check.
     pub variables: Vec<(String, String)>,
+    /// Measure like Spin: do not yield to the scheduler before each
+    /// key-value operation. Tests keep the yield, so concurrent instances
+    /// interleave at every operation (harsher than Spin); the benchmark
+    /// turns it off so the figures are not the yield's.
+    pub no_interleave: bool,
 }
 
 /// What an HTTP client would see, plus what the guest printed.
@@ -175,6 +180,7 @@ pub(crate) struct Inner {
     clock: clock::Clock,
     fault: Mutex<Option<(u32, Fault)>>,
     panel: panel::FakePanel,
+    interleave: bool,
 }
 
 impl Inner {
@@ -191,7 +197,7 @@ impl Inner {
     /// fault injection, if any.
     pub fn call_state(&self, component: &ComponentRt) -> (CallState, Output, Arc<AtomicU32>) {
         let fault = self.fault.lock().unwrap().take();
-        let kv = KvCall::new(self.kv.clone(), component.allowed_stores.clone(), fault);
+        let kv = KvCall::new(self.kv.clone(), component.allowed_stores.clone(), fault, self.interleave);
         let ops = kv.ops.clone();
         let allowed_hosts = Arc::new(component.allowed_hosts.resolve(&self.vars));
         let (state, output) = CallState::new(CallSetup {
@@ -404,6 +410,7 @@ impl Host {
                 vars,
                 clock: clock::Clock::new(),
                 fault: Mutex::new(None),
+                interleave: !opts.no_interleave,
                 panel,
             }),
         })
