@@ -31,7 +31,7 @@
 //!   `{mobile, templateId, parameters:[{name,value}]}`), and a client whose
 //!   comments record that the live API answers a bad key on both send routes
 //!   with HTTP 401 `{"status":10,"message":"کلید وب سرویس نامعتبر است"}`.
-//! * `[DESIGN]` /work/shared/DESIGN.md "SMS panels: facts from their public API
+//! * `[DESIGN]` the product design "SMS panels: facts from their public API
 //!   documentation", where the sources above say nothing more precise.
 //!
 //! Choices of this fake where the sources are silent (so a test relying on
@@ -1261,7 +1261,7 @@ fn pack_id(seed: u64) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Generic webhook (Vafa's own contract, DESIGN "sms_provider = webhook")
+// Generic webhook (Vafa's own contract for any other panel)
 // ---------------------------------------------------------------------------
 
 /// `POST /webhook {"id","to","text","sender"}` signed with

@@ -1,4 +1,4 @@
-//! Public double opt-in (API.md "Public double opt-in"): a six-digit code by
+//! Public double opt-in (the API contract "Public double opt-in"): a six-digit code by
 //! transactional SMS, then its confirmation creates or opts in the member.
 
 use crate::Ctx;

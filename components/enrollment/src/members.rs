@@ -1,4 +1,4 @@
-//! Members (API.md "Members"): create (admin or store), read, patch, change
+//! Members (the API contract "Members"): create (admin or store), read, patch, change
 //! of phone, consent, erasure, manual adjustment and the ledger (admin).
 
 use crate::Ctx;

@@ -31,7 +31,7 @@ pub fn put(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
         ctx.kv.set_raw(&keys::store_key(&upsert.shop.api_key_hash), id.as_bytes())?;
     }
     ctx.kv.put(&keys::store(id), &upsert.shop)?;
-    // API.md: 200 whether made or updated; `api_key` shows only when made.
+    // the API contract: 200 whether made or updated; `api_key` shows only when made.
     Ok(http::json(200, &upsert.shop.view(upsert.new_api_key.as_deref())))
 }
 

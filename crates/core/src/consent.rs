@@ -14,7 +14,7 @@ pub enum ConsentStatus {
     OptedOut,
 }
 
-/// How consent was given or withdrawn (DESIGN.md "Members").
+/// How consent was given or withdrawn (the product design "Members").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {

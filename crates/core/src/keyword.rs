@@ -97,9 +97,9 @@ pub fn normalize(text: &str) -> String {
 /// Classifies an inbound reply after [`normalize`].
 ///
 /// Numbers compare by value, so `01` and `011` are opt-outs too. `1` is an
-/// opt-out keyword in DESIGN.md ("Members", opt-out) and wins over reading
+/// opt-out keyword in the product design ("Members", opt-out) and wins over reading
 /// it as an NPS score of 1: honouring a possible opt-out is the safe side.
-/// `11` stops and `12` rejoins, as on Iranian service lines (DESIGN.md,
+/// `11` stops and `12` rejoins, as on Iranian service lines (the product design,
 /// "Iranian SMS norms").
 pub fn classify(text: &str) -> Inbound {
     let text = normalize(text);
@@ -139,7 +139,7 @@ mod tests {
     fn classifies_every_spelling() {
         use Inbound::*;
         let cases = [
-            // Opt-out, as listed in DESIGN.md.
+            // Opt-out, as listed in the product design.
             ("لغو", OptOut),
             ("لغو11", OptOut),
             ("لغو ۱۱", OptOut),

@@ -50,11 +50,10 @@ impl AdjustInput {
         if n == 0 || n > 200 {
             return Err(Error::field("reason", "expected 1-200 characters"));
         }
-        if let Some(k) = &self.idempotency_key {
-            if k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if let Some(k) = &self.idempotency_key
+            && (k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) {
                 return Err(Error::field("idempotency_key", "expected 1-64 of A-Z, a-z, 0-9, - and _"));
             }
-        }
         Ok(())
     }
 }

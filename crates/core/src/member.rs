@@ -90,11 +90,10 @@ impl Birthday {
 
     /// A birthday cannot be in the future.
     fn check_not_future(&self, today: NaiveDate) -> Result<()> {
-        if let Some(date) = self.gregorian_date() {
-            if date > today {
+        if let Some(date) = self.gregorian_date()
+            && date > today {
                 return Err(Error::field("birthday", "a birthday cannot be in the future"));
             }
-        }
         Ok(())
     }
 
@@ -371,7 +370,7 @@ impl Member {
         !self.sms_blocked && !self.is_erased()
     }
 
-    /// The RFM segment (see DESIGN.md "Purchases"): `new` before a first
+    /// The RFM segment (see the product design "Purchases"): `new` before a first
     /// purchase; then by days since the last one against the win-back window.
     pub fn segment(&self, now: DateTime<Utc>, settings: &Settings) -> &'static str {
         let Some(last) = self.stats.last_purchase_at else { return "new" };
@@ -410,7 +409,7 @@ impl Member {
     }
 }
 
-/// A member as the API shows it (API.md "Members").
+/// A member as the API shows it (the API contract "Members").
 #[derive(Debug, Serialize)]
 pub struct MemberView<'a> {
     pub id: &'a str,

@@ -326,7 +326,8 @@ mod tests {
         let k = ProviderKind::Kavenegar;
         let s = ProviderKind::SmsIr;
         let w = ProviderKind::Webhook;
-        let cases: Vec<(ProviderKind, u16, &str, fn(&Outcome) -> bool)> = vec![
+        type Case = (ProviderKind, u16, &'static str, fn(&Outcome) -> bool);
+        let cases: Vec<Case> = vec![
             (k, 200, r#"{"return":{"status":200,"message":"تایید شد"},"entries":[{"messageid":8792343,"status":1}]}"#, |o| *o == Accepted { provider_id: "8792343".into() }),
             (k, 200, r#"{"return":{"status":200,"message":"تایید شد"},"entries":[{"messageid":8792344,"status":14}]}"#, |o| matches!(o, Blacklisted(_))),
             (k, 418, r#"{"return":{"status":418,"message":"اعتبار حساب شما کافی نیست"},"entries":null}"#, |o| matches!(o, Fail(_))),

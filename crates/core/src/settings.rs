@@ -1,5 +1,5 @@
 //! Club-wide settings: one JSON record, read with one key-value get by every
-//! component. Defaults are the ones API.md lists; `PUT /api/settings` replaces
+//! component. Defaults are the ones the API contract lists; `PUT /api/settings` replaces
 //! the whole object, so a key left out goes back to its default.
 
 use crate::error::{Error, Result};

@@ -93,21 +93,18 @@ pub struct Upsert {
 pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, fresh_key: String, now: DateTime<Utc>) -> Result<Upsert> {
     validate_id(id)?;
     let name = input.name.map(|n| n.trim().to_string());
-    if let Some(n) = &name {
-        if n.is_empty() || n.chars().count() > 100 {
+    if let Some(n) = &name
+        && (n.is_empty() || n.chars().count() > 100) {
             return Err(Error::field("name", "expected 1-100 characters"));
         }
-    }
-    if let Some(c) = &input.currency {
-        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+    if let Some(c) = &input.currency
+        && (c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
             return Err(Error::field("currency", "expected an ISO 4217 code such as IRR"));
         }
-    }
-    if let Some(s) = &input.webhook_secret {
-        if !(16..=256).contains(&s.len()) || s.chars().any(char::is_whitespace) {
+    if let Some(s) = &input.webhook_secret
+        && (!(16..=256).contains(&s.len()) || s.chars().any(char::is_whitespace)) {
             return Err(Error::field("webhook_secret", "expected 16-256 characters without spaces"));
         }
-    }
     Ok(match existing {
         Some(mut shop) => {
             if let Some(n) = name {

@@ -10,7 +10,7 @@ use spin_sdk::http::{Request, Response};
 use vafa_core::error::{Error, Result};
 use vafa_core::secret;
 
-/// Bodies above this are refused before they are parsed (API.md).
+/// Bodies above this are refused before they are parsed (the API contract).
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// A JSON answer.

@@ -1,7 +1,7 @@
 //! The key layout of Vafa's one key-value store. This module is the only
 //! place a key is formatted; every component reads and writes through it.
 //!
-//! Spin's store has no transactions and no prefix scans (DESIGN.md), so every
+//! Spin's store has no transactions and no prefix scans (the product design), so every
 //! list a request or a tick must read is an index written when the fact
 //! became known: a counter `…-len` and one key per slot, read with one
 //! `get-many`.

@@ -37,7 +37,7 @@ enum Index {
     /// Points at a member that no longer holds the phone (erased, moved, or a
     /// write that never finished): free to claim over.
     Stale(i64),
-    Taken(Found),
+    Taken(Box<Found>),
 }
 
 /// One `get-many` for the record and its balance.
@@ -63,7 +63,7 @@ fn index(kv: &Kv, phone: &Phone) -> Result<Index> {
         return Ok(Index::Free);
     }
     Ok(match load(kv, n as u64)? {
-        Some(f) if f.member.phone.as_ref() == Some(phone) && !f.member.is_erased() => Index::Taken(f),
+        Some(f) if f.member.phone.as_ref() == Some(phone) && !f.member.is_erased() => Index::Taken(Box::new(f)),
         _ => Index::Stale(n),
     })
 }
@@ -97,7 +97,7 @@ pub fn by_phone_as_typed(kv: &Kv, raw: &str) -> Result<(Settings, Option<Found>)
 /// Two key-value reads: the index and the record with its balance.
 pub fn by_phone(kv: &Kv, phone: &Phone) -> Result<Option<Found>> {
     Ok(match index(kv, phone)? {
-        Index::Taken(f) => Some(f),
+        Index::Taken(f) => Some(*f),
         Index::Free | Index::Stale(_) => None,
     })
 }
@@ -204,10 +204,10 @@ pub fn erase(kv: &Kv, found: &mut Found, now: DateTime<Utc>) -> Result<()> {
 /// Changes the balance and appends the ledger entry with the balance the
 /// counter returned. With an idempotency key, a repeat changes nothing.
 pub fn add_points(kv: &Kv, number: u64, points: i64, kind: Kind, reference: Option<String>, idempotency_key: Option<&str>, now: DateTime<Utc>) -> Result<i64> {
-    if let Some(key) = idempotency_key {
-        if !kv.claim(&keys::adjust(number, key))? {
-            return kv.counter(&keys::points(number));
-        }
+    if let Some(key) = idempotency_key
+        && !kv.claim(&keys::adjust(number, key))?
+    {
+        return kv.counter(&keys::points(number));
     }
     let balance = kv.increment(&keys::points(number), points)?;
     let k = kv.increment(&keys::ledger_len(number), 1)? as u64;
