@@ -164,10 +164,14 @@ async fn erasure_removes_personal_data_for_good_and_keeps_the_totals() {
         "consent": {"marketing": true, "source": "web", "text": "موافقم"}})).await;
     let id = m["id"].as_str().unwrap();
     admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(json!({"points": 75, "reason": "هدیه"}))).await;
+    // Messages, an inbound SMS and a join code leave traces of the number.
+    inbound_json(&host, "09121234567", "لغو").await;
+    public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await;
+    assert_eq!(messages(&host, "").await.len(), 2);
     let r = admin(&host, "DELETE", &format!("/api/members/{id}"), None).await;
     assert_eq!(r.status, 204, "{}", r.text());
     let dump = format!("{:?}", host.kv_snapshot().iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned())).collect::<Vec<_>>());
-    for personal in ["9121234567", "سارا", "1370", "coffee", "موافقم"] {
+    for personal in ["9121234567", "912123", "سارا", "1370", "coffee", "موافقم"] {
         assert!(!dump.contains(personal), "{personal} is still stored");
     }
     let e = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
@@ -176,6 +180,7 @@ async fn erasure_removes_personal_data_for_good_and_keeps_the_totals() {
     let ledger = admin(&host, "GET", &format!("/api/members/{id}/ledger"), None).await.json();
     assert_eq!(ledger["entries"][0]["points"], 75);
     assert_error(&admin(&host, "GET", "/api/members?phone=09121234567", None).await, 404, "not_found");
+    assert!(messages(&host, "").await.iter().all(|m| m["to"].is_null() && m["text"] == ""));
     let new = create_member(&host, json!({"phone": "09121234567"})).await;
     assert_ne!(new["id"], m["id"], "a later sign-up is a new member");
     assert_eq!(new["points"], 0);

@@ -38,6 +38,7 @@ struct Received<'a> {
     from: &'a str,
     to: Option<&'a str>,
     text: &'a str,
+    #[serde(with = "vafa_core::time::rfc3339")]
     at: chrono::DateTime<chrono::Utc>,
     member_id: Option<String>,
     action: &'static str,
@@ -95,8 +96,10 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
         (_, None, _) => "unknown_sender",
     };
     let n = ctx.kv.increment(keys::SEQ_INBOUND, 1)? as u64;
-    let from_kept = phone.as_ref().map_or(from.as_str(), |p| p.as_str());
-    ctx.kv.put(&keys::inbound(n), &Received { from: from_kept, to: to.as_deref(), text: &text, at: ctx.now, member_id, action })?;
+    // Only the masked number is kept: the member is linked by id, and an
+    // erasure must not leave the number behind in the inbound log.
+    let from_kept = phone.as_ref().map_or_else(|| "unreadable".to_string(), |p| p.masked());
+    ctx.kv.put(&keys::inbound(n), &Received { from: &from_kept, to: to.as_deref(), text: &text, at: ctx.now, member_id, action })?;
     let who = phone.map_or_else(|| "an unreadable number".to_string(), |p| p.to_string());
     vafa_spin::log::info(&format!("inbound sms from {who}: {action}"));
     Ok(http::json(200, &serde_json::json!({"ok": true, "action": action})))

@@ -64,7 +64,8 @@ pub struct Message {
     /// so a replayed send is recognised by the panel and not sent twice.
     pub number: u64,
     pub member_id: Option<String>,
-    pub to: Phone,
+    /// `None` once the member was erased: the number is gone for good.
+    pub to: Option<Phone>,
     pub text: String,
     pub kind: Kind,
     pub purpose: Purpose,
@@ -126,7 +127,7 @@ impl Message {
             id: id_of(number),
             number,
             member_id,
-            to,
+            to: Some(to),
             text,
             kind,
             purpose,
@@ -204,6 +205,16 @@ impl Message {
         self.redact_if_final();
     }
 
+    /// Erasure of the member: the number and the text go for good; a
+    /// message still waiting will never be sent.
+    pub fn erase(&mut self) {
+        self.to = None;
+        self.text = String::new();
+        if self.status == Status::Queued {
+            self.fail("not sent: the member was erased".into());
+        }
+    }
+
     /// One-time codes are kept in clear only while the message may still be
     /// sent; after that nobody needs them.
     fn redact_if_final(&mut self) {
@@ -218,7 +229,7 @@ impl Message {
         MessageView {
             id: &self.id,
             member_id: self.member_id.as_deref(),
-            to: self.to.as_str(),
+            to: self.to.as_ref().map(Phone::as_str),
             text,
             kind: self.kind,
             purpose: self.purpose,
@@ -243,7 +254,7 @@ impl Message {
 pub struct MessageView<'a> {
     pub id: &'a str,
     pub member_id: Option<&'a str>,
-    pub to: &'a str,
+    pub to: Option<&'a str>,
     pub text: String,
     pub kind: Kind,
     pub purpose: Purpose,
@@ -324,6 +335,13 @@ mod tests {
     fn marketing_needs_consent_and_nothing_goes_to_a_blocked_member() {
         assert_eq!(gate(Kind::Transactional, None), Ok(()));
         assert_eq!(gate(Kind::Marketing, None), Err(Refusal::OptedOut));
+    }
+
+    #[test]
+    fn erasure_drops_the_number_and_the_text_and_stops_a_queued_message() {
+        let mut m = msg(Purpose::OptOutConfirmation);
+        m.erase();
+        assert_eq!((m.to.as_ref(), m.text.as_str(), m.status), (None, "", Status::Failed));
     }
 
     #[test]

@@ -19,9 +19,8 @@
 //! | `ledger-len:{n}`, `ledger:{n}:{k}` | counter; JSON `ledger::Entry`| ledger                | GET …/ledger              |
 //! | `adjust:{n}:{key}`                 | claim counter                | adjust                | adjust                    |
 //! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
-//! | `otp-fail:{e164}:{issued}`         | counter of wrong codes       | verify                | verify                    |
-//! | `otp-used:{e164}:{issued}`         | claim counter                | verify                | verify                    |
-//! | `rate:join:{e164}:{hour}`          | counter                      | join                  | join                      |
+//! | `otp-fail:{phone tag}:{issued}`    | counter of wrong codes       | verify                | verify                    |
+//! | `rate:join:{phone tag}:{hour}`     | counter                      | join                  | join                      |
 //! | `rate:join:{minute}`               | counter (all phones)         | join                  | join                      |
 //! | `seq:message`                      | counter (last message number)| outbox                | GET /api/messages         |
 //! | `msg:{n}`                          | JSON `Message`               | outbox, sender, hooks | messages, sender          |
@@ -31,6 +30,9 @@
 //! | `sender:cursor`                    | counter: last minute swept   | sender                | sender                    |
 //! | `attempt:{n}:{try}`                | claim counter                | outbox, sender        | outbox, sender            |
 //! | `seq:inbound`, `inbound:{n}`       | counter; JSON inbound SMS    | inbound hook          | (reports)                 |
+//!
+//! A "phone tag" is a truncated SHA-256 of the E.164 number: keys that are
+//! never deleted must not keep a number an erasure removed.
 //!
 //! Counters hold Spin's 8-byte little-endian integers and are only touched
 //! with `increment` or read with `get` (never `set`), so the SQLite store's
@@ -73,13 +75,16 @@ pub fn otp(e164: &str) -> String {
     format!("otp:{e164}")
 }
 pub fn otp_fail(e164: &str, issued: i64) -> String {
-    format!("otp-fail:{e164}:{issued}")
-}
-pub fn otp_used(e164: &str, issued: i64) -> String {
-    format!("otp-used:{e164}:{issued}")
+    format!("otp-fail:{}:{issued}", phone_tag(e164))
 }
 pub fn rate_join_phone(e164: &str, hour: i64) -> String {
-    format!("rate:join:{e164}:{hour}")
+    format!("rate:join:{}:{hour}", phone_tag(e164))
+}
+
+/// Keys that outlive an erasure (counters nobody deletes) name the phone
+/// by a hash, never in clear.
+fn phone_tag(e164: &str) -> String {
+    vafa_core::secret::hash(e164)[..24].to_string()
 }
 pub fn rate_join_all(minute: i64) -> String {
     format!("rate:join:{minute}")

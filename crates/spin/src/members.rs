@@ -187,7 +187,8 @@ pub fn change_phone(kv: &Kv, found: &mut Found, new_phone: Phone, now: DateTime<
 }
 
 /// Erasure: the phone index goes first (so the phone is free at once and a
-/// new sign-up is a new member), then the personal data in the record.
+/// new sign-up is a new member), then the number and text of the member's
+/// messages, then the personal data in the record. A retry finishes it.
 pub fn erase(kv: &Kv, found: &mut Found, now: DateTime<Utc>) -> Result<()> {
     if let Some(phone) = found.member.phone.clone() {
         if kv.counter(&keys::phone(phone.as_str()))? == found.number as i64 {
@@ -195,6 +196,7 @@ pub fn erase(kv: &Kv, found: &mut Found, now: DateTime<Utc>) -> Result<()> {
         }
         kv.delete(&keys::otp(phone.as_str()))?;
     }
+    crate::outbox::erase_member_messages(kv, found.number)?;
     if !found.member.is_erased() {
         found.member.erase(now);
     }

@@ -115,10 +115,11 @@ impl<'a> Outbox<'a> {
         if try_no < message::MAX_ATTEMPTS {
             self.index_due(msg.number, msg.retry_at(now))?;
         }
-        let outcome = match provider::request(&self.panel, msg.number, &msg.to, &msg.text) {
-            Ok(None) => Outcome::Accepted { provider_id: format!("sandbox-{}", msg.number) },
-            Ok(Some(call)) => panel::send(&self.panel, &call, self.timeout_ms),
-            Err(e) => Outcome::Fail(e.to_string()),
+        let outcome = match msg.to.as_ref().map(|to| provider::request(&self.panel, msg.number, to, &msg.text)) {
+            None => Outcome::Fail("not sent: the member was erased".into()),
+            Some(Ok(None)) => Outcome::Accepted { provider_id: format!("sandbox-{}", msg.number) },
+            Some(Ok(Some(call))) => panel::send(&self.panel, &call, self.timeout_ms),
+            Some(Err(e)) => Outcome::Fail(e.to_string()),
         };
         let blacklisted = matches!(outcome, Outcome::Blacklisted(_));
         let summary = match &outcome {
@@ -126,7 +127,8 @@ impl<'a> Outbox<'a> {
             Outcome::Retry(r) => format!("will retry: {r}"),
             Outcome::Fail(r) | Outcome::Blacklisted(r) => format!("failed: {r}"),
         };
-        log::info(&format!("sms {} to {} try {try_no} via {}: {summary}", msg.id, msg.to, self.panel.kind.name()));
+        let to = msg.to.as_ref().map_or_else(|| "an erased member".to_string(), |p| p.to_string());
+        log::info(&format!("sms {} to {to} try {try_no} via {}: {summary}", msg.id, self.panel.kind.name()));
         msg.record_attempt(outcome, now);
         self.kv.put(&keys::message(msg.number), msg)?;
         if let Some(pid) = msg.provider_id.as_deref().filter(|p| !p.is_empty()) {
@@ -265,6 +267,26 @@ impl<'a> Outbox<'a> {
         self.kv.put(&keys::message(number), &m)?;
         Ok(true)
     }
+}
+
+/// Erases the number and text of every message of a member (its message
+/// index is read in batches; nothing is listed).
+pub fn erase_member_messages(kv: &Kv, member: u64) -> Result<()> {
+    let len = kv.counter(&keys::member_messages_len(member))? as u64;
+    let slot_keys: Vec<String> = (1..=len).map(|k| keys::member_messages(member, k)).collect();
+    for chunk in slot_keys.chunks(BATCH) {
+        let slots = kv.get_many(chunk)?;
+        let msg_keys: Vec<String> = slots.values().filter_map(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok()).map(keys::message).collect();
+        let found = kv.get_many(&msg_keys)?;
+        for (key, bytes) in found {
+            let mut m: Message = crate::kv::decode(&key, &bytes)?;
+            if m.to.is_some() || !m.text.is_empty() {
+                m.erase();
+                kv.put(&key, &m)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Filters of `GET /api/messages`.
