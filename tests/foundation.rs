@@ -130,3 +130,12 @@ async fn bad_requests_get_json_errors_and_write_nothing() {
     assert_error(&admin(&host, "PUT", "/api/stores/Bad%20Id", Some(json!({"name": "x"}))).await, 422, "invalid_store_id");
     assert_eq!(host.kv_snapshot(), before, "a rejected request wrote something");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_component_stays_under_600_kib() {
+    let host = host().await;
+    for name in ["enrollment", "sender"] {
+        let bytes = std::fs::metadata(host.component_wasm(name)).expect("built").len();
+        assert!(bytes <= 600 * 1024, "{name} is {:.1} KiB", bytes as f64 / 1024.0);
+    }
+}
