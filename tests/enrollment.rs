@@ -378,6 +378,16 @@ async fn kavenegar_form_inbound_and_twelve_rejoins() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_callback_is_read_whatever_its_content_type_says() {
+    // `curl -d '{…}'` labels JSON as a form; the body decides.
+    let host = host().await;
+    opted_in_member(&host, "09121234567").await;
+    let path = format!("/hooks/sms/inbound?token={CALLBACK_TOKEN}");
+    let r = host.request("POST", &path, &[("content-type", "application/x-www-form-urlencoded")], json!({"from": "09121234567", "text": "لغو ۱۱"}).to_string()).await;
+    assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_by_sms_from_an_unknown_number_starts_double_opt_in() {
     let host = host_with_provider("kavenegar").await;
     let r = inbound_json(&host, "09121234567", "عضويت").await;

@@ -16,8 +16,10 @@ use vafa_spin::members::{self as store};
 use vafa_spin::outbox::{Outbox, Recipient};
 use vafa_spin::{http, keys};
 
-fn is_form(req: &Request) -> bool {
-    req.header("content-type").and_then(|v| v.as_str()).is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+/// Kavenegar posts a form; everyone else JSON. Decided by the body, not the
+/// content type, which clients (curl -d among them) often get wrong.
+fn is_form(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
 }
 
 fn form_field(body: &[u8], names: &[&str]) -> Option<String> {
@@ -49,7 +51,7 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
     let body = http::body(req)?;
     // Kavenegar posts a form (`messageid`, `from`, `to`, `message`); other
     // panels and our own tools post JSON.
-    let (from, to, text) = if is_form(req) {
+    let (from, to, text) = if is_form(body) {
         let from = form_field(body, &["from"]).ok_or_else(|| Error::field("from", "required"))?;
         let text = form_field(body, &["message", "text"]).ok_or_else(|| Error::field("message", "required"))?;
         (from, form_field(body, &["to"]), text)
@@ -137,7 +139,7 @@ fn delivered_from(status: &serde_json::Value) -> Option<bool> {
 pub fn delivery(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_callback_token(req)?;
     let body = http::body(req)?;
-    let (provider_id, status) = if is_form(req) {
+    let (provider_id, status) = if is_form(body) {
         let id = form_field(body, &["messageid"]).ok_or_else(|| Error::field("messageid", "required"))?;
         let status = form_field(body, &["status"]).ok_or_else(|| Error::field("status", "required"))?;
         (id, serde_json::Value::String(status))
