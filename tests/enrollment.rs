@@ -519,6 +519,12 @@ async fn logs_never_hold_a_full_phone_number_or_a_code() {
     let r = inbound_json(&host, "09121234567", "12").await;
     logs += &r.stdout;
     logs += &r.stderr;
+    // A store fault on the phone index is logged with the key, masked.
+    host.inject_kv_fault(2, Fault::Error);
+    let r = admin(&host, "POST", "/api/members", Some(json!({"phone": "09121234567"}))).await;
+    assert_error(&r, 500, "internal");
+    assert!(r.stderr.contains("phone:+98912***4567"), "{}", r.stderr);
+    logs += &r.stderr;
     assert!(!logs.is_empty(), "the component logs what it does");
     for secret in ["9121234567", code.as_str(), "test-panel-key", "test-admin-token"] {
         assert!(!logs.contains(secret), "logs hold {secret}:\n{logs}");

@@ -23,7 +23,20 @@ pub struct Kv {
 }
 
 fn fault(op: &str, key: &str, e: impl std::fmt::Debug) -> Error {
-    Error::internal(format!("key-value {op} {key}: {e:?}"))
+    Error::internal(format!("key-value {op} {}: {e:?}", loggable(key)))
+}
+
+/// A key as it may appear in a log: some keys hold a phone number
+/// (`phone:+989121234567`), and logs never show one in full.
+fn loggable(key: &str) -> String {
+    match key.split_once('+') {
+        Some((head, number)) => {
+            let digits = number.len();
+            let masked: String = number.char_indices().map(|(i, c)| if (5..digits.saturating_sub(4)).contains(&i) { '*' } else { c }).collect();
+            format!("{head}+{masked}")
+        }
+        None => key.to_string(),
+    }
 }
 
 /// Outcome of claiming a key by compare-and-swap.
