@@ -83,6 +83,26 @@ impl Kv {
         Ok(found.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
     }
 
+    /// A number kept as text (an index slot pointing at a record).
+    pub fn get_number(&self, key: &str) -> Result<Option<u64>> {
+        Ok(self.get_raw(key)?.as_deref().and_then(number_value))
+    }
+
+    pub fn set_number(&self, key: &str, n: u64) -> Result<()> {
+        self.set_raw(key, n.to_string().as_bytes())
+    }
+
+    /// The numbers held by `keys`, in their order, absent ones skipped; read
+    /// [`BATCH`] keys per `get-many`.
+    pub fn numbers_at(&self, keys: &[String]) -> Result<Vec<u64>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH) {
+            let found = self.get_many(chunk)?;
+            out.extend(chunk.iter().filter_map(|k| found.get(k).and_then(|v| number_value(v))));
+        }
+        Ok(out)
+    }
+
     /// Atomically adds `delta` and returns the new value (absent counts as 0).
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64> {
         atomics::increment(&self.bucket, key, delta).map_err(|e| fault("increment", key, e))
@@ -115,6 +135,13 @@ impl Kv {
             Err(atomics::CasError::StoreError(e)) => Err(fault("cas-swap", key, e)),
         }
     }
+}
+
+/// Keys per `get-many`.
+pub const BATCH: usize = 200;
+
+fn number_value(bytes: &[u8]) -> Option<u64> {
+    std::str::from_utf8(bytes).ok()?.parse().ok()
 }
 
 /// Counters are 8-byte little-endian (Spin's encoding); anything else reads 0.

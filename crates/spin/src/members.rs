@@ -63,9 +63,14 @@ fn index(kv: &Kv, phone: &Phone) -> Result<Index> {
         return Ok(Index::Free);
     }
     Ok(match load(kv, n as u64)? {
-        Some(f) if f.member.phone.as_ref() == Some(phone) && !f.member.is_erased() => Index::Taken(Box::new(f)),
+        Some(f) if holds(&f, phone) => Index::Taken(Box::new(f)),
         _ => Index::Stale(n),
     })
+}
+
+/// Whether the member an index points at still holds that phone.
+fn holds(f: &Found, phone: &Phone) -> bool {
+    f.member.phone.as_ref() == Some(phone) && !f.member.is_erased()
 }
 
 /// Looks a member up by a phone as typed, with the club's settings, in two
@@ -90,7 +95,7 @@ pub fn by_phone_as_typed(kv: &Kv, raw: &str) -> Result<(Settings, Option<Found>)
     if number <= 0 {
         return Ok((settings, None));
     }
-    let member = load(kv, number as u64)?.filter(|f| f.member.phone.as_ref() == Some(&phone) && !f.member.is_erased());
+    let member = load(kv, number as u64)?.filter(|f| holds(f, &phone));
     Ok((settings, member))
 }
 
@@ -118,8 +123,7 @@ pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) ->
     let referred_by = match &draft.referral_code {
         None => None,
         Some(code) => {
-            let n = kv.get_raw(&keys::referral(code))?.and_then(|v| String::from_utf8(v).ok()?.parse::<u64>().ok());
-            let n = n.ok_or_else(|| Error::field("referral_code", "no member has this referral code"))?;
+            let n = kv.get_number(&keys::referral(code))?.ok_or_else(|| Error::field("referral_code", "no member has this referral code"))?;
             Some(keys::member_id(n))
         }
     };
@@ -144,7 +148,7 @@ fn new_referral_code(kv: &Kv, number: u64) -> Result<String> {
         let random: [u8; REFERRAL_CODE_LEN] = crate::clock::random()?;
         let code = secret::readable_code(&random, REFERRAL_CODE_LEN);
         if kv.get_raw(&keys::referral(&code))?.is_none() {
-            kv.set_raw(&keys::referral(&code), number.to_string().as_bytes())?;
+            kv.set_number(&keys::referral(&code), number)?;
             return Ok(code);
         }
     }
@@ -166,12 +170,11 @@ pub fn change_phone(kv: &Kv, found: &mut Found, new_phone: Phone, now: DateTime<
         return Ok(());
     }
     let taken = || Error::Conflict { code: "phone_taken", message: "another member has this phone".into(), member_id: None };
-    let free = match index(kv, &new_phone)? {
+    let mut free = match index(kv, &new_phone)? {
         Index::Taken(_) => return Err(taken()),
         Index::Stale(n) => vec![n],
         Index::Free => vec![],
     };
-    let mut free = free;
     free.push(found.number as i64);
     if let Claim::Held(_) = kv.claim_slot(&keys::phone(new_phone.as_str()), &free, found.number as i64)? {
         return Err(taken());

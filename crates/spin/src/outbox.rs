@@ -4,7 +4,7 @@
 //! so a tick's work is proportional to what is due, never to the number of
 //! members or messages, and a tick killed half-way is finished by the next.
 
-use crate::kv::Kv;
+use crate::kv::{BATCH, Kv};
 use crate::{clock, config, keys, log, panel};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -16,8 +16,6 @@ use vafa_core::provider::{self, Outcome, PanelConfig};
 
 /// How far back a sender with no cursor yet looks for due messages.
 const FIRST_LOOKBACK_MINUTES: i64 = 24 * 60;
-/// Keys per `get-many`.
-const BATCH: usize = 200;
 
 pub struct Outbox<'a> {
     kv: &'a Kv,
@@ -87,7 +85,7 @@ impl<'a> Outbox<'a> {
         let mut msg = Message::new(number, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
         if let Some(r) = &recipient {
             let k = self.kv.increment(&keys::member_messages_len(r.number), 1)? as u64;
-            self.kv.set_raw(&keys::member_messages(r.number, k), number.to_string().as_bytes())?;
+            self.kv.set_number(&keys::member_messages(r.number, k), number)?;
         }
         self.kv.put(&keys::message(number), &msg)?;
         self.attempt(&mut msg, now)?;
@@ -97,7 +95,7 @@ impl<'a> Outbox<'a> {
     fn index_due(&self, number: u64, at: DateTime<Utc>) -> Result<()> {
         let minute = minute_ceil(at);
         let k = self.kv.increment(&keys::due_len(minute), 1)? as u64;
-        self.kv.set_raw(&keys::due(minute, k), number.to_string().as_bytes())
+        self.kv.set_number(&keys::due(minute, k), number)
     }
 
     /// One try. The try is claimed first, so two processes never make the
@@ -132,7 +130,7 @@ impl<'a> Outbox<'a> {
         msg.record_attempt(outcome, now);
         self.kv.put(&keys::message(msg.number), msg)?;
         if let Some(pid) = msg.provider_id.as_deref().filter(|p| !p.is_empty()) {
-            self.kv.set_raw(&keys::message_by_provider(self.panel.kind.name(), pid), msg.number.to_string().as_bytes())?;
+            self.kv.set_number(&keys::message_by_provider(self.panel.kind.name(), pid), msg.number)?;
         }
         if blacklisted {
             self.block_member(msg)?;
@@ -186,25 +184,11 @@ impl<'a> Outbox<'a> {
     /// (messages already sent are skipped by their status).
     fn sweep_minute(&self, minute: i64, len: u64, now: DateTime<Utc>, budget: &Budget, clock: &clock::Stopwatch, report: &mut Sweep) -> Result<bool> {
         let slot_keys: Vec<String> = (1..=len).map(|k| keys::due(minute, k)).collect();
-        let mut numbers: Vec<u64> = Vec::with_capacity(slot_keys.len());
-        for chunk in slot_keys.chunks(BATCH) {
-            let found = self.kv.get_many(chunk)?;
-            numbers.extend(found.values().filter_map(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok()));
-        }
+        let mut numbers = self.kv.numbers_at(&slot_keys)?;
         numbers.sort_unstable();
         numbers.dedup();
         for chunk in numbers.chunks(BATCH) {
-            let msg_keys: Vec<String> = chunk.iter().map(|n| keys::message(*n)).collect();
-            let found = self.kv.get_many(&msg_keys)?;
-            let mut due: Vec<Message> = Vec::new();
-            for key in &msg_keys {
-                if let Some(bytes) = found.get(key) {
-                    let m: Message = crate::kv::decode(key, bytes)?;
-                    if m.is_due(now) {
-                        due.push(m);
-                    }
-                }
-            }
+            let due: Vec<Message> = messages_at(self.kv, chunk)?.into_iter().filter(|m| m.is_due(now)).collect();
             let members = self.members_of(&due)?;
             for mut m in due {
                 if report.attempted >= budget.max_messages || clock.millis() >= budget.max_millis {
@@ -256,9 +240,7 @@ impl<'a> Outbox<'a> {
     /// (`Ok(false)`): panels resend reports, and other apps share lines.
     pub fn record_delivery(&self, provider_id: &str, delivered: bool, now: DateTime<Utc>) -> Result<bool> {
         let key = keys::message_by_provider(self.panel.kind.name(), provider_id);
-        let Some(number) = self.kv.get_raw(&key)?.and_then(|v| String::from_utf8(v).ok()?.parse::<u64>().ok()) else {
-            return Ok(false);
-        };
+        let Some(number) = self.kv.get_number(&key)? else { return Ok(false) };
         let Some(mut m) = self.kv.get::<Message>(&keys::message(number))? else { return Ok(false) };
         if m.status == Status::Delivered {
             return Ok(true);
@@ -274,19 +256,29 @@ impl<'a> Outbox<'a> {
 pub fn erase_member_messages(kv: &Kv, member: u64) -> Result<()> {
     let len = kv.counter(&keys::member_messages_len(member))? as u64;
     let slot_keys: Vec<String> = (1..=len).map(|k| keys::member_messages(member, k)).collect();
-    for chunk in slot_keys.chunks(BATCH) {
-        let slots = kv.get_many(chunk)?;
-        let msg_keys: Vec<String> = slots.values().filter_map(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok()).map(keys::message).collect();
-        let found = kv.get_many(&msg_keys)?;
-        for (key, bytes) in found {
-            let mut m: Message = crate::kv::decode(&key, &bytes)?;
-            if m.to.is_some() || !m.text.is_empty() {
-                m.erase();
-                kv.put(&key, &m)?;
-            }
+    for mut m in messages_at(kv, &kv.numbers_at(&slot_keys)?)? {
+        if m.to.is_some() || !m.text.is_empty() {
+            m.erase();
+            kv.put(&keys::message(m.number), &m)?;
         }
     }
     Ok(())
+}
+
+/// The messages with these numbers, in their order, absent ones skipped;
+/// [`BATCH`] a `get-many`.
+fn messages_at(kv: &Kv, numbers: &[u64]) -> Result<Vec<Message>> {
+    let mut out = Vec::with_capacity(numbers.len());
+    for chunk in numbers.chunks(BATCH) {
+        let msg_keys: Vec<String> = chunk.iter().map(|n| keys::message(*n)).collect();
+        let found = kv.get_many(&msg_keys)?;
+        for key in &msg_keys {
+            if let Some(bytes) = found.get(key) {
+                out.push(crate::kv::decode(key, bytes)?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Filters of `GET /api/messages`.
@@ -307,16 +299,7 @@ pub fn list(kv: &Kv, filter: &Filter, limit: usize, before: Option<u64>) -> Resu
         Some(m) => {
             let len = kv.counter(&keys::member_messages_len(m))? as u64;
             let slot_keys: Vec<String> = (1..=len).rev().take(SCAN_LIMIT as usize).map(|k| keys::member_messages(m, k)).collect();
-            let mut nums = Vec::new();
-            for chunk in slot_keys.chunks(BATCH) {
-                let found = kv.get_many(chunk)?;
-                for key in chunk {
-                    if let Some(n) = found.get(key).and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok()) {
-                        nums.push(n);
-                    }
-                }
-            }
-            Box::new(nums.into_iter().filter(move |n| before.is_none_or(|b| *n < b)))
+            Box::new(kv.numbers_at(&slot_keys)?.into_iter().filter(move |n| before.is_none_or(|b| *n < b)))
         }
         None => {
             let top = kv.counter(keys::SEQ_MESSAGE)? as u64;
@@ -328,12 +311,8 @@ pub fn list(kv: &Kv, filter: &Filter, limit: usize, before: Option<u64>) -> Resu
     let mut page = Vec::new();
     let mut last_seen = None;
     for chunk in candidates.chunks(BATCH) {
-        let msg_keys: Vec<String> = chunk.iter().map(|n| keys::message(*n)).collect();
-        let found = kv.get_many(&msg_keys)?;
-        for (n, key) in chunk.iter().zip(&msg_keys) {
-            last_seen = Some(*n);
-            let Some(bytes) = found.get(key) else { continue };
-            let m: Message = crate::kv::decode(key, bytes)?;
+        for m in messages_at(kv, chunk)? {
+            last_seen = Some(m.number);
             let keep = filter.status.is_none_or(|s| m.status == s) && filter.campaign.as_ref().is_none_or(|c| m.campaign.as_ref() == Some(c));
             if keep {
                 page.push(m);
@@ -343,6 +322,7 @@ pub fn list(kv: &Kv, filter: &Filter, limit: usize, before: Option<u64>) -> Resu
                 }
             }
         }
+        last_seen = chunk.last().copied();
     }
     // Everything scanned: there is more only if the scan limit stopped us.
     let stopped_early = candidates.len() == SCAN_LIMIT as usize;
