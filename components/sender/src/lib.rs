@@ -20,7 +20,8 @@ struct Sender;
 impl Guest for Sender {
     fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
         tick(metadata.timestamp).map_err(|e| {
-            vafa_spin::log::error(&format!("tick failed: {e}"));
+            // Debug: the detail (keys masked), not the message a client would see.
+            vafa_spin::log::error(&format!("tick failed: {e:?}"));
             Error::Other(e.to_string())
         })
     }

@@ -30,6 +30,13 @@ pub enum Error {
     RateLimited(String),
     /// 500: a fault on our side; the detail is logged, never shown.
     Internal(String),
+    /// 500 `store_corrupt`: a stored value is not what its key holds (a
+    /// counter that is not a number). `kind` names the record, never a
+    /// phone; the key, masked, goes to the log. Nothing was changed.
+    Corrupt { kind: String, detail: String },
+    /// 503 `store_unavailable`: the key-value store could not be reached or
+    /// stayed busy; nothing was applied and the request can be retried.
+    Unavailable(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -58,6 +65,8 @@ impl fmt::Display for Error {
             Error::Unprocessable { message, .. } => f.write_str(message),
             Error::RateLimited(m) => f.write_str(m),
             Error::Internal(m) => write!(f, "internal error: {m}"),
+            Error::Corrupt { kind, .. } => write!(f, "a stored {kind} record is damaged; nothing was changed"),
+            Error::Unavailable(_) => f.write_str("the data store is unavailable; nothing was changed and the request can be retried"),
         }
     }
 }

@@ -45,6 +45,14 @@ pub fn error_response(err: &Error) -> Response {
             log::error(&format!("internal error: {detail}"));
             (500, "internal".into(), None)
         }
+        Error::Corrupt { detail, .. } => {
+            log::error(&format!("damaged record: {detail}"));
+            (500, "store_corrupt".into(), None)
+        }
+        Error::Unavailable(detail) => {
+            log::error(&format!("store unavailable: {detail}"));
+            (503, "store_unavailable".into(), None)
+        }
     };
     let message = match err {
         Error::Internal(_) => "something went wrong on our side; the request can be retried".to_string(),
@@ -62,8 +70,10 @@ pub fn error_response(err: &Error) -> Response {
     if let Error::MethodNotAllowed(allow) = err {
         response.set_header("allow", allow.join(", "));
     }
-    if let Error::RateLimited(_) = err {
-        response.set_header("retry-after", "60");
+    match err {
+        Error::RateLimited(_) => response.set_header("retry-after", "60"),
+        Error::Unavailable(_) => response.set_header("retry-after", "5"),
+        _ => {}
     }
     response
 }

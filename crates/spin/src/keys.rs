@@ -13,7 +13,7 @@
 //! | `store-key:{sha256(api key)}`      | store id                     | PUT, rotate-key       | store auth                |
 //! | `seq:member`                       | counter (last member number) | member create         | —                         |
 //! | `member:{n}`                       | JSON `Member`                | members, join, inbound| everyone                  |
-//! | `phone:{e164}`                     | counter: member number, 0 free| create, phone change | lookups; claimed by CAS   |
+//! | `phone:{e164}`                     | counter: member number, 0 free| create, phone change (CAS) | lookups           |
 //! | `referral:{CODE}`                  | member number (text)         | member create         | join with a referral      |
 //! | `points:{n}`                       | counter: points balance      | ledger                | member views, redemption  |
 //! | `ledger-len:{n}`, `ledger:{n}:{k}` | counter; JSON `ledger::Entry`| ledger                | GET …/ledger              |
@@ -34,9 +34,11 @@
 //! A "phone tag" is a truncated SHA-256 of the E.164 number: keys that are
 //! never deleted must not keep a number an erasure removed.
 //!
-//! Counters hold Spin's 8-byte little-endian integers and are only touched
-//! with `increment` or read with `get` (never `set`), so the SQLite store's
-//! "increment fails on anything else" can never bite.
+//! Counters are written only by `increment`, so each holds its store's own
+//! encoding (8 little-endian bytes on SQLite, ASCII decimal on Redis), and
+//! are read in either (`kv::decode_counter`). The one key also written by
+//! compare-and-swap, `phone:{e164}`, is written in the encoding the store
+//! used for it, so `increment(key, 0)` still works on it afterwards.
 
 pub const SETTINGS: &str = "settings";
 pub const SEQ_MEMBER: &str = "seq:member";

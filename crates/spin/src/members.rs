@@ -9,7 +9,7 @@
 //! delete their record and answer 409 with the winner's id.
 
 use crate::keys;
-use crate::kv::{Claim, Kv, decode};
+use crate::kv::{Claim, Kv, counter_in, decode};
 use chrono::{DateTime, Utc};
 use vafa_core::error::{Error, Result};
 use vafa_core::ledger::{Entry, Kind};
@@ -46,7 +46,7 @@ pub fn load(kv: &Kv, number: u64) -> Result<Option<Found>> {
     let found = kv.get_many(&[mk.clone(), pk.clone()])?;
     let Some(bytes) = found.get(&mk) else { return Ok(None) };
     let member: Member = decode(&mk, bytes)?;
-    let points = found.get(&pk).map(|b| crate::kv::counter_value(b)).unwrap_or(0);
+    let points = counter_in(&found, &pk)?;
     Ok(Some(Found { number, member, points }))
 }
 
@@ -89,7 +89,7 @@ pub fn by_phone_as_typed(kv: &Kv, raw: &str) -> Result<(Settings, Option<Found>)
     };
     let phone = vafa_core::member::parse_phone(raw, &settings)?;
     let number = match &guess {
-        Some(g) if *g == phone => found.get(&keys::phone(g.as_str())).map(|b| crate::kv::counter_value(b)).unwrap_or(0),
+        Some(g) if *g == phone => counter_in(&found, &keys::phone(g.as_str()))?,
         _ => kv.counter(&keys::phone(phone.as_str()))?,
     };
     if number <= 0 {

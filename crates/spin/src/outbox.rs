@@ -164,7 +164,7 @@ impl<'a> Outbox<'a> {
             let len_keys: Vec<String> = chunk.iter().map(|m| keys::due_len(*m)).collect();
             let lens = self.kv.get_many(&len_keys)?;
             for (minute, key) in chunk.iter().zip(&len_keys) {
-                let len = lens.get(key).map(|b| crate::kv::counter_value(b)).unwrap_or(0) as u64;
+                let len = crate::kv::counter_in(&lens, key)? as u64;
                 if len > 0 && !self.sweep_minute(*minute, len, now, &budget, &clock, &mut report)? {
                     break 'sweep;
                 }
