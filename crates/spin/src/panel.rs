@@ -15,7 +15,12 @@ pub fn send(cfg: &PanelConfig, call: &HttpCall, timeout_ms: u64) -> Outcome {
 
 fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
     let (scheme, authority, path) = split_url(&call.url).ok_or_else(|| "the panel URL is not http(s)".to_string())?;
-    let headers: Vec<(String, Vec<u8>)> = call.headers.iter().map(|(k, v)| (k.clone(), v.clone().into_bytes())).collect();
+    let mut headers: Vec<(String, Vec<u8>)> = call.headers.iter().map(|(k, v)| (k.clone(), v.clone().into_bytes())).collect();
+    // Without it Spin sends the body chunked, and some panel gateways
+    // answer 411 Length Required.
+    if call.method != "GET" {
+        headers.push(("content-length".into(), call.body.len().to_string().into_bytes()));
+    }
     let fields = types::Fields::from_list(&headers).map_err(|_| "bad request headers")?;
     let request = types::OutgoingRequest::new(fields);
     let method = match call.method {
