@@ -10,6 +10,7 @@ pub mod keyword;
 pub mod ledger;
 pub mod member;
 pub mod message;
+pub mod money;
 pub mod otp;
 pub mod provider;
 pub mod secret;
