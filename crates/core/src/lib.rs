@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod member;
 pub mod message;
 pub mod money;
+pub mod order;
 pub mod otp;
 pub mod provider;
 pub mod secret;

@@ -13,11 +13,56 @@ pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Hex HMAC-SHA256 of `data` under `key`.
-pub fn hmac_hex(key: &[u8], data: &[u8]) -> String {
+/// HMAC-SHA256 of `data` under `key`, the raw 32 bytes.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
-    hex::encode(mac.finalize().into_bytes())
+    mac.finalize().into_bytes().into()
+}
+
+/// Hex HMAC-SHA256 of `data` under `key`.
+pub fn hmac_hex(key: &[u8], data: &[u8]) -> String {
+    hex::encode(hmac_sha256(key, data))
+}
+
+/// Base64 (standard alphabet, padded) HMAC-SHA256 of `data` under `key`:
+/// what WooCommerce and Shopify put in their signature headers.
+pub fn hmac_base64(key: &[u8], data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(hmac_sha256(key, data))
+}
+
+/// The generic order webhook's signature: `X-Vafa-Signature:
+/// sha256=<hex HMAC-SHA256(raw body, secret)>` (API.md, "Orders"), letters
+/// of either case. A missing or garbled header, or an empty secret (anyone
+/// could sign with it), is `false`.
+pub fn verify_hex_sha256(secret: &str, body: &[u8], header: Option<&str>) -> bool {
+    let header = header.map(str::trim).unwrap_or("");
+    let Some(hex_mac) = header.get(..7).filter(|p| p.eq_ignore_ascii_case("sha256=")).and(header.get(7..)) else {
+        return false;
+    };
+    match hex::decode(hex_mac) {
+        Ok(given) => !secret.is_empty() && constant_time_eq(&given, &hmac_sha256(secret.as_bytes(), body)),
+        Err(_) => false,
+    }
+}
+
+/// WooCommerce's `X-WC-Webhook-Signature` and Shopify's
+/// `X-Shopify-Hmac-Sha256`: standard base64 of the HMAC-SHA256 of the raw
+/// body bytes. WooCommerce: `base64_encode(hash_hmac('sha256', $body,
+/// $secret, true))` in `WC_Webhook::generate_signature()`; Shopify:
+/// shopify.dev/docs/apps/build/webhooks/verify-deliveries (both cited in
+/// tests/fixtures/SOURCES.md). The decoded bytes are compared with the MAC in
+/// constant time. A missing or garbled header, or an empty secret, is `false`.
+pub fn verify_base64_sha256(secret: &str, body: &[u8], header: Option<&str>) -> bool {
+    use base64::Engine;
+    let Some(b64) = header.map(str::trim) else {
+        return false;
+    };
+    match base64::engine::general_purpose::STANDARD.decode(b64) {
+        Ok(given) => !secret.is_empty() && constant_time_eq(&given, &hmac_sha256(secret.as_bytes(), body)),
+        Err(_) => false,
+    }
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
@@ -85,6 +130,55 @@ mod tests {
     fn six_digit_codes_are_padded_and_unbiased() {
         assert_eq!(six_digits(7u32.to_le_bytes()).as_deref(), Some("000007"));
         assert_eq!(six_digits(u32::MAX.to_le_bytes()), None);
+    }
+
+    #[test]
+    fn webhook_signatures_verify_on_the_raw_body() {
+        // Expected headers computed outside Rust, with Python's standard library, from
+        // the key and data of RFC 4231 test case 2:
+        //   python3 -c 'import hmac,hashlib,base64; m = hmac.new(b"Jefe", b"what do ya want for nothing?",
+        //     hashlib.sha256); print(m.hexdigest(), base64.b64encode(m.digest()).decode())'
+        // (prints the hex without "sha256=", then the base64).
+        let (key, body) = ("Jefe", &b"what do ya want for nothing?"[..]);
+        let hex = "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        let b64 = "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=";
+        assert_eq!(hmac_base64(key.as_bytes(), body), b64);
+        let hex_cases: &[(&str, Option<&str>, bool)] = &[
+            (key, Some(hex), true),
+            (key, Some(&hex.to_uppercase()), true),
+            (key, Some(" sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843 "), true),
+            ("jefe", Some(hex), false),
+            (key, Some("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"), false),
+            (key, Some("sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec384"), false),
+            (key, Some("sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3844"), false),
+            (key, Some("sha256=5bdcc146"), false),
+            (key, Some("sha256=zz"), false),
+            (key, Some("sha256"), false),
+            (key, Some("sha512=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"), false),
+            (key, Some(""), false),
+            (key, None, false),
+            // The empty key's true MAC (python3 as above with b"" as the key): still refused.
+            ("", Some("sha256=76d9e7194e7dbc3aa00bbe8ffb9f6fcb5a932170f971f948bb2ab61607d2b9d6"), false),
+        ];
+        for (secret, header, expect) in hex_cases {
+            assert_eq!(verify_hex_sha256(secret, body, *header), *expect, "{secret:?} {header:?}");
+        }
+        let b64_cases: &[(&str, &[u8], Option<&str>, bool)] = &[
+            (key, body, Some(b64), true),
+            (key, body, Some(" W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=\r\n"), true),
+            (key, b"what do ya want for nothing? ", Some(b64), false),
+            ("jefe", body, Some(b64), false),
+            (key, body, Some("W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEN="), false),
+            (key, body, Some("W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOE"), false),
+            (key, body, Some("W9zBRr9g"), false),
+            (key, body, Some("not base64!"), false),
+            (key, body, Some(hex), false),
+            (key, body, Some(""), false),
+            (key, body, None, false),
+        ];
+        for (secret, body, header, expect) in b64_cases {
+            assert_eq!(verify_base64_sha256(secret, body, *header), *expect, "{secret:?} {header:?}");
+        }
     }
 
     #[test]
