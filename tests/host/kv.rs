@@ -1,31 +1,62 @@
-//! The key-value store, kept exactly as Spin keeps it on SQLite:
-//! the table, the statements and their quirks come from Spin's
-//! `crates/key-value-spin/src/store.rs` at v4.0.2.
+//! The key-value store, on either of Spin's two backends, chosen per
+//! `Host` ([`KvBackend`]; `Options::kv_backend`, else `VAFA_TEST_KV`):
 //!
-//! One `KvStore` is one SQLite database (in memory, one per `Host`, so tests
-//! are isolated), shared by every instance of every component of that host,
-//! like the single connection of a Spin process. Store labels are the
-//! `store` column.
+//! - **SQLite** (`kv_sqlite`, Spin's default `type = "spin"`): one database
+//!   file per `Host`, in a fresh temporary directory, with two connections
+//!   opened as Spin opens them: `spin up` runs the HTTP trigger and the
+//!   cron trigger as two processes, each with its own connection to
+//!   `.spin/sqlite_key_value.db`. Calls of each trigger use their
+//!   process's connection, so they contend for SQLite's file lock as in
+//!   Spin ("database is locked"), and a host panic breaks one process's
+//!   store only.
+//! - **Redis** (`kv_redis`, `type = "redis"`): a throwaway `redis-server`
+//!   per `Host`, and one connection manager per process, sending Spin's
+//!   commands with Spin's `redis` crate version.
 //!
-//! Quirks kept on purpose (never kinder than Spin):
-//! - `increment` reads and writes in one transaction and stores
-//!   `i64::to_le_bytes()`; a stored value that is not 8 bytes makes Spin's
-//!   host panic (`expect("incorrect length")`) while it holds the connection
-//!   mutex. The calling instance traps, and the mutex is poisoned: every
-//!   later operation that locks the connection panics too, for the rest of
-//!   the process. The host models both ([`KvFailure::HostPanic`]).
-//! - Integer overflow in `increment` wraps, as in Spin's release build.
-//! - Compare-and-swap on a key that was absent at `current` time upserts:
-//!   two such swaps both succeed (not exclusive).
-//! - A swap on a present key is `UPDATE ... WHERE value = old`; no row
-//!   changed means `CasFailed`.
+//! The backends differ (the quirks each module lists are kept, never
+//! kinder than Spin); tests in `tests/kv_semantics.rs` pin every
+//! difference. Test helpers (`kv_get`, `kv_set`, `kv_snapshot`) use a
+//! connection of their own, like a command-line client would.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-use anyhow::{Context, Result};
-use rusqlite::{Connection, named_params};
+use anyhow::{Context, Result, bail};
+use rusqlite::Connection;
+
+use crate::kv_redis::{CasConnection, RedisProcess, RedisServer};
+use crate::kv_sqlite::SqliteProcess;
+
+/// Which of Spin's key-value backends a `Host` serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KvBackend {
+    /// `type = "spin"`, Spin's default: SQLite.
+    Sqlite,
+    /// `type = "redis"`.
+    Redis,
+}
+
+impl KvBackend {
+    /// `VAFA_TEST_KV`: `sqlite` (also when unset or empty) or `redis`.
+    pub fn from_env() -> Result<KvBackend> {
+        match std::env::var("VAFA_TEST_KV") {
+            Err(std::env::VarError::NotPresent) => Ok(KvBackend::Sqlite),
+            Ok(v) if v.is_empty() || v == "sqlite" => Ok(KvBackend::Sqlite),
+            Ok(v) if v == "redis" => Ok(KvBackend::Redis),
+            Ok(v) => bail!("VAFA_TEST_KV={v:?}: expected \"sqlite\" or \"redis\""),
+            Err(e) => bail!("VAFA_TEST_KV: {e}"),
+        }
+    }
+}
+
+/// The trigger a call serves, that is, which `spin up` process runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    Http,
+    Cron,
+}
 
 /// How a store operation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +67,20 @@ pub enum KvFailure {
     HostPanic(String),
 }
 
+pub(crate) fn other(err: impl std::fmt::Debug) -> KvFailure {
+    KvFailure::Other(format!("{err:?}"))
+}
+
+/// What Spin's SQLite store answers when another process holds the write
+/// lock: rusqlite's SQLITE_BUSY error, formatted as Spin's `log_error` does.
+pub fn database_is_locked() -> String {
+    let busy = rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+        Some("database is locked".to_string()),
+    );
+    format!("{busy:?}")
+}
+
 /// Keys with their values, as `get-many` returns them.
 pub type KeyValues = Vec<(String, Option<Vec<u8>>)>;
 
@@ -43,345 +88,312 @@ pub type KeyValues = Vec<(String, Option<Vec<u8>>)>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Swap {
     Swapped,
-    /// Spin's `SwapError::CasFailed("failed to update 1 row")`.
     CasFailed,
 }
 
-pub struct KvStore {
-    conn: Mutex<Connection>,
-    /// Set when a modelled host panic has poisoned Spin's connection mutex.
-    poisoned: Mutex<Option<String>>,
+/// What a compare-and-swap handle keeps between `current` and `swap`.
+pub enum CasState {
+    /// SQLite: the value `current` saw (`None` also before `current`).
+    Sqlite(Option<Vec<u8>>),
+    /// Redis: the handle's own connection, where `current` ran WATCH.
+    Redis(CasConnection),
 }
 
-const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
-                           store TEXT NOT NULL,
-                           key   TEXT NOT NULL,
-                           value BLOB NOT NULL,
-
-                           PRIMARY KEY (store, key)
-                        )";
-const SELECT_VALUE: &str = "SELECT value FROM spin_key_value WHERE store=$1 AND key=$2";
-const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
-                     ON CONFLICT(store, key) DO UPDATE SET value=$3";
-const DELETE: &str = "DELETE FROM spin_key_value WHERE store=$1 AND key=$2";
-const SELECT_KEYS: &str = "SELECT key FROM spin_key_value WHERE store=$1";
-const SELECT_MANY: &str =
-    "SELECT key, value FROM spin_key_value WHERE store=:name AND key IN rarray(:keys)";
-const DELETE_MANY: &str = "DELETE FROM spin_key_value WHERE store=:name AND key IN rarray(:keys)";
-const CAS_UPDATE: &str = "UPDATE spin_key_value SET value=:new_value WHERE store=:name and key=:key and value=:old_value";
-
-fn other(err: impl std::fmt::Debug) -> KvFailure {
-    KvFailure::Other(format!("{err:?}"))
+/// One process's connection to the store.
+pub enum ProcessKv {
+    Sqlite(SqliteProcess),
+    Redis(RedisProcess),
 }
 
-impl KvStore {
-    /// A fresh in-memory database with Spin's table (Spin's
-    /// `create_connection`, `DatabaseLocation::InMemory`).
-    pub fn open_in_memory() -> Result<Arc<KvStore>> {
-        let conn = Connection::open_in_memory().context("opening the in-memory SQLite store")?;
-        conn.execute(CREATE_TABLE, [])
-            .context("creating the spin_key_value table")?;
-        // The array module is needed for `rarray` (get-many, delete-many).
-        rusqlite::vtab::array::load_module(&conn).context("loading SQLite's array module")?;
-        Ok(Arc::new(KvStore {
-            conn: Mutex::new(conn),
-            poisoned: Mutex::new(None),
-        }))
-    }
-
-    /// Spin's `self.connection.lock().unwrap()`: panics (here: fails with
-    /// `HostPanic`) once the mutex is poisoned.
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, KvFailure> {
-        if let Some(why) = self.poisoned.lock().unwrap().as_ref() {
-            return Err(KvFailure::HostPanic(format!(
-                "called `Result::unwrap()` on an `Err` value: PoisonError {{ .. }} \
-                 (Spin's key-value connection mutex was poisoned earlier by: {why}; \
-                 every later key-value operation of this Spin process panics)"
-            )));
+impl ProcessKv {
+    /// Opening a store: Redis connects here the first time. Spin's error
+    /// is always `Error::Other` (its `log_error`).
+    pub async fn open(&self) -> Result<(), String> {
+        match self {
+            ProcessKv::Sqlite(_) => Ok(()),
+            ProcessKv::Redis(r) => r.open().await,
         }
-        Ok(self.conn.lock().unwrap())
     }
 
-    fn poison(&self, why: &str) {
-        *self.poisoned.lock().unwrap() = Some(why.to_string());
+    pub async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvFailure> {
+        match self {
+            ProcessKv::Sqlite(s) => s.get(store, key),
+            ProcessKv::Redis(r) => r.get(key).await,
+        }
     }
 
-    /// Whether a modelled host panic has broken the store.
-    pub fn is_poisoned(&self) -> bool {
-        self.poisoned.lock().unwrap().is_some()
+    pub async fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<(), KvFailure> {
+        match self {
+            ProcessKv::Sqlite(s) => s.set(store, key, value),
+            ProcessKv::Redis(r) => r.set(key, value).await,
+        }
     }
 
-    pub fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvFailure> {
-        let conn = self.lock()?;
-        let mut stmt = conn.prepare_cached(SELECT_VALUE).map_err(other)?;
-        let mut rows = stmt
-            .query_map([store, key], |row| row.get::<_, Vec<u8>>(0))
-            .map_err(other)?;
-        rows.next().transpose().map_err(other)
+    pub async fn delete(&self, store: &str, key: &str) -> Result<(), KvFailure> {
+        match self {
+            ProcessKv::Sqlite(s) => s.delete(store, key),
+            ProcessKv::Redis(r) => r.delete(key).await,
+        }
     }
 
-    pub fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<(), KvFailure> {
-        let conn = self.lock()?;
-        conn.prepare_cached(UPSERT)
-            .map_err(other)?
-            .execute(rusqlite::params![store, key, value])
-            .map_err(other)
-            .map(drop)
+    pub async fn exists(&self, store: &str, key: &str) -> Result<bool, KvFailure> {
+        match self {
+            ProcessKv::Sqlite(s) => s.exists(store, key),
+            ProcessKv::Redis(r) => r.exists(key).await,
+        }
     }
 
-    pub fn delete(&self, store: &str, key: &str) -> Result<(), KvFailure> {
-        let conn = self.lock()?;
-        conn.prepare_cached(DELETE)
-            .map_err(other)?
-            .execute([store, key])
-            .map_err(other)
-            .map(drop)
+    pub async fn get_keys(&self, store: &str) -> Result<Vec<String>, KvFailure> {
+        match self {
+            ProcessKv::Sqlite(s) => s.get_keys(store),
+            ProcessKv::Redis(r) => r.get_keys().await,
+        }
     }
 
-    /// Spin implements `exists` as `get(..).is_some()`.
-    pub fn exists(&self, store: &str, key: &str) -> Result<bool, KvFailure> {
-        Ok(self.get(store, key)?.is_some())
+    pub async fn get_many(&self, store: &str, keys: Vec<String>) -> Result<KeyValues, KvFailure> {
+        match self {
+            ProcessKv::Sqlite(s) => s.get_many(store, keys),
+            ProcessKv::Redis(r) => r.get_many(keys).await,
+        }
     }
 
-    /// Every key of the store (Spin's `get_keys`). The design forbids it on
-    /// request paths; it exists because the interfaces have it.
-    pub fn get_keys(&self, store: &str) -> Result<Vec<String>, KvFailure> {
-        let conn = self.lock()?;
-        let mut stmt = conn.prepare_cached(SELECT_KEYS).map_err(other)?;
-        let rows = stmt
-            .query_map([store], |row| row.get::<_, String>(0))
-            .map_err(other)?;
-        rows.map(|r| r.map_err(other)).collect()
-    }
-
-    pub fn get_many(&self, store: &str, keys: Vec<String>) -> Result<KeyValues, KvFailure> {
-        let keys: Vec<rusqlite::types::Value> = keys.into_iter().map(Into::into).collect();
-        let keys = Rc::new(keys);
-        let conn = self.lock()?;
-        let mut stmt = conn.prepare_cached(SELECT_MANY).map_err(other)?;
-        let rows = stmt
-            .query_map(named_params! {":name": store, ":keys": keys}, |row| {
-                <(String, Option<Vec<u8>>)>::try_from(row)
-            })
-            .map_err(other)?;
-        rows.map(|r| r.map_err(other)).collect()
-    }
-
-    pub fn set_many(
+    pub async fn set_many(
         &self,
         store: &str,
         key_values: Vec<(String, Vec<u8>)>,
     ) -> Result<(), KvFailure> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction().map_err(other)?;
-        for (key, value) in key_values {
-            tx.prepare_cached(UPSERT)
-                .map_err(other)?
-                .execute(rusqlite::params![store, key, value])
-                .map_err(other)?;
+        match self {
+            ProcessKv::Sqlite(s) => s.set_many(store, key_values),
+            ProcessKv::Redis(r) => r.set_many(key_values).await,
         }
-        tx.commit().map_err(other)
     }
 
-    pub fn delete_many(&self, store: &str, keys: Vec<String>) -> Result<(), KvFailure> {
-        let keys: Vec<rusqlite::types::Value> = keys.into_iter().map(Into::into).collect();
-        let keys = Rc::new(keys);
-        let conn = self.lock()?;
-        conn.prepare_cached(DELETE_MANY)
-            .map_err(other)?
-            .execute(named_params! {":name": store, ":keys": keys})
-            .map_err(other)
-            .map(drop)
+    pub async fn delete_many(&self, store: &str, keys: Vec<String>) -> Result<(), KvFailure> {
+        match self {
+            ProcessKv::Sqlite(s) => s.delete_many(store, keys),
+            ProcessKv::Redis(r) => r.delete_many(keys).await,
+        }
     }
 
-    /// Spin's `increment`: absent means 0; the new value is stored as
-    /// 8 little-endian bytes.
-    pub fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvFailure> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction().map_err(other)?;
-        let value: Option<Vec<u8>> = tx
-            .prepare_cached(SELECT_VALUE)
-            .map_err(other)?
-            .query_map([store, key], |row| row.get(0))
-            .map_err(other)?
-            .next()
-            .transpose()
-            .map_err(other)?;
-        let numeric = match value {
-            Some(v) => match <[u8; 8]>::try_from(v.as_slice()) {
-                Ok(bytes) => i64::from_le_bytes(bytes),
-                Err(_) => {
-                    // `expect("incorrect length")` panics with the
-                    // transaction open: it rolls back, the mutex is poisoned.
-                    drop(tx);
-                    drop(conn);
-                    let why = format!(
-                        "increment({key:?}) found a {}-byte value; Spin's host panics: incorrect length \
-                         (crates/key-value-spin/src/store.rs, `i64::from_le_bytes(v.try_into().expect(\"incorrect length\"))`)",
-                        v.len()
-                    );
-                    self.poison(&why);
-                    return Err(KvFailure::HostPanic(why));
-                }
-            },
-            None => 0,
-        };
-        // Spin ships a release build: overflow wraps.
-        let new_value = numeric.wrapping_add(delta);
-        tx.prepare_cached(UPSERT)
-            .map_err(other)?
-            .execute(rusqlite::params![store, key, new_value.to_le_bytes()])
-            .map_err(other)?;
-        tx.commit().map_err(other)?;
-        Ok(new_value)
+    pub async fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvFailure> {
+        match self {
+            ProcessKv::Sqlite(s) => s.increment(store, key, delta),
+            ProcessKv::Redis(r) => r.increment(key, delta).await,
+        }
     }
 
-    /// Spin's `CompareAndSwap::current`: the value now, which the caller
-    /// keeps as the expected old value for `cas_swap`.
-    pub fn cas_current(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvFailure> {
-        self.get(store, key)
+    /// Spin's `new_compare_and_swap`.
+    pub async fn cas_new(&self) -> Result<CasState, KvFailure> {
+        match self {
+            ProcessKv::Sqlite(_) => Ok(CasState::Sqlite(None)),
+            ProcessKv::Redis(r) => Ok(CasState::Redis(r.cas_new().await?)),
+        }
     }
 
-    /// Spin's `CompareAndSwap::swap`. `seen` is what `current` returned
-    /// (`None` also when `current` was never called).
-    pub fn cas_swap(
+    /// `Cas::current`.
+    pub async fn cas_current(
         &self,
         store: &str,
         key: &str,
-        seen: Option<&[u8]>,
+        state: &mut CasState,
+    ) -> Result<Option<Vec<u8>>, KvFailure> {
+        match (self, state) {
+            (ProcessKv::Sqlite(s), CasState::Sqlite(seen)) => {
+                let value = s.cas_current(store, key)?;
+                seen.clone_from(&value);
+                Ok(value)
+            }
+            (ProcessKv::Redis(_), CasState::Redis(conn)) => {
+                RedisProcess::cas_current(conn, key).await
+            }
+            _ => unreachable!("a compare-and-swap handle belongs to its backend"),
+        }
+    }
+
+    /// `Cas::swap`.
+    pub async fn cas_swap(
+        &self,
+        store: &str,
+        key: &str,
+        state: CasState,
         value: &[u8],
     ) -> Result<Swap, KvFailure> {
-        let mut conn = self.lock()?;
-        let rows_changed = match seen {
-            Some(old) => conn
-                .prepare_cached(CAS_UPDATE)
-                .map_err(other)?
-                .execute(named_params! {
-                    ":name": store,
-                    ":key": key,
-                    ":old_value": old,
-                    ":new_value": value,
-                })
-                .map_err(other)?,
-            None => {
-                // Not exclusive: an upsert, whoever else created the key.
-                let tx = conn.transaction().map_err(other)?;
-                let rows = tx
-                    .prepare_cached(UPSERT)
-                    .map_err(other)?
-                    .execute(rusqlite::params![store, key, value])
-                    .map_err(other)?;
-                tx.commit().map_err(other)?;
-                rows
+        match (self, state) {
+            (ProcessKv::Sqlite(s), CasState::Sqlite(seen)) => {
+                s.cas_swap(store, key, seen.as_deref(), value)
             }
-        };
-        Ok(if rows_changed == 1 {
-            Swap::Swapped
-        } else {
-            Swap::CasFailed
-        })
-    }
-
-    /// Every key and value of one store, for tests (bypasses the poison:
-    /// it is the test's view, not a guest's).
-    pub fn snapshot(&self, store: &str) -> BTreeMap<String, Vec<u8>> {
-        let conn = self.conn.lock().unwrap();
-        let mut stmt = conn
-            .prepare("SELECT key, value FROM spin_key_value WHERE store=$1")
-            .expect("preparing the snapshot query");
-        stmt.query_map([store], |row| Ok((row.get(0)?, row.get(1)?)))
-            .expect("querying the snapshot")
-            .map(|r| r.expect("reading a snapshot row"))
-            .collect()
-    }
-
-    /// A test's direct read (bypasses the poison).
-    pub fn peek(&self, store: &str, key: &str) -> Option<Vec<u8>> {
-        let conn = self.conn.lock().unwrap();
-        conn.query_row(SELECT_VALUE, [store, key], |row| row.get(0))
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
-            .expect("reading a key")
-    }
-
-    /// A test's direct write (bypasses the poison).
-    pub fn poke(&self, store: &str, key: &str, value: &[u8]) {
-        let conn = self.conn.lock().unwrap();
-        conn.execute(UPSERT, rusqlite::params![store, key, value])
-            .expect("writing a key");
+            (ProcessKv::Redis(_), CasState::Redis(conn)) => {
+                Ok(RedisProcess::cas_swap(&conn, key, value).await)
+            }
+            _ => unreachable!("a compare-and-swap handle belongs to its backend"),
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A fresh directory under the system's temporary directory, removed on
+/// drop.
+pub(crate) struct TempDir(PathBuf);
 
-    #[test]
-    fn increment_stores_eight_little_endian_bytes() {
-        let kv = KvStore::open_in_memory().unwrap();
-        assert_eq!(kv.increment("default", "n", 5), Ok(5));
-        assert_eq!(kv.increment("default", "n", -2), Ok(3));
-        assert_eq!(
-            kv.get("default", "n").unwrap(),
-            Some(3i64.to_le_bytes().to_vec())
-        );
+impl TempDir {
+    pub fn new() -> Result<TempDir> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path =
+                std::env::temp_dir().join(format!("vafa-test-kv-{}-{n}", std::process::id()));
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(TempDir(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("creating {}", path.display()));
+                }
+            }
+        }
     }
 
-    #[test]
-    fn increment_on_a_json_value_panics_and_poisons_the_store() {
-        let kv = KvStore::open_in_memory().unwrap();
-        kv.set("default", "j", br#"{"a":1}"#).unwrap();
-        assert!(matches!(
-            kv.increment("default", "j", 1),
-            Err(KvFailure::HostPanic(_))
-        ));
-        assert!(matches!(
-            kv.get("default", "other"),
-            Err(KvFailure::HostPanic(_))
-        ));
-        // The transaction rolled back.
-        assert_eq!(kv.peek("default", "j").unwrap(), br#"{"a":1}"#.to_vec());
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What holds the data, and the test's own way in.
+enum Backing {
+    Sqlite {
+        view: crate::kv_sqlite::TestView,
+        path: PathBuf,
+        // Last: the directory goes after every connection above.
+        _dir: TempDir,
+    },
+    Redis {
+        view: crate::kv_redis::TestView,
+        server: RedisServer,
+    },
+}
+
+/// One `Host`'s store: the two processes' connections and the backing.
+pub struct KvStore {
+    http: Arc<ProcessKv>,
+    cron: Arc<ProcessKv>,
+    backing: Backing,
+}
+
+impl KvStore {
+    pub fn start(backend: KvBackend) -> Result<KvStore> {
+        match backend {
+            KvBackend::Sqlite => {
+                let dir = TempDir::new()?;
+                let path = dir.path().join("sqlite_key_value.db");
+                let process = || SqliteProcess::open(&path).map(|p| Arc::new(ProcessKv::Sqlite(p)));
+                Ok(KvStore {
+                    http: process()?,
+                    cron: process()?,
+                    backing: Backing::Sqlite {
+                        view: crate::kv_sqlite::TestView::open(&path)?,
+                        path,
+                        _dir: dir,
+                    },
+                })
+            }
+            KvBackend::Redis => {
+                let server = RedisServer::start()?;
+                let process = || Arc::new(ProcessKv::Redis(RedisProcess::new(&server.url)));
+                Ok(KvStore {
+                    http: process(),
+                    cron: process(),
+                    backing: Backing::Redis {
+                        view: crate::kv_redis::TestView::open(&server.url)?,
+                        server,
+                    },
+                })
+            }
+        }
     }
 
-    #[test]
-    fn two_swaps_of_an_absent_key_both_succeed() {
-        let kv = KvStore::open_in_memory().unwrap();
-        let a = kv.cas_current("default", "k").unwrap();
-        let b = kv.cas_current("default", "k").unwrap();
-        assert_eq!(
-            kv.cas_swap("default", "k", a.as_deref(), b"a"),
-            Ok(Swap::Swapped)
-        );
-        assert_eq!(
-            kv.cas_swap("default", "k", b.as_deref(), b"b"),
-            Ok(Swap::Swapped)
-        );
-        assert_eq!(kv.peek("default", "k").unwrap(), b"b".to_vec());
+    pub fn backend(&self) -> KvBackend {
+        match self.backing {
+            Backing::Sqlite { .. } => KvBackend::Sqlite,
+            Backing::Redis { .. } => KvBackend::Redis,
+        }
     }
 
-    #[test]
-    fn a_swap_after_a_change_fails() {
-        let kv = KvStore::open_in_memory().unwrap();
-        kv.set("default", "k", b"1").unwrap();
-        let seen = kv.cas_current("default", "k").unwrap();
-        kv.set("default", "k", b"2").unwrap();
-        assert_eq!(
-            kv.cas_swap("default", "k", seen.as_deref(), b"3"),
-            Ok(Swap::CasFailed)
-        );
+    /// The connection of the process serving `trigger`.
+    pub fn process(&self, trigger: Trigger) -> Arc<ProcessKv> {
+        match trigger {
+            Trigger::Http => self.http.clone(),
+            Trigger::Cron => self.cron.clone(),
+        }
     }
 
-    #[test]
-    fn labels_are_separate_stores() {
-        let kv = KvStore::open_in_memory().unwrap();
-        kv.set("a", "k", b"1").unwrap();
-        assert_eq!(kv.get("b", "k").unwrap(), None);
-        assert_eq!(
-            kv.get_many("a", vec!["k".into(), "x".into()]).unwrap(),
-            vec![("k".to_string(), Some(b"1".to_vec()))]
-        );
+    /// Every key and value of one store label.
+    pub fn snapshot(&self, store: &str) -> BTreeMap<String, Vec<u8>> {
+        match &self.backing {
+            Backing::Sqlite { view, .. } => view.snapshot(store),
+            Backing::Redis { view, .. } => view.snapshot(),
+        }
+    }
+
+    pub fn peek(&self, store: &str, key: &str) -> Option<Vec<u8>> {
+        match &self.backing {
+            Backing::Sqlite { view, .. } => view.get(store, key),
+            Backing::Redis { view, .. } => view.get(key),
+        }
+    }
+
+    pub fn poke(&self, store: &str, key: &str, value: &[u8]) {
+        match &self.backing {
+            Backing::Sqlite { view, .. } => view.set(store, key, value),
+            Backing::Redis { view, .. } => view.set(key, value),
+        }
+    }
+
+    pub fn remove(&self, store: &str, key: &str) {
+        match &self.backing {
+            Backing::Sqlite { view, .. } => view.delete(store, key),
+            Backing::Redis { view, .. } => view.delete(key),
+        }
+    }
+
+    pub fn add(&self, store: &str, key: &str, delta: i64) -> i64 {
+        match &self.backing {
+            Backing::Sqlite { view, .. } => view.increment(store, key, delta),
+            Backing::Redis { view, .. } => view.increment(key, delta),
+        }
+    }
+
+    /// SQLite: another process in the middle of a write transaction.
+    pub fn hold_write_lock(&self) -> Result<WriteLock> {
+        let Backing::Sqlite { path, .. } = &self.backing else {
+            bail!("hold_write_lock: only SQLite has a write lock (this host serves Redis)");
+        };
+        let conn = crate::kv_sqlite::open_connection(path)?;
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .context("taking the write lock")?;
+        Ok(WriteLock(conn))
+    }
+
+    /// Redis: kills the server.
+    pub fn stop_server(&self) -> Result<()> {
+        let Backing::Redis { server, .. } = &self.backing else {
+            bail!("stop_kv_server: only Redis has a server (this host serves SQLite)");
+        };
+        server.stop();
+        Ok(())
+    }
+}
+
+/// A third connection that has begun `BEGIN IMMEDIATE` (it holds SQLite's
+/// RESERVED lock, as a process in the middle of a write does); rolled back
+/// on drop.
+pub struct WriteLock(Connection);
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
     }
 }

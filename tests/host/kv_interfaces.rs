@@ -1,8 +1,9 @@
-//! The key-value interfaces a guest imports, over one [`KvStore`]:
+//! The key-value interfaces a guest imports, over its process's connection
+//! to the store ([`ProcessKv`], either backend):
 //! `fermyon:spin/key-value@2.0.0`, `wasi:keyvalue/store`, `atomics` and
 //! `batch` (`@0.2.0-draft2`). Both families are views of the same store per
 //! label, as in Spin's `crates/factor-key-value/src/host.rs` (v4.0.2), whose
-//! error mapping and resource-table limits this follows.
+//! order of checks, error mapping and resource-table limits this follows.
 //!
 //! What the host adds, all harsher than Spin:
 //! - every function of these interfaces (`open` included; not resource
@@ -11,7 +12,7 @@
 //! - every operation that reads or writes data is counted (`open` is not:
 //!   it only resolves a label), and a test can make the Nth counted
 //!   operation of a call fail with the interface's error or trap
-//!   ([`Fault`]);
+//!   ([`Fault`]); writes are also counted apart;
 //! - a key over 256 bytes or a value over 1 MiB traps the instance with a
 //!   message: the design keeps inside the limits Spin's key-value guide
 //!   promises on every backend, so crossing them is a bug even where
@@ -25,7 +26,7 @@ use wasmtime::component::{HasData, Resource, ResourceTable};
 
 use crate::bindings::fermyon::spin::key_value as spin_kv;
 use crate::bindings::wasi::keyvalue::{atomics, batch, store as wasi_kv};
-use crate::kv::{KvFailure, KvStore, Swap};
+use crate::kv::{CasState, KvFailure, ProcessKv, Swap, database_is_locked};
 
 /// Longest key the design allows (Spin's key-value guide: 256 bytes).
 pub const MAX_KEY_BYTES: usize = 256;
@@ -42,6 +43,28 @@ pub enum Fault {
     Error,
     /// The instance traps in the operation.
     Trap,
+    /// The operation returns, applying nothing, the error Spin's SQLite
+    /// store gives when another process holds the write lock:
+    /// `SqliteFailure(Error { code: DatabaseBusy, extended_code: 5 },
+    /// Some("database is locked"))`. On Redis it is simply that error.
+    Locked,
+}
+
+/// A call's key-value operations so far, and how many of them write.
+#[derive(Default)]
+pub struct KvCounts {
+    ops: AtomicU32,
+    writes: AtomicU32,
+}
+
+impl KvCounts {
+    pub fn ops(&self) -> u32 {
+        self.ops.load(Ordering::SeqCst)
+    }
+
+    pub fn writes(&self) -> u32 {
+        self.writes.load(Ordering::SeqCst)
+    }
 }
 
 /// `fermyon:spin/key-value.store`
@@ -54,20 +77,20 @@ pub struct Bucket {
     label: String,
 }
 
-/// `wasi:keyvalue/atomics.cas`: the key and what `current` saw.
+/// `wasi:keyvalue/atomics.cas`: the key and the backend's state.
 pub struct Cas {
     label: String,
     key: String,
-    seen: Option<Vec<u8>>,
+    state: CasState,
 }
 
 /// Per-call key-value state.
 pub struct KvCall {
-    pub store: Arc<KvStore>,
+    /// The connection of the process serving this call's trigger.
+    pub kv: Arc<ProcessKv>,
     /// The component's `key_value_stores`.
     pub allowed: Arc<BTreeSet<String>>,
-    /// Operations so far in this call.
-    pub ops: Arc<AtomicU32>,
+    pub counts: Arc<KvCounts>,
     pub fault: Option<(u32, Fault)>,
     /// Yield to the scheduler before each operation (see `Options`).
     pub interleave: bool,
@@ -77,15 +100,15 @@ pub struct KvCall {
 
 impl KvCall {
     pub fn new(
-        store: Arc<KvStore>,
+        kv: Arc<ProcessKv>,
         allowed: Arc<BTreeSet<String>>,
         fault: Option<(u32, Fault)>,
         interleave: bool,
     ) -> KvCall {
         KvCall {
-            store,
+            kv,
             allowed,
-            ops: Arc::new(AtomicU32::new(0)),
+            counts: Arc::default(),
             fault,
             interleave,
             live_stores: 0,
@@ -94,19 +117,26 @@ impl KvCall {
     }
 
     /// Opening a store reads and writes no data (Spin resolves the label to
-    /// a handle), so it yields like any call but is not counted as a
-    /// key-value operation and is never the target of a fault.
-    async fn begin_open(&mut self) -> wasmtime::Result<Option<String>> {
+    /// a handle; Redis connects the first time), so it yields like any call
+    /// but is not counted as a key-value operation and is never the target
+    /// of a fault. Spin checks the label first, then gets the store.
+    async fn open(&mut self, label: &str) -> Result<(), OpenFailure> {
         if self.interleave {
             tokio::task::yield_now().await;
         }
-        Ok(None)
+        if !self.allowed.contains(label) {
+            return Err(OpenFailure::AccessDenied);
+        }
+        self.kv.open().await.map_err(OpenFailure::Other)
     }
 
     /// Counts the operation, yields once, and applies an injected fault.
     /// `Ok(Some(msg))`: the operation must return its error with `msg`.
     async fn begin(&mut self, op: &str) -> wasmtime::Result<Option<String>> {
-        let n = self.ops.fetch_add(1, Ordering::SeqCst) + 1;
+        let n = self.counts.ops.fetch_add(1, Ordering::SeqCst) + 1;
+        if WRITES.contains(&op) {
+            self.counts.writes.fetch_add(1, Ordering::SeqCst);
+        }
         if self.interleave {
             tokio::task::yield_now().await;
         }
@@ -117,9 +147,25 @@ impl KvCall {
             Some((nth, Fault::Trap)) if nth == n => Err(wasmtime::Error::msg(format!(
                 "injected key-value fault: operation {n} ({op}) traps"
             ))),
+            Some((nth, Fault::Locked)) if nth == n => Ok(Some(database_is_locked())),
             _ => Ok(None),
         }
     }
+}
+
+/// The operations that write (counted in `kv_writes` too).
+const WRITES: [&str; 6] = [
+    "set",
+    "delete",
+    "increment",
+    "swap",
+    "set-many",
+    "delete-many",
+];
+
+enum OpenFailure {
+    AccessDenied,
+    Other(String),
 }
 
 /// The view the generated host traits are implemented for.
@@ -185,11 +231,10 @@ impl spin_kv::HostStore for KvView<'_> {
         &mut self,
         label: String,
     ) -> wasmtime::Result<Result<Resource<SpinStore>, spin_kv::Error>> {
-        if let Some(m) = self.call.begin_open().await? {
-            return Ok(Err(spin_kv::Error::Other(m)));
-        }
-        if !self.call.allowed.contains(&label) {
-            return Ok(Err(spin_kv::Error::AccessDenied));
+        match self.call.open(&label).await {
+            Ok(()) => {}
+            Err(OpenFailure::AccessDenied) => return Ok(Err(spin_kv::Error::AccessDenied)),
+            Err(OpenFailure::Other(m)) => return Ok(Err(spin_kv::Error::Other(m))),
         }
         if self.call.live_stores >= TABLE_CAPACITY {
             return Ok(Err(spin_kv::Error::StoreTableFull));
@@ -208,7 +253,7 @@ impl spin_kv::HostStore for KvView<'_> {
         }
         check_key(&key)?;
         let label = &self.table.get(&store)?.label;
-        map(self.call.store.get(label, &key), spin_kv::Error::Other)
+        map(self.call.kv.get(label, &key).await, spin_kv::Error::Other)
     }
 
     async fn set(
@@ -224,7 +269,7 @@ impl spin_kv::HostStore for KvView<'_> {
         check_value(&key, &value)?;
         let label = &self.table.get(&store)?.label;
         map(
-            self.call.store.set(label, &key, &value),
+            self.call.kv.set(label, &key, &value).await,
             spin_kv::Error::Other,
         )
     }
@@ -239,7 +284,10 @@ impl spin_kv::HostStore for KvView<'_> {
         }
         check_key(&key)?;
         let label = &self.table.get(&store)?.label;
-        map(self.call.store.delete(label, &key), spin_kv::Error::Other)
+        map(
+            self.call.kv.delete(label, &key).await,
+            spin_kv::Error::Other,
+        )
     }
 
     async fn exists(
@@ -252,7 +300,10 @@ impl spin_kv::HostStore for KvView<'_> {
         }
         check_key(&key)?;
         let label = &self.table.get(&store)?.label;
-        map(self.call.store.exists(label, &key), spin_kv::Error::Other)
+        map(
+            self.call.kv.exists(label, &key).await,
+            spin_kv::Error::Other,
+        )
     }
 
     async fn get_keys(
@@ -263,7 +314,7 @@ impl spin_kv::HostStore for KvView<'_> {
             return Ok(Err(spin_kv::Error::Other(m)));
         }
         let label = &self.table.get(&store)?.label;
-        map(self.call.store.get_keys(label), spin_kv::Error::Other)
+        map(self.call.kv.get_keys(label).await, spin_kv::Error::Other)
     }
 
     async fn drop(&mut self, store: Resource<SpinStore>) -> wasmtime::Result<()> {
@@ -282,11 +333,10 @@ impl wasi_kv::Host for KvView<'_> {
         &mut self,
         identifier: String,
     ) -> wasmtime::Result<Result<Resource<Bucket>, wasi_kv::Error>> {
-        if let Some(m) = self.call.begin_open().await? {
-            return Ok(Err(wasi_kv::Error::Other(m)));
-        }
-        if !self.call.allowed.contains(&identifier) {
-            return Ok(Err(wasi_kv::Error::AccessDenied));
+        match self.call.open(&identifier).await {
+            Ok(()) => {}
+            Err(OpenFailure::AccessDenied) => return Ok(Err(wasi_kv::Error::AccessDenied)),
+            Err(OpenFailure::Other(m)) => return Ok(Err(wasi_kv::Error::Other(m))),
         }
         if self.call.live_stores >= TABLE_CAPACITY {
             return Ok(Err(wasi_kv::Error::Other("store table full".into())));
@@ -307,7 +357,7 @@ impl wasi_kv::HostBucket for KvView<'_> {
         }
         check_key(&key)?;
         let label = &self.table.get(&bucket)?.label;
-        map(self.call.store.get(label, &key), wasi_kv::Error::Other)
+        map(self.call.kv.get(label, &key).await, wasi_kv::Error::Other)
     }
 
     async fn set(
@@ -323,7 +373,7 @@ impl wasi_kv::HostBucket for KvView<'_> {
         check_value(&key, &value)?;
         let label = &self.table.get(&bucket)?.label;
         map(
-            self.call.store.set(label, &key, &value),
+            self.call.kv.set(label, &key, &value).await,
             wasi_kv::Error::Other,
         )
     }
@@ -338,7 +388,10 @@ impl wasi_kv::HostBucket for KvView<'_> {
         }
         check_key(&key)?;
         let label = &self.table.get(&bucket)?.label;
-        map(self.call.store.delete(label, &key), wasi_kv::Error::Other)
+        map(
+            self.call.kv.delete(label, &key).await,
+            wasi_kv::Error::Other,
+        )
     }
 
     async fn exists(
@@ -351,7 +404,10 @@ impl wasi_kv::HostBucket for KvView<'_> {
         }
         check_key(&key)?;
         let label = &self.table.get(&bucket)?.label;
-        map(self.call.store.exists(label, &key), wasi_kv::Error::Other)
+        map(
+            self.call.kv.exists(label, &key).await,
+            wasi_kv::Error::Other,
+        )
     }
 
     async fn list_keys(
@@ -370,8 +426,9 @@ impl wasi_kv::HostBucket for KvView<'_> {
         let label = &self.table.get(&bucket)?.label;
         map(
             self.call
-                .store
+                .kv
                 .get_keys(label)
+                .await
                 .map(|keys| wasi_kv::KeyResponse { keys, cursor: None }),
             wasi_kv::Error::Other,
         )
@@ -390,34 +447,36 @@ impl wasi_kv::HostBucket for KvView<'_> {
 
 impl KvView<'_> {
     /// `cas.new` without counting: also used inside a failed `swap`, as
-    /// Spin's `swap` calls its own `new` and `current`.
-    fn new_cas(
+    /// Spin's `swap` calls its own `new` and `current`. The store makes
+    /// the handle (Redis connects) before the table takes it.
+    async fn new_cas(
         &mut self,
         label: String,
         key: String,
     ) -> wasmtime::Result<Result<Resource<Cas>, wasi_kv::Error>> {
+        let state = match map(self.call.kv.cas_new().await, wasi_kv::Error::Other)? {
+            Ok(state) => state,
+            Err(e) => return Ok(Err(e)),
+        };
         if self.call.live_cas >= TABLE_CAPACITY {
             return Ok(Err(wasi_kv::Error::Other(
                 "too many compare_and_swaps opened".to_string(),
             )));
         }
         self.call.live_cas += 1;
-        Ok(Ok(self.table.push(Cas {
-            label,
-            key,
-            seen: None,
-        })?))
+        Ok(Ok(self.table.push(Cas { label, key, state })?))
     }
 
-    fn cas_current(
+    async fn cas_current(
         &mut self,
         cas: &Resource<Cas>,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, wasi_kv::Error>> {
-        let entry = self.table.get(cas)?;
-        let r = self.call.store.cas_current(&entry.label, &entry.key);
-        if let Ok(v) = &r {
-            self.table.get_mut(cas)?.seen.clone_from(v);
-        }
+        let entry = self.table.get_mut(cas)?;
+        let r = self
+            .call
+            .kv
+            .cas_current(&entry.label, &entry.key, &mut entry.state)
+            .await;
         map(r, wasi_kv::Error::Other)
     }
 }
@@ -433,7 +492,7 @@ impl atomics::HostCas for KvView<'_> {
         }
         check_key(&key)?;
         let label = self.table.get(&bucket)?.label.clone();
-        self.new_cas(label, key)
+        self.new_cas(label, key).await
     }
 
     async fn current(
@@ -443,7 +502,7 @@ impl atomics::HostCas for KvView<'_> {
         if let Some(m) = self.call.begin("cas.current").await? {
             return Ok(Err(wasi_kv::Error::Other(m)));
         }
-        self.cas_current(&cas)
+        self.cas_current(&cas).await
     }
 
     async fn drop(&mut self, cas: Resource<Cas>) -> wasmtime::Result<()> {
@@ -466,7 +525,7 @@ impl atomics::Host for KvView<'_> {
         check_key(&key)?;
         let label = &self.table.get(&bucket)?.label;
         map(
-            self.call.store.increment(label, &key, delta),
+            self.call.kv.increment(label, &key, delta).await,
             wasi_kv::Error::Other,
         )
     }
@@ -484,19 +543,20 @@ impl atomics::Host for KvView<'_> {
         // against the 256 handles of the instance: `live_cas` stays.
         let entry = self.table.delete(cas)?;
         check_value(&entry.key, &value)?;
-        let swapped =
-            self.call
-                .store
-                .cas_swap(&entry.label, &entry.key, entry.seen.as_deref(), &value);
+        let swapped = self
+            .call
+            .kv
+            .cas_swap(&entry.label, &entry.key, entry.state, &value)
+            .await;
         match swapped {
             Ok(Swap::Swapped) => Ok(Ok(())),
             Ok(Swap::CasFailed) => {
                 // Spin hands back a fresh handle whose `current` has run.
-                let fresh = match self.new_cas(entry.label, entry.key)? {
+                let fresh = match self.new_cas(entry.label, entry.key).await? {
                     Ok(r) => r,
                     Err(e) => return Ok(Err(atomics::CasError::StoreError(e))),
                 };
-                if let Err(e) = self.cas_current(&fresh)? {
+                if let Err(e) = self.cas_current(&fresh).await? {
                     return Ok(Err(atomics::CasError::StoreError(e)));
                 }
                 Ok(Err(atomics::CasError::CasFailed(fresh)))
@@ -527,7 +587,10 @@ impl batch::Host for KvView<'_> {
         if keys.is_empty() {
             return Ok(Ok(vec![]));
         }
-        map(self.call.store.get_many(label, keys), wasi_kv::Error::Other)
+        map(
+            self.call.kv.get_many(label, keys).await,
+            wasi_kv::Error::Other,
+        )
     }
 
     async fn set_many(
@@ -547,7 +610,7 @@ impl batch::Host for KvView<'_> {
             return Ok(Ok(()));
         }
         map(
-            self.call.store.set_many(label, key_values),
+            self.call.kv.set_many(label, key_values).await,
             wasi_kv::Error::Other,
         )
     }
@@ -566,7 +629,7 @@ impl batch::Host for KvView<'_> {
             return Ok(Ok(()));
         }
         map(
-            self.call.store.delete_many(label, keys),
+            self.call.kv.delete_many(label, keys).await,
             wasi_kv::Error::Other,
         )
     }

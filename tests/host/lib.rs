@@ -5,8 +5,12 @@
 //! - [`manifest`]: spin.toml as far as it is served; anything else refused.
 //! - [`guests`]: `spin build`, the engine, the on-disk compile cache.
 //! - [`instance`]: one call's store and the shared linker.
-//! - [`kv`] (SQLite, Spin's table and statements) and `kv_interfaces`
-//!   (both key-value interface families, counting and faults).
+//! - [`kv`]: the key-value store on either of Spin's backends
+//!   ([`KvBackend`]): `kv_sqlite` (Spin's SQLite store, one file per host
+//!   with one connection per trigger process, as `spin up` has it) or
+//!   `kv_redis` (a throwaway `redis-server` per host, Spin's commands).
+//!   `kv_interfaces`: both key-value interface families, counting and
+//!   faults.
 //! - [`vars`]: variables and templates. [`outbound`]: allowed hosts, the
 //!   loopback fence, `wasi:http` sending. [`routes`]: Spin's router.
 //! - `trigger_http`, `trigger_cron`: the two triggers. `clock`: the wall
@@ -30,7 +34,13 @@
 //! `Host::start` runs each component's `spin build` command once per
 //! process and loads the compiled code from `target/vafa-test-host/`.
 //! Every key-value operation that reads or writes data counts in
-//! `Reply::kv_ops` (opening a store does not).
+//! `Reply::kv_ops` (opening a store does not), writes also in
+//! `Reply::kv_writes`.
+//!
+//! The key-value backend is `Options::kv_backend`, else the environment
+//! variable `VAFA_TEST_KV` (`sqlite`, the default, or `redis`, which needs
+//! `redis-server` on the PATH): `VAFA_TEST_KV=redis cargo test` runs the
+//! suite on Redis.
 
 mod bindings;
 mod clock;
@@ -38,6 +48,8 @@ pub mod guests;
 mod instance;
 pub mod kv;
 mod kv_interfaces;
+mod kv_redis;
+mod kv_sqlite;
 pub mod manifest;
 pub mod outbound;
 pub mod panel;
@@ -48,18 +60,18 @@ pub mod vars;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail, ensure};
 use chrono::{DateTime, Utc};
 
+pub use kv::{KvBackend, WriteLock};
 pub use kv_interfaces::{Fault, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 
 use crate::guests::Loaded;
 use crate::instance::{CallSetup, CallState, Output};
-use crate::kv::KvStore;
-use crate::kv_interfaces::KvCall;
+use crate::kv::{KvStore, Trigger};
+use crate::kv_interfaces::{KvCall, KvCounts};
 use crate::manifest::Manifest;
 use crate::outbound::AllowedHostsSpec;
 use crate::routes::{RouteMatch, Router};
@@ -98,6 +110,8 @@ pub struct Options {
     /// interleave at every operation (harsher than Spin); the benchmark
     /// turns it off so the figures are not the yield's.
     pub no_interleave: bool,
+    /// The key-value backend; `None`: `VAFA_TEST_KV` decides.
+    pub kv_backend: Option<KvBackend>,
 }
 
 /// What an HTTP client would see, plus what the guest printed.
@@ -108,6 +122,9 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// Key-value operations the call made.
     pub kv_ops: u32,
+    /// Those of them that write (set, delete, increment, swap, set-many,
+    /// delete-many).
+    pub kv_writes: u32,
     pub stdout: String,
     pub stderr: String,
     /// Set when the guest trapped (the status is then Spin's 500, unless
@@ -152,6 +169,7 @@ pub struct Tick {
     /// trapped: ...")`, as the plugin reports it.
     pub result: Result<(), String>,
     pub kv_ops: u32,
+    pub kv_writes: u32,
     pub stdout: String,
     pub stderr: String,
     pub trap: Option<String>,
@@ -175,7 +193,7 @@ pub(crate) struct App {
 
 pub(crate) struct Inner {
     pub app: App,
-    kv: Arc<KvStore>,
+    kv: KvStore,
     vars: Arc<Variables>,
     clock: clock::Clock,
     fault: Mutex<Option<(u32, Fault)>>,
@@ -193,12 +211,22 @@ impl Inner {
         })
     }
 
-    /// A fresh store's data for one call of `component`; takes the pending
+    /// A fresh store's data for one call of `component` from `trigger`
+    /// (whose process's key-value connection it uses); takes the pending
     /// fault injection, if any.
-    pub fn call_state(&self, component: &ComponentRt) -> (CallState, Output, Arc<AtomicU32>) {
+    pub fn call_state(
+        &self,
+        component: &ComponentRt,
+        trigger: Trigger,
+    ) -> (CallState, Output, Arc<KvCounts>) {
         let fault = self.fault.lock().unwrap().take();
-        let kv = KvCall::new(self.kv.clone(), component.allowed_stores.clone(), fault, self.interleave);
-        let ops = kv.ops.clone();
+        let kv = KvCall::new(
+            self.kv.process(trigger),
+            component.allowed_stores.clone(),
+            fault,
+            self.interleave,
+        );
+        let counts = kv.counts.clone();
         let allowed_hosts = Arc::new(component.allowed_hosts.resolve(&self.vars));
         let (state, output) = CallState::new(CallSetup {
             component: component.name.clone(),
@@ -208,7 +236,7 @@ impl Inner {
             kv,
             vars: self.vars.clone(),
         });
-        (state, output, ops)
+        (state, output, counts)
     }
 }
 
@@ -262,6 +290,10 @@ impl Host {
     }
 
     pub async fn start_with(opts: Options) -> Result<Host> {
+        let backend = match opts.kv_backend {
+            Some(b) => b,
+            None => KvBackend::from_env()?,
+        };
         let root = guests::workspace_root().to_path_buf();
         let manifest = Manifest::load(&root.join("spin.toml"))?;
         let panel = panel::FakePanel::start()
@@ -398,6 +430,11 @@ impl Host {
             );
         }
 
+        let kv = tokio::task::spawn_blocking(move || KvStore::start(backend))
+            .await
+            .context("the key-value start task panicked")?
+            .with_context(|| format!("starting the {backend:?} key-value store"))?;
+
         Ok(Host {
             inner: Arc::new(Inner {
                 app: App {
@@ -406,7 +443,7 @@ impl Host {
                     router,
                     components,
                 },
-                kv: KvStore::open_in_memory()?,
+                kv,
                 vars,
                 clock: clock::Clock::new(),
                 fault: Mutex::new(None),
@@ -509,6 +546,41 @@ impl Host {
         *self.inner.fault.lock().unwrap() = Some((nth_op, fault));
     }
 
+    /// The key-value backend this host serves.
+    pub fn kv_backend(&self) -> KvBackend {
+        self.inner.kv.backend()
+    }
+
+    /// SQLite only (panics on Redis): another process (a third connection
+    /// to the file) in the middle of a write, until the guard drops.
+    /// Meanwhile reads work, an `increment` fails at once with "database is
+    /// locked", and other writes wait out rusqlite's 5 s busy timeout, then
+    /// fail the same way.
+    pub fn hold_write_lock(&self) -> WriteLock {
+        self.inner
+            .kv
+            .hold_write_lock()
+            .expect("holding the write lock")
+    }
+
+    /// Redis only (panics on SQLite): kills the server, as when Redis goes
+    /// down. Guests then get what Spin's would. The first command after
+    /// the loss fails at once (usually `open`'s PING, which Spin ignores)
+    /// and starts the redis crate's reconnect attempts: 1 s, then 60 s five
+    /// times, each with up to as much again of jitter (5 to 10 minutes).
+    /// Every command meanwhile waits for them and then fails with
+    /// "Reconnecting failed: Connection refused (os error 111)" (`open`
+    /// still succeeds); the next command starts another round. In a process
+    /// that never connected, `open` waits as long, then fails with
+    /// "Connection refused (os error 111)". The test helpers below panic
+    /// from then on.
+    pub fn stop_kv_server(&self) {
+        self.inner
+            .kv
+            .stop_server()
+            .expect("stopping the key-value server");
+    }
+
     /// Every key and value of the `default` store.
     pub fn kv_snapshot(&self) -> BTreeMap<String, Vec<u8>> {
         self.inner.kv.snapshot(DEFAULT_STORE)
@@ -520,6 +592,16 @@ impl Host {
 
     pub fn kv_set(&self, key: &str, value: &[u8]) {
         self.inner.kv.poke(DEFAULT_STORE, key, value);
+    }
+
+    pub fn kv_delete(&self, key: &str) {
+        self.inner.kv.remove(DEFAULT_STORE, key);
+    }
+
+    /// Increments a counter the way the backend's own `increment` does
+    /// (8 little-endian bytes on SQLite, `INCRBY` on Redis); the new value.
+    pub fn kv_increment(&self, key: &str, delta: i64) -> i64 {
+        self.inner.kv.add(DEFAULT_STORE, key, delta)
     }
 
     pub fn panel(&self) -> &panel::FakePanel {

@@ -5,11 +5,11 @@
 //! component's failure.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use wasmtime::Store;
 
 use crate::bindings::cron::fermyon::spin_cron::cron_types::{Error, Metadata};
+use crate::kv::Trigger;
 use crate::{Inner, Tick};
 
 pub async fn tick(inner: Arc<Inner>, component_name: String, timestamp: u64) -> Tick {
@@ -17,7 +17,7 @@ pub async fn tick(inner: Arc<Inner>, component_name: String, timestamp: u64) -> 
     let Some(cron) = component.loaded.cron.clone() else {
         panic!("component {component_name:?} does not export fermyon:spin-cron handle-cron-event");
     };
-    let (state, output, ops) = inner.call_state(component);
+    let (state, output, counts) = inner.call_state(component, Trigger::Cron);
     let mut store = Store::new(crate::guests::engine(), state);
     let outcome = async {
         let instance = cron.instantiate_async(&mut store).await?;
@@ -38,7 +38,8 @@ pub async fn tick(inner: Arc<Inner>, component_name: String, timestamp: u64) -> 
     crate::echo(&component_name, &stdout, &stderr, trap.as_deref());
     Tick {
         result,
-        kv_ops: ops.load(Ordering::SeqCst),
+        kv_ops: counts.ops(),
+        kv_writes: counts.writes(),
         stdout,
         stderr,
         trap,

@@ -21,6 +21,7 @@ use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 
+use crate::kv::Trigger;
 use crate::routes::{RouteMatch, WELL_KNOWN_PREFIX};
 use crate::{Inner, Reply};
 
@@ -52,6 +53,7 @@ fn plain(status: u16, headers: Vec<(String, String)>, body: &[u8]) -> Reply {
         headers,
         body: body.to_vec(),
         kv_ops: 0,
+        kv_writes: 0,
         stdout: String::new(),
         stderr: String::new(),
         trap: None,
@@ -101,7 +103,7 @@ pub async fn handle(inner: Arc<Inner>, route: RouteMatch, req: RequestSpec) -> R
     };
 
     let request = build_request(&route, req);
-    let (state, output, ops) = inner.call_state(component);
+    let (state, output, counts) = inner.call_state(component, Trigger::Http);
     let mut store = Store::new(crate::guests::engine(), state);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let incoming = store
@@ -159,6 +161,7 @@ pub async fn handle(inner: Arc<Inner>, route: RouteMatch, req: RequestSpec) -> R
                     .collect(),
                 body,
                 kv_ops: 0,
+                kv_writes: 0,
                 stdout: String::new(),
                 stderr: String::new(),
                 trap,
@@ -187,7 +190,8 @@ pub async fn handle(inner: Arc<Inner>, route: RouteMatch, req: RequestSpec) -> R
     };
     let (stdout, stderr) = output.take();
     crate::echo(&route.component, &stdout, &stderr, reply.trap.as_deref());
-    reply.kv_ops = ops.load(std::sync::atomic::Ordering::SeqCst);
+    reply.kv_ops = counts.ops();
+    reply.kv_writes = counts.writes();
     reply.stdout = stdout;
     reply.stderr = stderr;
     reply
