@@ -4,6 +4,7 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::{PROBE, probe_host};
+use vafa_test_host::KvBackend;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cron_passes_the_host_clock_as_the_timestamp() {
@@ -28,7 +29,11 @@ async fn cron_at_returns_the_component_error() {
     let tick = host.cron_at(PROBE, 1_800_000_001).await;
     assert_eq!(tick.result, Err("odd timestamp 1800000001".to_string()));
     assert_eq!(tick.trap, None);
-    assert_eq!(host.kv_get("cron:ticks"), Some(1i64.to_le_bytes().to_vec()));
+    let one = match host.kv_backend() {
+        KvBackend::Sqlite => 1i64.to_le_bytes().to_vec(),
+        KvBackend::Redis => b"1".to_vec(),
+    };
+    assert_eq!(host.kv_get("cron:ticks"), Some(one));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

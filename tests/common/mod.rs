@@ -2,7 +2,7 @@
 //! `kvprobe` test guest (tests/guests/kvprobe).
 #![allow(dead_code)]
 
-use vafa_test_host::{ExtraComponent, Host, Options, Reply};
+use vafa_test_host::{ExtraComponent, Host, KvBackend, Options, Reply};
 
 pub const PROBE: &str = "kvprobe";
 
@@ -23,9 +23,24 @@ pub fn kvprobe() -> ExtraComponent {
     }
 }
 
+/// A probe host on the backend `VAFA_TEST_KV` names.
 pub async fn probe_host() -> Host {
     Host::start_with(Options {
         extra_components: vec![kvprobe()],
+        ..Options::default()
+    })
+    .await
+    .expect("the test host starts")
+}
+
+/// Both of Spin's key-value backends, for tests that pin each one.
+pub const BACKENDS: [KvBackend; 2] = [KvBackend::Sqlite, KvBackend::Redis];
+
+/// A probe host on the given backend, whatever `VAFA_TEST_KV` says.
+pub async fn probe_host_on(backend: KvBackend) -> Host {
+    Host::start_with(Options {
+        extra_components: vec![kvprobe()],
+        kv_backend: Some(backend),
         ..Options::default()
     })
     .await

@@ -14,7 +14,16 @@
 //!   value): `spin_sdk::key_value::Store`.
 //! - `/wasi/{open,get,set,increment,cas,cas-twice,batch}?...`: the SDK's
 //!   `wasi:keyvalue` bindings.
+//! - `/wasi/get-many?keys=a,b`: `batch::get-many` of those keys (none when
+//!   empty): `{"ok": [[key, value]...]}` or `{"err"}`.
+//! - `/wasi/increment-many?key=K&times=N`: N increments of K by 1, each
+//!   outcome kept: `{"ok": successes, "errors": [...]}`.
 //! - `/seq`: open, set, get, increment, exists; each step's outcome.
+//!
+//! A cron event increments `cron:ticks`, sets `cron:last` and fails on odd
+//! timestamps; one with a timestamp below 100000 instead increments
+//! `burst` that many times and prints the outcome like
+//! `/wasi/increment-many` does (for tests where both triggers write).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -127,6 +136,25 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 Err(e) => reply(json!({ "err": format!("{e:?}") })),
             }
         }
+        "/wasi/get-many" => {
+            let keys: Vec<String> = param(&q, "keys")
+                .split(',')
+                .filter(|k| !k.is_empty())
+                .map(String::from)
+                .collect();
+            match batch::get_many(&wasi_kv::open(&label)?, &keys) {
+                Ok(got) => {
+                    let got: Vec<Value> =
+                        got.into_iter().map(|(k, v)| json!([k, bytes(v)])).collect();
+                    reply(json!({ "ok": got }))
+                }
+                Err(e) => reply(json!({ "err": format!("{e:?}") })),
+            }
+        }
+        "/wasi/increment-many" => {
+            let times: u64 = param(&q, "times").parse()?;
+            reply(increment_many(&wasi_kv::open(&label)?, &key, times))
+        }
         "/wasi/cas" => {
             let bucket = wasi_kv::open(&label)?;
             let cas = atomics::Cas::new(&bucket, &key)?;
@@ -164,12 +192,8 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                     ("b2".to_string(), b"2".to_vec()),
                 ],
             )?;
-            let got = batch::get_many(
-                &bucket,
-                &["b1".to_string(), "b2".to_string(), "b3".to_string()],
-            )?;
+            let got = json!([bytes(bucket.get("b1")?), bytes(bucket.get("b2")?)]);
             batch::delete_many(&bucket, &["b1".to_string()])?;
-            let got: Vec<Value> = got.into_iter().map(|(k, v)| json!([k, bytes(v)])).collect();
             reply(json!({ "got": got, "b1_after_delete": bytes(bucket.get("b1")?) }))
         }
         "/seq" => {
@@ -198,6 +222,19 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             .body(format!("kvprobe has no {other}"))
             .build()),
     }
+}
+
+/// `times` increments of `key` by 1; counts the successes, keeps the errors.
+fn increment_many(bucket: &wasi_kv::Bucket, key: &str, times: u64) -> Value {
+    let mut ok = 0u64;
+    let mut errors = Vec::new();
+    for _ in 0..times {
+        match atomics::increment(bucket, key, 1) {
+            Ok(_) => ok += 1,
+            Err(e) => errors.push(format!("{e:?}")),
+        }
+    }
+    json!({ "ok": ok, "errors": errors })
 }
 
 async fn outbound(url: String, first_byte_ms: &str) -> anyhow::Result<Response> {
@@ -275,6 +312,12 @@ struct CronProbe;
 impl cron::Guest for CronProbe {
     fn handle_cron_event(metadata: cron::Metadata) -> Result<(), cron::Error> {
         let ts = metadata.timestamp;
+        if ts < 100_000 {
+            let bucket =
+                wasi_kv::open("default").map_err(|e| cron::Error::Other(format!("{e:?}")))?;
+            println!("{}", increment_many(&bucket, "burst", ts));
+            return Ok(());
+        }
         println!("tick {ts}");
         let bucket = wasi_kv::open("default").map_err(|e| cron::Error::Other(format!("{e:?}")))?;
         atomics::increment(&bucket, "cron:ticks", 1)
