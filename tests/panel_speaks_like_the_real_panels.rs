@@ -32,18 +32,39 @@ async fn call(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<Answer> {
+    send(panel, method, target, headers, body, false).await
+}
+
+/// Like [`call`], with the body sent chunked (`transfer-encoding: chunked`,
+/// one chunk) instead of with its length.
+async fn send(
+    panel: &FakePanel,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    chunked: bool,
+) -> std::io::Result<Answer> {
     let addr = panel.base_url().trim_start_matches("http://").to_string();
     let stream = TcpStream::connect(addr).await?;
-    let mut head = format!(
-        "{method} {target} HTTP/1.1\r\nhost: panel\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
+    let framing = match chunked {
+        true => "transfer-encoding: chunked".to_string(),
+        false => format!("content-length: {}", body.len()),
+    };
+    let mut head = format!("{method} {target} HTTP/1.1\r\nhost: panel\r\nconnection: close\r\n{framing}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     write_all(&stream, head.as_bytes()).await?;
-    write_all(&stream, body).await?;
+    if chunked {
+        let mut framed = format!("{:x}\r\n", body.len()).into_bytes();
+        framed.extend_from_slice(body);
+        framed.extend_from_slice(b"\r\n0\r\n\r\n");
+        write_all(&stream, &framed).await?;
+    } else {
+        write_all(&stream, body).await?;
+    }
     let raw = read_to_end(&stream).await?;
     let split = raw
         .windows(4)
@@ -151,6 +172,21 @@ fn kave_status(a: &Answer) -> i64 {
 }
 
 // --- Kavenegar ------------------------------------------------------------
+
+#[tokio::test]
+async fn a_chunked_upload_is_refused_with_411_unless_the_test_allows_it() {
+    let panel = FakePanel::start().await.unwrap();
+    let body = form(&[("receptor", "09121234567"), ("sender", SENDER), ("message", "سلام")]);
+    let target = format!("/v1/{API_KEY}/sms/send.json");
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    let refused = send(&panel, "POST", &target, &headers, &body, true).await.unwrap();
+    assert_eq!(refused.status, 411);
+    assert!(panel.delivered().is_empty());
+    panel.accept_chunked(true);
+    let accepted = send(&panel, "POST", &target, &headers, &body, true).await.unwrap();
+    assert_eq!(accepted.status, 200, "{}", String::from_utf8_lossy(&accepted.body));
+    assert_eq!(panel.delivered().len(), 1);
+}
 
 #[tokio::test]
 async fn kavenegar_sends_to_every_receptor_and_answers_like_its_docs() {

@@ -136,13 +136,17 @@ async fn smsir_rate_limits_are_retried_and_blacklisted_numbers_blocked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tick_killed_at_any_step_is_finished_by_the_next_without_sending_twice() {
+    // A sender that has been ticking (so the killed tick sweeps minutes
+    // since its cursor, not the first tick's whole day).
     let probe = host_with_provider("kavenegar").await;
+    tick_after(&probe, 0).await;
     queued_confirmations(&probe, 3).await;
     let full = tick_after(&probe, 60).await;
     assert_eq!(probe.panel().delivered().len(), 3);
     let steps = full.kv_ops;
     for n in 1..=steps {
         let host = host_with_provider("kavenegar").await;
+        tick_after(&host, 0).await;
         let phones = queued_confirmations(&host, 3).await;
         host.advance(chrono::Duration::seconds(60));
         host.inject_kv_fault(n, Fault::Trap);

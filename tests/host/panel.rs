@@ -99,6 +99,8 @@ pub enum Behaviour {
     /// e.g. Kavenegar 418 (no credit), SMS.ir 102 (no credit) or 20 (rate
     /// limited, HTTP 429). Nothing delivered.
     ProviderError(u16),
+    /// 411 Length Required, as for a chunked body (set by the panel itself).
+    LengthRequired,
 }
 
 /// A request as it arrived, accepted or not.
@@ -201,6 +203,11 @@ impl FakePanel {
         self.shared.lock().delivered.clone()
     }
 
+    /// Accept request bodies sent chunked (refused with 411 by default).
+    pub fn accept_chunked(&self, yes: bool) {
+        self.shared.lock().accept_chunked = yes;
+    }
+
     /// Applies to every later request until changed.
     pub fn set_behaviour(&self, b: Behaviour) {
         self.shared.lock().behaviour = b;
@@ -260,6 +267,7 @@ struct State {
     webhook_ids: HashMap<String, String>,
     next_id: u64,
     next_webhook: u64,
+    accept_chunked: bool,
 }
 
 impl State {
@@ -274,6 +282,7 @@ impl State {
             webhook_ids: HashMap::new(),
             next_id: 8_792_343, // the first messageid in Kavenegar's sample answer
             next_webhook: 1,
+            accept_chunked: false,
         }
     }
 
@@ -379,7 +388,14 @@ async fn handle(
         (b, st.requests.len() - 1)
     };
 
+    // Like the panel gateways that answer 411 Length Required to a chunked
+    // upload (Spin sends a body chunked unless the component sets
+    // content-length).
+    let chunked = parts.headers.get("transfer-encoding").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
+    let behaviour = if chunked && !shared.lock().accept_chunked { Behaviour::LengthRequired } else { behaviour };
+
     let (status, content_type, out) = match behaviour {
+        Behaviour::LengthRequired => (StatusCode::LENGTH_REQUIRED, "text/plain", b"Length Required".to_vec()),
         Behaviour::Hang => {
             stopped(stop).await;
             (StatusCode::SERVICE_UNAVAILABLE, JSON, Vec::new())
