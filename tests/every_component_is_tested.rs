@@ -16,9 +16,11 @@ fn every_component_has_an_end_to_end_test_and_a_manifest_entry() {
     names.sort();
     assert!(!names.is_empty());
     for name in names {
-        let test = root.join("tests").join(format!("{name}.rs"));
-        let text = std::fs::read_to_string(&test).unwrap_or_else(|_| panic!("components/{name} has no tests/{name}.rs"));
-        assert!(text.contains("#[tokio::test"), "tests/{name}.rs has no end-to-end test");
+        // Test files are Rust identifiers: `purchase-scoring` → `purchase_scoring.rs`.
+        let file = format!("{}.rs", name.replace('-', "_"));
+        let test = root.join("tests").join(&file);
+        let text = std::fs::read_to_string(&test).unwrap_or_else(|_| panic!("components/{name} has no tests/{file}"));
+        assert!(text.contains("#[tokio::test"), "tests/{file} has no end-to-end test");
         assert!(manifest.contains(&format!("[component.{name}]")), "spin.toml does not serve {name}");
     }
 }

@@ -33,7 +33,12 @@ fn specific_routes_win_over_the_catch_all_in_spin_toml() {
         ("/api/members", "/api/members", ""),
         // routefinder ignores a trailing slash, so the exact route wins.
         ("/api/members/", "/api/members", ""),
-        ("/api/members/m1/ledger", "/api/members/...", "/m1/ledger"),
+        ("/api/members/m1", "/api/members/...", "/m1"),
+        ("/api/members/m1/phone", "/api/members/...", "/m1/phone"),
+        // A named segment beats the wildcard: points are purchase-scoring's.
+        ("/api/members/m1/ledger", "/api/members/:id/ledger", ""),
+        ("/api/members/m1/adjust", "/api/members/:id/adjust", ""),
+        ("/hooks/orders/shop-1", "/hooks/orders/...", "/shop-1"),
         ("/api/settings", "/api/settings", ""),
         ("/api/settings/x", "/...", "/api/settings/x"),
         ("/api/stores/s1", "/api/stores/...", "/s1"),

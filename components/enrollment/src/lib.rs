@@ -73,8 +73,6 @@ fn route(req: &Request) -> Result<Response> {
             let (allowed, handler): (&'static [&'static str], members::Action) = match *action {
                 "phone" => (&["POST"], members::change_phone),
                 "consent" => (&["POST"], members::consent),
-                "adjust" => (&["POST"], members::adjust),
-                "ledger" => (&["GET"], members::ledger),
                 _ => return Err(not_found()),
             };
             if method.to_string() != allowed[0] {

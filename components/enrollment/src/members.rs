@@ -1,12 +1,12 @@
 //! Members (the API contract "Members"): create (admin or store), read, patch, change
-//! of phone, consent, erasure, manual adjustment and the ledger (admin).
+//! of phone, consent and erasure (admin). Points and the ledger are the
+//! purchase-scoring component's.
 
 use crate::Ctx;
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
 use vafa_core::consent::Source;
 use vafa_core::error::{Error, Result};
-use vafa_core::ledger::{AdjustInput, Kind};
 use vafa_core::member::{self, MemberPatch, NewMember};
 use vafa_spin::http::{self, Caller};
 use vafa_spin::members::{self as store, Found};
@@ -114,35 +114,4 @@ pub fn erase(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     store::erase(&ctx.kv, &mut found, ctx.now)?;
     vafa_spin::log::info(&format!("member {id} erased"));
     Ok(http::no_content())
-}
-
-pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
-    let input: AdjustInput = http::parse_json(req)?;
-    input.validate()?;
-    let mut found = live(ctx, id)?;
-    let reason = input.reason.trim().to_string();
-    found.points = store::add_points(&ctx.kv, found.number, input.points, Kind::Adjust, Some(reason), input.idempotency_key.as_deref(), ctx.now)?;
-    Ok(answer(200, &found, ctx, &http::settings(&ctx.kv)?))
-}
-
-pub fn ledger(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
-    let (limit, before) = paging(req)?;
-    let found = store::by_id(&ctx.kv, id)?;
-    let (entries, next) = store::ledger(&ctx.kv, found.number, limit, before)?;
-    Ok(http::json(200, &serde_json::json!({"entries": entries, "next_before": next})))
-}
-
-/// `?limit=` (1-100, default 20) and `?before=` (a cursor from the last page).
-pub fn paging(req: &Request) -> Result<(usize, Option<u64>)> {
-    let limit = match http::query_param(req, "limit") {
-        None => 20,
-        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| Error::field("limit", "expected 1-100"))?,
-    };
-    let before = match http::query_param(req, "before") {
-        None => None,
-        Some(b) => Some(b.parse::<u64>().map_err(|_| Error::field("before", "expected the next_before of the previous page"))?),
-    };
-    Ok((limit, before))
 }

@@ -9,7 +9,7 @@ use vafa_spin::{http, keys};
 
 pub fn list(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
-    let (limit, before) = crate::members::paging(req)?;
+    let (limit, before) = http::paging(req)?;
     let member = match http::query_param(req, "member_id") {
         None => None,
         Some(id) => Some(keys::member_number(&id).ok_or_else(|| Error::field("member_id", "expected a member id like m_12"))?),

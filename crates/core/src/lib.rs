@@ -20,6 +20,7 @@ pub mod shop;
 pub mod phone;
 pub mod sms;
 pub mod template;
+pub mod wallet;
 pub mod text;
 pub mod time;
 pub mod zone;

@@ -167,3 +167,16 @@ pub fn require_callback_token(req: &Request) -> Result<()> {
 pub fn settings(kv: &Kv) -> Result<vafa_core::settings::Settings> {
     Ok(kv.get(keys::SETTINGS)?.unwrap_or_default())
 }
+
+/// `?limit=` (1-100, default 20) and `?before=` (a cursor from the last page).
+pub fn paging(req: &Request) -> Result<(usize, Option<u64>)> {
+    let limit = match query_param(req, "limit") {
+        None => 20,
+        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| Error::field("limit", "expected 1-100"))?,
+    };
+    let before = match query_param(req, "before") {
+        None => None,
+        Some(b) => Some(b.parse::<u64>().map_err(|_| Error::field("before", "expected the next_before of the previous page"))?),
+    };
+    Ok((limit, before))
+}

@@ -15,9 +15,12 @@
 //! | `member:{n}`                       | JSON `Member`                | members, join, inbound| everyone                  |
 //! | `phone:{e164}`                     | counter: member number, 0 free| create, phone change (CAS) | lookups           |
 //! | `referral:{CODE}`                  | member number (text)         | member create         | join with a referral      |
-//! | `points:{n}`                       | counter: points balance      | ledger                | member views, redemption  |
-//! | `ledger-len:{n}`, `ledger:{n}:{k}` | counter; JSON `ledger::Entry`| ledger                | GET …/ledger              |
-//! | `adjust:{n}:{key}`                 | claim counter                | adjust                | adjust                    |
+//! | `wallet:{n}`                       | JSON `wallet::Wallet`        | member create; every points change (CAS) | member views, ledger |
+//! | `order:{store}/{order}`           | JSON `orders::Record`        | order webhooks        | order webhooks            |
+//! | `wallet-opening:{n}`               | claim counter                | first change of a pre-wallet member | —          |
+//! | `points:{n}`, `ledger-len:{n}`     | counters (before wallets)    | — (read once to open the wallet) | legacy reads    |
+//! | `ledger:{n}:{k}`                   | JSON `ledger::Entry`         | points changes        | GET …/ledger              |
+//! | `adjust:{n}:{key}`                 | ledger slot (text)           | adjust                | adjust                    |
 //! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
 //! | `otp-fail:{phone tag}:{issued}`    | counter of wrong codes       | verify                | verify                    |
 //! | `rate:join:{phone tag}:{hour}`     | counter                      | join                  | join                      |
@@ -60,6 +63,15 @@ pub fn phone(e164: &str) -> String {
 }
 pub fn referral(code: &str) -> String {
     format!("referral:{code}")
+}
+pub fn order(key: &str) -> String {
+    format!("order:{key}")
+}
+pub fn wallet(n: u64) -> String {
+    format!("wallet:{n}")
+}
+pub fn wallet_opening(n: u64) -> String {
+    format!("wallet-opening:{n}")
 }
 pub fn points(n: u64) -> String {
     format!("points:{n}")

@@ -327,6 +327,40 @@ impl Kv {
     }
 }
 
+/// How often [`Kv::update`] tries before it gives up (each failed try means
+/// another writer changed the record in between, so this bounds the
+/// number of racers one update outlasts).
+const UPDATE_TRIES: usize = 100;
+
+impl Kv {
+    /// Replaces the JSON record at `key` by compare-and-swap: `decide` sees
+    /// the record as it is and returns what to write (`None`: write
+    /// nothing), and runs again when another writer got there first. The
+    /// record must exist already (Spin's SQLite CAS upserts an absent key,
+    /// so it would not be exclusive): an absent record is `None` from this
+    /// function. A swap the store calls failed is settled by reading back
+    /// (Redis answers `CasFailed` even when it wrote), so what `decide`
+    /// writes must be unique to this change.
+    pub fn update<T: Serialize + DeserializeOwned>(&self, key: &str, mut decide: impl FnMut(T) -> Result<Option<T>>) -> Result<Option<()>> {
+        for _ in 0..UPDATE_TRIES {
+            let cas = run("cas", key, || atomics::Cas::new(&self.bucket, key))?;
+            let Some(seen) = run("cas-current", key, || cas.current())? else { return Ok(None) };
+            let Some(next) = decide(decode(key, &seen)?)? else { return Ok(Some(())) };
+            let bytes = serde_json::to_vec(&next).map_err(|e| Error::internal(format!("encoding {}: {e}", loggable(key))))?;
+            match atomics::swap(cas, &bytes) {
+                Ok(()) => return Ok(Some(())),
+                Err(atomics::CasError::CasFailed(_)) => {}
+                Err(atomics::CasError::StoreError(e)) if Failure::of(&e) == Failure::Busy => continue,
+                Err(atomics::CasError::StoreError(e)) => return Err(fault("cas-swap", key, &e)),
+            }
+            if self.get_raw(key)?.is_some_and(|now| now == bytes) {
+                return Ok(Some(()));
+            }
+        }
+        Err(Error::Unavailable(format!("update of {} kept meeting other writers", loggable(key))))
+    }
+}
+
 /// Keys per `get-many`.
 pub const BATCH: usize = 200;
 
@@ -381,6 +415,8 @@ mod tests {
         let check = |msg: &str, expect: Failure| assert_eq!(Failure::of(&store::Error::Other(msg.into())), expect, "{msg}");
         check(r#"SqliteFailure(Error { code: DatabaseBusy, extended_code: 5 }, Some("database is locked"))"#, Failure::Busy);
         check("Connection refused (os error 111)", Failure::Unreachable);
+        check("Reconnecting failed: Connection refused (os error 111)", Failure::Unreachable);
+        check("broken pipe", Failure::Unreachable);
         check("An error was signalled by the server - ResponseError: value is not an integer or out of range", Failure::Other);
         check("injected key-value fault: operation 2 (get) fails", Failure::Other);
         assert_eq!(Failure::of(&store::Error::AccessDenied), Failure::Other);

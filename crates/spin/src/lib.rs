@@ -9,5 +9,7 @@ pub mod keys;
 pub mod kv;
 pub mod log;
 pub mod members;
+pub mod orders;
 pub mod outbox;
 pub mod panel;
+pub mod wallet;

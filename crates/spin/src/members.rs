@@ -12,7 +12,6 @@ use crate::keys;
 use crate::kv::{Claim, Kv, counter_in, decode};
 use chrono::{DateTime, Utc};
 use vafa_core::error::{Error, Result};
-use vafa_core::ledger::{Entry, Kind};
 use vafa_core::member::{Draft, Member, REFERRAL_CODE_LEN};
 use vafa_core::phone::Phone;
 use vafa_core::secret;
@@ -40,13 +39,26 @@ enum Index {
     Taken(Box<Found>),
 }
 
-/// One `get-many` for the record and its balance.
+/// One `get-many` for the record and its wallet, whose balance, tier and
+/// statistics the member shows (a member from before wallets: its balance
+/// counter, once more).
 pub fn load(kv: &Kv, number: u64) -> Result<Option<Found>> {
-    let (mk, pk) = (keys::member(number), keys::points(number));
-    let found = kv.get_many(&[mk.clone(), pk.clone()])?;
+    let (mk, wk) = (keys::member(number), keys::wallet(number));
+    let found = kv.get_many(&[mk.clone(), wk.clone()])?;
     let Some(bytes) = found.get(&mk) else { return Ok(None) };
-    let member: Member = decode(&mk, bytes)?;
-    let points = counter_in(&found, &pk)?;
+    let mut member: Member = decode(&mk, bytes)?;
+    let points = match found.get(&wk) {
+        // Purchases keep the tier and the statistics with the points.
+        Some(w) => {
+            let summary = crate::wallet::summary_of(&wk, w)?;
+            if let Some(tier) = summary.tier {
+                member.tier = tier;
+            }
+            member.stats = summary.stats;
+            summary.balance
+        }
+        None => kv.counter(&keys::points(number))?,
+    };
     Ok(Some(Found { number, member, points }))
 }
 
@@ -130,11 +142,13 @@ pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) ->
     let number = kv.increment(keys::SEQ_MEMBER, 1)? as u64;
     let code = new_referral_code(kv, number)?;
     let member = draft.into_member(keys::member_id(number), code.clone(), referred_by, settings, now);
+    crate::wallet::open(kv, number)?;
     kv.put(&keys::member(number), &member)?;
     match kv.claim_slot(&keys::phone(phone.as_str()), &stale, number as i64)? {
         Claim::Won => Ok(Found { number, member, points: 0 }),
         Claim::Held(other) => {
             kv.delete(&keys::member(number))?;
+            kv.delete(&keys::wallet(number))?;
             kv.delete(&keys::referral(&code))?;
             Err(exists_error(keys::member_id(other as u64)))
         }
@@ -206,33 +220,3 @@ pub fn erase(kv: &Kv, found: &mut Found, now: DateTime<Utc>) -> Result<()> {
     save(kv, found)
 }
 
-/// Changes the balance and appends the ledger entry with the balance the
-/// counter returned. With an idempotency key, a repeat changes nothing.
-pub fn add_points(kv: &Kv, number: u64, points: i64, kind: Kind, reference: Option<String>, idempotency_key: Option<&str>, now: DateTime<Utc>) -> Result<i64> {
-    if let Some(key) = idempotency_key
-        && !kv.claim(&keys::adjust(number, key))?
-    {
-        return kv.counter(&keys::points(number));
-    }
-    let balance = kv.increment(&keys::points(number), points)?;
-    let k = kv.increment(&keys::ledger_len(number), 1)? as u64;
-    kv.put(&keys::ledger(number, k), &Entry { at: now, kind, points, balance, reference })?;
-    Ok(balance)
-}
-
-/// Newest first; `before` is the entry index of the page's end.
-pub fn ledger(kv: &Kv, number: u64, limit: usize, before: Option<u64>) -> Result<(Vec<Entry>, Option<u64>)> {
-    let len = kv.counter(&keys::ledger_len(number))? as u64;
-    let top = before.map_or(len, |b| len.min(b.saturating_sub(1)));
-    let indices: Vec<u64> = (1..=top).rev().take(limit).collect();
-    let key_list: Vec<String> = indices.iter().map(|k| keys::ledger(number, *k)).collect();
-    let found = kv.get_many(&key_list)?;
-    let mut entries = Vec::with_capacity(indices.len());
-    for key in &key_list {
-        if let Some(bytes) = found.get(key) {
-            entries.push(decode(key, bytes)?);
-        }
-    }
-    let next = indices.last().copied().filter(|k| *k > 1);
-    Ok((entries, next))
-}

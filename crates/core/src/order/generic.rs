@@ -54,9 +54,9 @@ struct Line {
 ///   is `refund_id`, or else `r:<occurred_at>:<amount>`, so the same event
 ///   delivered twice is one refund while two partial refunds (at different
 ///   times, or of different amounts) are two. Without `occurred_at` either,
-///   two refunds of the same amount on one order are taken as one. `paid`
-///   when the event carries the order's `total`: a refund is of a paid order,
-///   so a refund that overtakes its `order.paid` still nets out.
+///   two refunds of the same amount on one order are taken as one. A refund
+///   never counts as a payment: a refund of an order Vafa has not seen paid
+///   is refused (404), so the store redelivers it after the payment.
 /// - `order.cancelled`: `cancelled` (everything the order earned goes back).
 pub fn parse(body: &[u8], store_currency: &str) -> Result<Parsed> {
     let e: Event = crate::json::parse(body)?;
@@ -104,7 +104,7 @@ pub fn parse(body: &[u8], store_currency: &str) -> Result<Parsed> {
         currency,
         items: items(e.items.unwrap_or_default())?,
         coupons: e.coupons.unwrap_or_default().into_iter().filter_map(|c| text(Some(c))).collect(),
-        paid: paid || (refunded && total.is_some()),
+        paid,
         refunds,
         cancelled,
         occurred_at,
@@ -171,7 +171,7 @@ mod tests {
         check(&[(r#""IRR""#, "null")], Ok(paid()));
         check(&[(r#""order_id": "1001""#, r#""order_id": 820982911946154508"#)], Ok(OrderUpdate { order_id: "820982911946154508".into(), ..paid() }));
 
-        let refund = |id: &str, amount| OrderUpdate { refunds: vec![Refund { id: id.into(), amount }], ..paid() };
+        let refund = |id: &str, amount| OrderUpdate { refunds: vec![Refund { id: id.into(), amount }], paid: false, ..paid() };
         let refunded = ("order.paid", "order.refunded");
         check(&[refunded, (r#""refund_amount": 0"#, r#""refund_amount": 700000, "refund_id": "rf-9""#)], Ok(refund("rf-9", 700_000)));
         // Without a refund id: one built from the time and the amount.

@@ -1,0 +1,65 @@
+//! The purchase-scoring component: a member's points, kept through the
+//! points journal (`vafa_spin::wallet`): store order webhooks (generic,
+//! WooCommerce, Shopify) earn and take back points, and the admin adjusts
+//! points by hand and reads the ledger. Handlers parse and authenticate, read, let `vafa-core` decide,
+//! write through `vafa-spin`, answer.
+
+mod points;
+mod webhooks;
+
+use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http_component;
+use vafa_core::error::{Error, Result};
+use vafa_spin::http::{error_response, segments};
+use vafa_spin::kv::Kv;
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    match route(&req) {
+        Ok(response) => response,
+        Err(err) => error_response(&err),
+    }
+    .into_response()
+}
+
+/// The request's context: the store and the time, read once.
+pub struct Ctx {
+    pub kv: Kv,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Ctx {
+    fn new() -> Result<Ctx> {
+        Ok(Ctx { kv: Kv::open()?, now: vafa_spin::clock::now() })
+    }
+}
+
+fn route(req: &Request) -> Result<Response> {
+    let segs = segments(req);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let method = req.method();
+    let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
+    match segs.as_slice() {
+        ["api", "members", id, "adjust"] => match method {
+            Method::Post => points::adjust(req, &Ctx::new()?, id),
+            _ => not_allowed(&["POST"]),
+        },
+        ["api", "members", id, "ledger"] => match method {
+            Method::Get => points::ledger(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET"]),
+        },
+        ["hooks", platform, store_id] => {
+            let format = match *platform {
+                "orders" => webhooks::Format::Generic,
+                "woocommerce" => webhooks::Format::WooCommerce,
+                "shopify" => webhooks::Format::Shopify,
+                _ => return Err(Error::NotFound("route".into())),
+            };
+            match method {
+                Method::Post => webhooks::receive(req, &Ctx::new()?, format, store_id),
+                _ => not_allowed(&["POST"]),
+            }
+        }
+        _ => Err(Error::NotFound("route".into())),
+    }
+}

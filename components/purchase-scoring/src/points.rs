@@ -1,0 +1,65 @@
+//! A member's points by hand (the API contract "Members": adjust and
+//! ledger, admin). Every change goes through the points journal.
+
+use crate::Ctx;
+use spin_sdk::http::{Request, Response};
+use vafa_core::error::{Error, Result};
+use vafa_core::ledger::{AdjustInput, Kind};
+use vafa_core::wallet::{self, Change};
+use vafa_spin::members::{self as store, Found};
+use vafa_spin::wallet::Outcome;
+use vafa_spin::{http, keys};
+
+fn live(ctx: &Ctx, id: &str) -> Result<Found> {
+    let found = store::by_id(&ctx.kv, id)?;
+    if found.member.is_erased() {
+        return Err(Error::NotFound(format!("member {id} (erased)")));
+    }
+    Ok(found)
+}
+
+/// `POST /api/members/{id}/adjust`. With an idempotency key, a repeat (even
+/// long after) changes nothing and answers the member as they are.
+pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let input: AdjustInput = http::parse_json(req)?;
+    input.validate()?;
+    let mut found = live(ctx, id)?;
+    let settings = http::settings(&ctx.kv)?;
+    let marker = input.idempotency_key.as_deref().map(|k| keys::adjust(found.number, k));
+    if let Some(m) = &marker
+        && ctx.kv.get_raw(m)?.is_some()
+    {
+        return Ok(http::json(200, &found.view(ctx.now, &settings)));
+    }
+    let op = match &input.idempotency_key {
+        Some(k) => format!("adjust:{k}"),
+        None => format!("adjust:{}", vafa_core::secret::encode_readable(&vafa_spin::clock::random::<10>()?)),
+    };
+    let change = Change {
+        op,
+        kind: Kind::Adjust,
+        points: input.points,
+        reference: Some(input.reason.trim().to_string()),
+        at: ctx.now,
+        expires: wallet::expiry_month(&settings, ctx.now),
+        must_cover: false,
+    };
+    let Outcome::Applied { applied, repeat } = vafa_spin::wallet::change(&ctx.kv, found.number, &change)? else {
+        return Err(Error::internal("an adjustment is never refused for its balance"));
+    };
+    if let Some(m) = &marker {
+        ctx.kv.set_number(m, applied.slot)?;
+    }
+    found.points = if repeat { vafa_spin::wallet::read(&ctx.kv, found.number)?.balance } else { applied.entry.balance };
+    Ok(http::json(200, &found.view(ctx.now, &settings)))
+}
+
+/// `GET /api/members/{id}/ledger`: newest first, `?limit=&before=`.
+pub fn ledger(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let (limit, before) = http::paging(req)?;
+    let found = store::by_id(&ctx.kv, id)?;
+    let (entries, next) = vafa_spin::wallet::ledger(&ctx.kv, found.number, limit, before)?;
+    Ok(http::json(200, &serde_json::json!({"entries": entries, "next_before": next})))
+}

@@ -1,0 +1,537 @@
+//! A member's points in one record: the balance, the lots it is made of
+//! (points earned in one Jalali month expire together), the number of ledger
+//! entries so far and the most recent changes.
+//!
+//! One record because Spin's store has no transactions: a change of points
+//! is a single compare-and-swap of this record, so the balance, the lots and
+//! the ledger slot the change takes move together or not at all. The change
+//! carries an operation id (the order event, the adjustment's idempotency
+//! key); the recent changes kept here make a repeat of the same operation a
+//! no-op that answers what the first did, and let the adapter write the
+//! ledger entry after the swap without ever losing it (the entry is here
+//! until it is written, and a later change checks before it drops it).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::{Entry, Kind};
+use crate::member::Stats;
+use crate::settings::Settings;
+
+/// Changes remembered in the record. A repeat of an older operation is
+/// caught by its own record (an order's, an adjustment's).
+pub const RECENT: usize = 32;
+
+/// A month of the Jalali calendar as one number (`year × 12 + month − 1`),
+/// so that months compare and add.
+pub type MonthIndex = i32;
+
+pub fn month_index(year: i32, month: u32) -> MonthIndex {
+    year * 12 + month as i32 - 1
+}
+
+/// The month that points earned at `now` expire at the end of: the
+/// `points_expiry_months`-th month after the Jalali month they were earned
+/// in, in the club's time zone.
+pub fn expiry_month(settings: &crate::settings::Settings, now: DateTime<Utc>) -> MonthIndex {
+    let today = settings.timezone.jalali_today(now);
+    month_index(today.year, today.month) + settings.points_expiry_months as MonthIndex
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wallet {
+    pub balance: i64,
+    /// Positive lots, soonest to expire first. `balance − Σ lots` is never
+    /// positive: it is what was taken back or spent beyond the lots.
+    #[serde(default)]
+    pub lots: Vec<Lot>,
+    /// Ledger entries so far; the next change takes slot `seq + 1`.
+    #[serde(default)]
+    pub seq: u64,
+    /// The last [`RECENT`] changes, oldest first.
+    #[serde(default)]
+    pub recent: Vec<Applied>,
+    /// The member's last [`ORDERS`] orders, oldest first: what each earned
+    /// and what was taken back, so refunds and cancellations are exact.
+    #[serde(default)]
+    pub orders: Vec<OrderState>,
+    /// Purchase statistics, kept with the points they earned.
+    #[serde(default)]
+    pub stats: Stats,
+    /// Net spend per Jalali month, for tiers (only the tier window's months).
+    #[serde(default)]
+    pub spend: Vec<MonthSpend>,
+    /// The tier reached (`None`: the first tier).
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// A random id of the call that wrote this version. Two calls applying
+    /// the same change would otherwise write the same bytes, and a swap
+    /// confirmed by reading back could not tell whose write it sees.
+    #[serde(default)]
+    pub writer: String,
+}
+
+/// Orders remembered in the wallet; an older order's state is in its own
+/// record (written before it is dropped from here).
+pub const ORDERS: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderState {
+    /// `{store}/{order id}`.
+    pub key: String,
+    pub total: i64,
+    pub earned: i64,
+    /// Money refunded so far (never above `total`).
+    pub refunded: i64,
+    /// Points taken back so far (never above `earned`).
+    pub taken: i64,
+    pub cancelled: bool,
+    /// Refund ids applied.
+    pub refunds: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthSpend {
+    pub month: MonthIndex,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lot {
+    /// The lot expires at the end of this month.
+    pub expires: MonthIndex,
+    pub points: i64,
+}
+
+/// A change as applied: its operation, its ledger slot and entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub op: String,
+    pub slot: u64,
+    pub entry: Entry,
+}
+
+/// A change asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Unique per operation: the same id is applied once.
+    pub op: String,
+    pub kind: Kind,
+    pub points: i64,
+    pub reference: Option<String>,
+    pub at: DateTime<Utc>,
+    /// For credits: the month the new points expire at the end of.
+    pub expires: MonthIndex,
+    /// Spending (a redemption) needs the balance to cover it; taking back
+    /// (a refund, an adjustment, expiry) may leave it negative.
+    pub must_cover: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// This operation was applied before: what it did.
+    Already(Applied),
+    /// The record to swap in; `evicted` is the change that falls out of
+    /// the recent list (its ledger entry must exist before it is dropped).
+    Apply { wallet: Box<Wallet>, applied: Applied, evicted: Option<Applied> },
+    /// The balance does not cover a spend.
+    Insufficient { balance: i64 },
+}
+
+impl Wallet {
+    pub fn find(&self, op: &str) -> Option<&Applied> {
+        self.recent.iter().find(|a| a.op == op)
+    }
+
+    pub fn lots_total(&self) -> i64 {
+        self.lots.iter().map(|l| l.points).sum()
+    }
+
+    /// Points in lots that expire at the end of `month` or earlier.
+    pub fn expiring_by(&self, month: MonthIndex) -> i64 {
+        self.lots.iter().filter(|l| l.expires <= month).map(|l| l.points).sum()
+    }
+
+    pub fn decide(&self, change: &Change) -> Decision {
+        if let Some(done) = self.find(&change.op) {
+            return Decision::Already(done.clone());
+        }
+        if change.must_cover && change.points < 0 && self.balance + change.points < 0 {
+            return Decision::Insufficient { balance: self.balance };
+        }
+        let (wallet, applied, evicted) = self.clone().apply(change);
+        Decision::Apply { wallet: Box::new(wallet), applied, evicted }
+    }
+
+    /// Moves the points and takes the next ledger slot.
+    fn apply(mut self, change: &Change) -> (Wallet, Applied, Option<Applied>) {
+        self.balance += change.points;
+        if change.points > 0 {
+            self.credit(change.points, change.expires);
+        } else {
+            self.debit(-change.points);
+        }
+        self.seq += 1;
+        let applied = Applied {
+            op: change.op.clone(),
+            slot: self.seq,
+            entry: Entry { at: change.at, kind: change.kind, points: change.points, balance: self.balance, reference: change.reference.clone() },
+        };
+        self.recent.push(applied.clone());
+        let evicted = (self.recent.len() > RECENT).then(|| self.recent.remove(0));
+        (self, applied, evicted)
+    }
+
+    /// Applies one fact of an order (paid, a refund, cancelled) exactly once.
+    /// `known` is the order's state from its own record when the wallet no
+    /// longer holds it.
+    pub fn decide_order(&self, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings) -> OrderDecision {
+        let op = fact.op();
+        if let Some(done) = self.find(&op) {
+            return OrderDecision::Already(done.clone());
+        }
+        let held = self.orders.iter().find(|o| o.key == fact.key).or(known);
+        let mut next = self.clone();
+        let (state, points, kind) = match (&fact.what, held) {
+            (Fact::Paid, Some(state)) => return OrderDecision::Unchanged(state.clone()),
+            (Fact::Paid, None) => {
+                let points = earn(fact.total, settings, self.tier_multiplier(settings));
+                next.record_purchase(fact, settings);
+                let state = OrderState { key: fact.key.to_string(), total: fact.total, earned: points, refunded: 0, taken: 0, cancelled: false, refunds: Vec::new() };
+                (state, points, Kind::Earn)
+            }
+            (_, None) => return OrderDecision::UnknownOrder,
+            (Fact::Refund { id, .. }, Some(state)) if state.refunds.contains(id) || state.cancelled => return OrderDecision::Unchanged(state.clone()),
+            (Fact::Refund { id, amount }, Some(state)) => {
+                let mut state = state.clone();
+                let refunded = (state.refunded + amount).min(state.total);
+                next.record_refund(refunded - state.refunded, fact, settings);
+                state.refunded = refunded;
+                // The refunded share of what the order earned, rounded toward
+                // the member (down); never more than it earned.
+                let taken = if state.total > 0 { (i128::from(state.earned) * i128::from(refunded) / i128::from(state.total)) as i64 } else { state.earned };
+                let points = -(taken.min(state.earned) - state.taken);
+                state.taken = taken.min(state.earned);
+                state.refunds.push(id.clone());
+                (state, points, Kind::Refund)
+            }
+            (Fact::Cancel, Some(state)) if state.cancelled => return OrderDecision::Unchanged(state.clone()),
+            (Fact::Cancel, Some(state)) => {
+                let mut state = state.clone();
+                next.record_refund(state.total - state.refunded, fact, settings);
+                let points = -(state.earned - state.taken);
+                state.taken = state.earned;
+                state.refunded = state.total;
+                state.cancelled = true;
+                (state, points, Kind::Refund)
+            }
+        };
+        next.orders.retain(|o| o.key != state.key);
+        next.orders.push(state.clone());
+        let closed = (next.orders.len() > ORDERS).then(|| next.orders.remove(0));
+        let change = Change { op, kind, points, reference: Some(fact.reference.to_string()), at: fact.at, expires: fact.expires, must_cover: false };
+        let (wallet, applied, evicted) = next.apply(&change);
+        OrderDecision::Apply { wallet: Box::new(wallet), applied, evicted, state, closed }
+    }
+
+    fn record_purchase(&mut self, fact: &OrderFact<'_>, settings: &Settings) {
+        self.stats.orders += 1;
+        self.stats.spend = self.stats.spend.saturating_add(fact.total.max(0) as u64);
+        self.stats.first_purchase_at.get_or_insert(fact.at);
+        self.stats.last_purchase_at = Some(self.stats.last_purchase_at.map_or(fact.at, |l| l.max(fact.at)));
+        self.add_spend(fact.month, fact.total, settings);
+        self.tier = self.tier_for_spend(settings);
+    }
+
+    fn record_refund(&mut self, amount: i64, fact: &OrderFact<'_>, settings: &Settings) {
+        self.stats.spend = self.stats.spend.saturating_sub(amount.max(0) as u64);
+        self.add_spend(fact.month, -amount, settings);
+    }
+
+    /// Spend per month inside the tier window (whole months: the current one
+    /// and as many before it as the window's days cover).
+    fn add_spend(&mut self, month: MonthIndex, amount: i64, settings: &Settings) {
+        match self.spend.iter_mut().find(|m| m.month == month) {
+            Some(m) => m.amount += amount,
+            None => self.spend.push(MonthSpend { month, amount }),
+        }
+        let first = month - window_months(settings) + 1;
+        self.spend.retain(|m| m.month >= first);
+        self.spend.sort_by_key(|m| m.month);
+    }
+
+    /// The tier the window's spend reaches. Purchases only raise it here;
+    /// a lower tier comes from the daily re-evaluation.
+    fn tier_for_spend(&self, settings: &Settings) -> Option<String> {
+        let spend: i64 = self.spend.iter().map(|m| m.amount).sum();
+        let reached = settings.tiers.iter().rposition(|t| spend >= t.min_spend as i64).unwrap_or(0);
+        let current = self.tier.as_deref().and_then(|name| settings.tiers.iter().position(|t| t.name == name)).unwrap_or(0);
+        (reached.max(current) > 0).then(|| settings.tiers[reached.max(current)].name.clone())
+    }
+
+    pub fn tier_multiplier(&self, settings: &Settings) -> u32 {
+        self.tier.as_deref().and_then(|name| settings.tiers.iter().find(|t| t.name == name)).map_or(100, |t| t.multiplier_pct)
+    }
+
+    /// New points first make up what was taken beyond the lots; the rest
+    /// is a lot expiring at the end of `expires`.
+    fn credit(&mut self, points: i64, expires: MonthIndex) {
+        // `self.balance` already includes the credit.
+        let unbacked = (self.balance - points) - self.lots_total();
+        let into_lot = points - (-unbacked).clamp(0, points);
+        if into_lot > 0 {
+            match self.lots.iter_mut().find(|l| l.expires == expires) {
+                Some(lot) => lot.points += into_lot,
+                None => {
+                    self.lots.push(Lot { expires, points: into_lot });
+                    self.lots.sort_by_key(|l| l.expires);
+                }
+            }
+        }
+    }
+
+    /// Points are taken from the soonest-expiring lots first.
+    fn debit(&mut self, mut points: i64) {
+        for lot in &mut self.lots {
+            let take = lot.points.min(points);
+            lot.points -= take;
+            points -= take;
+            if points == 0 {
+                break;
+            }
+        }
+        self.lots.retain(|l| l.points > 0);
+    }
+}
+
+/// Months in the tier window: `tier_window_days` rounded up to months.
+fn window_months(settings: &Settings) -> MonthIndex {
+    (settings.tier_window_days.div_ceil(30) as MonthIndex).max(1)
+}
+
+/// Points for an order total: `floor(total / per_amount) × points`, times
+/// the tier's multiplier, rounded down.
+pub fn earn(total: i64, settings: &Settings, multiplier_pct: u32) -> i64 {
+    let base = (total.max(0) as u64 / settings.earn.per_amount.max(1)).saturating_mul(settings.earn.points);
+    (u128::from(base) * u128::from(multiplier_pct) / 100).min(i64::MAX as u128) as i64
+}
+
+/// One fact of an order to apply to the wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderFact<'a> {
+    /// `{store}/{order id}`.
+    pub key: &'a str,
+    /// The order id as the store shows it (the ledger entry's `ref`).
+    pub reference: &'a str,
+    pub total: i64,
+    pub what: Fact,
+    pub at: DateTime<Utc>,
+    /// The Jalali month it happens in, and the month new points expire at
+    /// the end of.
+    pub month: MonthIndex,
+    pub expires: MonthIndex,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fact {
+    Paid,
+    Refund { id: String, amount: i64 },
+    Cancel,
+}
+
+impl OrderFact<'_> {
+    /// The operation id: one per fact of one order.
+    pub fn op(&self) -> String {
+        match &self.what {
+            Fact::Paid => format!("order:{}:paid", self.key),
+            Fact::Refund { id, .. } => format!("order:{}:refund:{id}", self.key),
+            Fact::Cancel => format!("order:{}:cancel", self.key),
+        }
+    }
+}
+
+// One decision a request, moved once: the size of its largest variant costs
+// nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderDecision {
+    /// This fact was applied before (the wallet still remembers how).
+    Already(Applied),
+    /// The fact is already true of the order; nothing to do.
+    Unchanged(OrderState),
+    /// A refund or cancellation of an order nobody paid.
+    UnknownOrder,
+    /// Swap in `wallet`; write `applied`'s entry and the order's `state`;
+    /// `evicted` and `closed` fall out of the wallet and must be written
+    /// first.
+    Apply { wallet: Box<Wallet>, applied: Applied, evicted: Option<Applied>, state: OrderState, closed: Option<OrderState> },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_763_900_000, 0).unwrap()
+    }
+
+    fn change(op: &str, kind: Kind, points: i64, expires: MonthIndex) -> Change {
+        Change { op: op.into(), kind, points, reference: None, at: at(), expires, must_cover: kind == Kind::Redeem }
+    }
+
+    fn apply(w: &Wallet, c: Change) -> Wallet {
+        match w.decide(&c) {
+            Decision::Apply { wallet, .. } => *wallet,
+            other => panic!("{c:?} not applied: {other:?}"),
+        }
+    }
+
+    fn invariant(w: &Wallet) {
+        assert!(w.lots.iter().all(|l| l.points > 0), "{w:?}");
+        assert!(w.balance - w.lots_total() <= 0, "{w:?}");
+        assert!(w.lots.windows(2).all(|p| p[0].expires < p[1].expires), "{w:?}");
+    }
+
+    #[test]
+    fn credits_go_to_the_lot_of_their_expiry_month() {
+        let w = apply(&Wallet::default(), change("a", Kind::Earn, 30, 100));
+        let w = apply(&w, change("b", Kind::Earn, 20, 101));
+        let w = apply(&w, change("c", Kind::Earn, 5, 100));
+        assert_eq!(w.lots, vec![Lot { expires: 100, points: 35 }, Lot { expires: 101, points: 20 }]);
+        assert_eq!((w.balance, w.seq), (55, 3));
+        invariant(&w);
+    }
+
+    #[test]
+    fn spending_takes_the_soonest_expiring_points_first() {
+        let w = apply(&Wallet::default(), change("a", Kind::Earn, 20, 101));
+        let w = apply(&w, change("b", Kind::Earn, 30, 100));
+        let w = apply(&w, change("c", Kind::Redeem, -40, 0));
+        assert_eq!(w.lots, vec![Lot { expires: 101, points: 10 }]);
+        assert_eq!(w.balance, 10);
+        invariant(&w);
+    }
+
+    #[test]
+    fn a_take_back_beyond_the_lots_leaves_a_negative_balance_that_new_points_make_up() {
+        let w = apply(&Wallet::default(), change("a", Kind::Earn, 10, 100));
+        let w = apply(&w, change("r", Kind::Refund, -25, 0));
+        assert_eq!((w.balance, w.lots.len()), (-15, 0));
+        invariant(&w);
+        let w = apply(&w, change("b", Kind::Earn, 20, 102));
+        assert_eq!(w.balance, 5);
+        assert_eq!(w.lots, vec![Lot { expires: 102, points: 5 }]);
+        invariant(&w);
+    }
+
+    #[test]
+    fn a_spend_must_be_covered_and_a_negative_balance_blocks_it() {
+        let w = apply(&Wallet::default(), change("a", Kind::Earn, 10, 100));
+        assert_eq!(w.decide(&change("x", Kind::Redeem, -11, 0)), Decision::Insufficient { balance: 10 });
+        let w = apply(&w, change("r", Kind::Refund, -12, 0));
+        assert_eq!(w.decide(&change("y", Kind::Redeem, -1, 0)), Decision::Insufficient { balance: -2 });
+    }
+
+    #[test]
+    fn the_same_operation_is_applied_once_and_answers_what_it_did() {
+        let w = apply(&Wallet::default(), change("a", Kind::Earn, 10, 100));
+        match w.decide(&change("a", Kind::Earn, 10, 100)) {
+            Decision::Already(done) => assert_eq!((done.slot, done.entry.balance), (1, 10)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_recent_list_is_bounded_and_hands_back_what_it_drops() {
+        let mut w = Wallet::default();
+        for i in 0..RECENT {
+            w = apply(&w, change(&format!("op{i}"), Kind::Adjust, 1, 100));
+        }
+        match w.decide(&change("next", Kind::Adjust, 1, 100)) {
+            Decision::Apply { wallet, evicted: Some(e), applied } => {
+                assert_eq!((e.op.as_str(), e.slot), ("op0", 1));
+                assert_eq!(applied.slot, RECENT as u64 + 1);
+                assert_eq!(wallet.recent.len(), RECENT);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn expiring_points_are_counted_by_month() {
+        let w = apply(&Wallet::default(), change("a", Kind::Earn, 10, 100));
+        let w = apply(&w, change("b", Kind::Earn, 7, 103));
+        assert_eq!((w.expiring_by(99), w.expiring_by(100), w.expiring_by(103)), (0, 10, 17));
+        assert_eq!(month_index(1404, 1), 1404 * 12);
+        assert_eq!(month_index(1404, 12) + 1, month_index(1405, 1));
+    }
+
+    #[test]
+    fn points_earned_in_a_month_expire_at_the_end_of_the_twelfth_month_after() {
+        let settings = crate::settings::Settings::default();
+        // 2026-03-20 20:31 UTC is 1 Farvardin 1405 00:01 in Tehran.
+        let nowruz = DateTime::parse_from_rfc3339("2026-03-20T20:31:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(expiry_month(&settings, nowruz), month_index(1406, 1));
+        let esfand = nowruz - chrono::Duration::minutes(2);
+        assert_eq!(expiry_month(&settings, esfand), month_index(1405, 12));
+    }
+
+    fn paid_fact(key: &str, total: i64) -> OrderFact<'_> {
+        OrderFact { key, reference: key, total, what: Fact::Paid, at: at(), month: 100, expires: 112 }
+    }
+
+    fn order(w: &Wallet, fact: OrderFact<'_>) -> (Wallet, i64) {
+        match w.decide_order(&fact, None, &Settings::default()) {
+            OrderDecision::Apply { wallet, applied, .. } => (*wallet, applied.entry.points),
+            other => panic!("{fact:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_order_earns_once_by_the_tier_multiplier_rounded_down() {
+        let settings = Settings::default();
+        assert_eq!(earn(2_599_999, &settings, 100), 25);
+        assert_eq!(earn(2_500_000, &settings, 125), 31);
+        assert_eq!(earn(-5, &settings, 150), 0);
+        let (w, points) = order(&Wallet::default(), paid_fact("s/1", 2_500_000));
+        assert_eq!((points, w.balance, w.stats.orders), (25, 25, 1));
+        assert!(matches!(w.decide_order(&paid_fact("s/1", 2_500_000), None, &settings), OrderDecision::Already(_)));
+    }
+
+    #[test]
+    fn refunds_take_back_the_refunded_share_and_never_more_than_earned() {
+        let (w, _) = order(&Wallet::default(), paid_fact("s/1", 3_000_000)); // 30 points
+        let refund = |id: &str, amount| OrderFact { what: Fact::Refund { id: id.into(), amount }, ..paid_fact("s/1", 0) };
+        let (w, p1) = order(&w, refund("r1", 1_000_000)); // a third: 10
+        let (w, p2) = order(&w, refund("r2", 500_000)); // half in all: 15 − 10
+        let (w, p3) = order(&w, refund("r3", 9_000_000)); // beyond the total: the rest
+        assert_eq!((p1, p2, p3), (-10, -5, -15));
+        assert_eq!(w.balance, 0);
+        assert!(matches!(w.decide_order(&refund("r4", 1), None, &Settings::default()), OrderDecision::Unchanged(_) | OrderDecision::Apply { .. }));
+        let cancel = OrderFact { what: Fact::Cancel, ..paid_fact("s/1", 0) };
+        let (w, p4) = order(&w, cancel);
+        assert_eq!((p4, w.balance), (0, 0));
+    }
+
+    #[test]
+    fn rounding_of_a_partial_refund_favours_the_member() {
+        let (w, _) = order(&Wallet::default(), paid_fact("s/1", 1_000_000)); // 10 points
+        let refund = OrderFact { what: Fact::Refund { id: "r".into(), amount: 333_333 }, ..paid_fact("s/1", 0) };
+        let (w, p) = order(&w, refund);
+        assert_eq!((p, w.balance), (-3, 7), "3.33 points back, rounded down");
+    }
+
+    #[test]
+    fn a_refund_of_an_order_never_paid_is_unknown() {
+        let refund = OrderFact { what: Fact::Refund { id: "r".into(), amount: 1 }, ..paid_fact("s/9", 0) };
+        assert_eq!(Wallet::default().decide_order(&refund, None, &Settings::default()), OrderDecision::UnknownOrder);
+    }
+
+    #[test]
+    fn spend_in_the_window_raises_the_tier_and_its_multiplier() {
+        let (w, _) = order(&Wallet::default(), paid_fact("s/1", 20_000_000));
+        assert_eq!(w.tier.as_deref(), Some("silver"));
+        let (_, points) = order(&w, paid_fact("s/2", 1_000_000));
+        assert_eq!(points, 12, "10 points × 1.25, rounded down");
+    }
+}

@@ -1,0 +1,176 @@
+//! Orders in the store: the facts a webhook states (paid, refunds,
+//! cancelled) applied to the member's wallet once each, and the order's own
+//! record.
+//!
+//! The record (`order:{store}/{order}`) names the member, so a refund that
+//! carries no phone (Shopify's) finds them; it keeps the order's state once
+//! the wallet no longer holds it, and the answers given, so a redelivery is
+//! answered from it in two reads without touching the wallet. It is written
+//! before the first fact (with the member) and after each (with the state):
+//! the wallet is the truth, the record its durable copy.
+
+use crate::keys;
+use crate::kv::Kv;
+use crate::wallet::{self, FactOutcome};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use vafa_core::error::{Error, Result};
+use vafa_core::order::OrderUpdate;
+use vafa_core::settings::Settings;
+use vafa_core::wallet::{Fact, OrderFact, OrderState, month_index};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub member: u64,
+    #[serde(default)]
+    pub state: Option<OrderState>,
+    /// The operation ids of the facts already answered to the store.
+    #[serde(default)]
+    pub facts: Vec<String>,
+    /// The first answer to each distinct delivery (its facts' operation
+    /// ids), the last [`DELIVERIES`]: a redelivery answers the same body.
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
+}
+
+/// Distinct deliveries remembered per order (a WooCommerce order sends one
+/// per change of status or refund).
+const DELIVERIES: usize = 16;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delivery {
+    pub ops: Vec<String>,
+    pub points_delta: i64,
+    pub balance: i64,
+    pub tier: String,
+}
+
+impl Record {
+    fn new(member: u64) -> Record {
+        Record { member, state: None, facts: Vec::new(), deliveries: Vec::new() }
+    }
+}
+
+/// The webhook's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub member_id: String,
+    pub points_delta: i64,
+    pub balance: i64,
+    pub tier: String,
+    pub duplicate: bool,
+}
+
+/// `{store}/{order id}`: the key of an order in records and wallets. An
+/// order id is what platforms send (digits, `#1001`, `WC-1001`): 1–64
+/// characters without spaces, slashes or control characters.
+pub fn order_key(store: &str, order_id: &str) -> Result<String> {
+    let ok = (1..=64).contains(&order_id.len()) && order_id.chars().all(|c| c.is_ascii_graphic() && c != '/');
+    if !ok {
+        return Err(Error::field("order_id", "expected 1-64 letters, digits or punctuation, no spaces or slashes"));
+    }
+    Ok(format!("{store}/{order_id}"))
+}
+
+pub fn record(kv: &Kv, key: &str) -> Result<Option<Record>> {
+    kv.get(&keys::order(key))
+}
+
+/// Writes an order's state as the wallet had it (when it falls out of the
+/// wallet, or after a fact), keeping the record's member and answers.
+pub fn save_state(kv: &Kv, member: u64, state: &OrderState) -> Result<()> {
+    let key = keys::order(&state.key);
+    let mut record: Record = kv.get(&key)?.unwrap_or_else(|| Record::new(member));
+    record.state = Some(state.clone());
+    kv.put(&key, &record)
+}
+
+/// The operation ids of the facts an update states, in the order they
+/// apply: paid, then each refund, then cancelled.
+fn facts(update: &OrderUpdate) -> Vec<Fact> {
+    let mut out = Vec::new();
+    if update.paid {
+        out.push(Fact::Paid);
+    }
+    out.extend(update.refunds.iter().map(|r| Fact::Refund { id: r.id.clone(), amount: r.amount }));
+    if update.cancelled {
+        out.push(Fact::Cancel);
+    }
+    out
+}
+
+fn op_of(key: &str, fact: &Fact) -> String {
+    OrderFact { key, reference: "", total: 0, what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0 }.op()
+}
+
+fn ops(key: &str, update: &OrderUpdate) -> Vec<String> {
+    facts(update).iter().map(|f| op_of(key, f)).collect()
+}
+
+/// A redelivery of a delivery answered before: the same body, from the
+/// record alone.
+pub fn known_answer(record: &Record, key: &str, update: &OrderUpdate) -> Option<Answer> {
+    let ops = ops(key, update);
+    let d = record.deliveries.iter().find(|d| d.ops == ops)?;
+    Some(Answer { member_id: keys::member_id(record.member), points_delta: d.points_delta, balance: d.balance, tier: d.tier.clone(), duplicate: true })
+}
+
+/// Applies every fact of `update` to member `number`'s points. `record` is
+/// the order's record as read (absent for a new order).
+pub fn apply(kv: &Kv, settings: &Settings, store: &str, update: &OrderUpdate, number: u64, record: Option<Record>, now: DateTime<Utc>) -> Result<Answer> {
+    let key = order_key(store, &update.order_id)?;
+    let mut record = match record {
+        Some(r) => r,
+        // Named before the first fact, so a refund without a phone finds
+        // the member even if this call dies half-way; a refund of an
+        // unknown order writes nothing.
+        None if update.paid => {
+            let r = Record::new(number);
+            kv.put(&keys::order(&key), &r)?;
+            r
+        }
+        None => Record::new(number),
+    };
+    let today = settings.timezone.jalali_today(now);
+    let month = month_index(today.year, today.month);
+    let expires = month + settings.points_expiry_months as i32;
+    // The points this delivery reports: those of the facts not answered to
+    // the store before (a fact applied by a try that died unanswered
+    // counts); `duplicate` unless this call applied one.
+    let mut answer = Answer { member_id: keys::member_id(number), points_delta: 0, balance: 0, tier: String::new(), duplicate: true };
+    let mut state = record.state.clone();
+    for what in facts(update) {
+        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, what, at: now, month, expires };
+        let op = fact.op();
+        let answered = record.facts.contains(&op);
+        let (points, balance, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings)? {
+            FactOutcome::Applied { applied, repeat, state: after, tier } => {
+                answer.duplicate &= repeat;
+                if after.is_some() {
+                    state = after;
+                }
+                (applied.entry.points, applied.entry.balance, tier)
+            }
+            FactOutcome::Unchanged { balance, tier, .. } => (0, balance, tier),
+            // Cancelling an order that earned nothing takes nothing back.
+            FactOutcome::UnknownOrder { balance, tier } if matches!(fact.what, Fact::Cancel) => (0, balance, tier),
+            FactOutcome::UnknownOrder { .. } => return Err(Error::NotFound(format!("order {} (no payment recorded for it)", update.order_id))),
+        };
+        if !answered {
+            answer.points_delta += points;
+            record.facts.push(op);
+        }
+        answer.balance = balance;
+        answer.tier = tier;
+    }
+    let ops = ops(&key, update);
+    if !record.deliveries.iter().any(|d| d.ops == ops) {
+        record.deliveries.push(Delivery { ops, points_delta: answer.points_delta, balance: answer.balance, tier: answer.tier.clone() });
+        if record.deliveries.len() > DELIVERIES {
+            record.deliveries.remove(0);
+        }
+    }
+    record.state = state;
+    kv.put(&keys::order(&key), &record)?;
+    Ok(answer)
+}
