@@ -87,21 +87,6 @@ async fn a_redis_that_is_down_answers_503_with_retry_after_and_changes_nothing()
     assert_eq!(found.json()["id"], r.json()["member_id"].as_str().map_or_else(|| r.json()["id"].clone(), |id| json!(id)));
 }
 
-/// Members who opted out while the panel failed: one queued confirmation each.
-async fn queued_confirmations(host: &Host, n: usize) -> Vec<String> {
-    host.panel().set_behaviour(Behaviour::ServerError);
-    let mut phones = Vec::new();
-    for i in 0..n {
-        let phone = format!("+98912{:07}", 1000 + i);
-        opted_in_member(host, &phone).await;
-        let r = inbound_json(host, &phone, "لغو11").await;
-        assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
-        phones.push(phone);
-    }
-    host.panel().set_behaviour(Behaviour::Normal);
-    phones
-}
-
 fn delivered_to(host: &Host) -> Vec<String> {
     let mut to: Vec<String> = host.panel().delivered().iter().map(|d| d.to.clone()).collect();
     to.sort();

@@ -401,3 +401,23 @@ async fn platform_orders_without_a_phone_are_acknowledged_and_write_nothing() {
     assert_eq!((r.status, r.json()), (200, json!({"ignored": "no_phone"})), "{}", r.text());
     assert_eq!(host.kv_snapshot(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referred_members_first_paid_order_pays_both_sides_once() {
+    let host = host().await;
+    store(&host, "shop-1", false).await;
+    let referrer = create_member(&host, json!({"phone": "09120000001"})).await;
+    let code = referrer["referral_code"].as_str().unwrap();
+    let referee = create_member(&host, json!({"phone": "09120000002", "referral_code": code})).await;
+    let r = generic(&host, "shop-1", &paid("1", "09120000002", 1_000_000)).await;
+    assert_eq!((r.json()["points_delta"].clone(), r.json()["balance"].clone()), (json!(60), json!(60)), "10 earned and 50 for joining by referral: {}", r.text());
+    let again = generic(&host, "shop-1", &paid("1", "09120000002", 1_000_000)).await;
+    assert_eq!(again.json()["balance"], 60);
+    generic(&host, "shop-1", &paid("2", "09120000002", 1_000_000)).await;
+    let referee_id = referee["id"].as_str().unwrap();
+    let referrer_id = referrer["id"].as_str().unwrap();
+    assert_eq!(assert_balance_is_the_ledger(&host, referee_id, "referee").await, 70);
+    assert_eq!(assert_balance_is_the_ledger(&host, referrer_id, "referrer").await, 50);
+    let ledger = admin(&host, "GET", &format!("/api/members/{referrer_id}/ledger"), None).await.json();
+    assert_eq!((ledger["entries"][0]["kind"].clone(), ledger["entries"][0]["ref"].clone()), (json!("referral"), json!(referee_id)));
+}

@@ -10,22 +10,6 @@ use vafa_test_host::{Fault, Host};
 
 const SENDER: &str = "sender";
 
-/// Members who opted out while the panel failed: one queued confirmation each.
-async fn queued_confirmations(host: &Host, n: usize) -> Vec<String> {
-    host.panel().set_behaviour(Behaviour::ServerError);
-    let mut phones = Vec::new();
-    for i in 0..n {
-        let phone = format!("+98912{:07}", 1000 + i);
-        opted_in_member(host, &phone).await;
-        let r = inbound_json(host, &phone, "لغو11").await;
-        assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
-        phones.push(phone);
-    }
-    host.panel().set_behaviour(Behaviour::Normal);
-    assert!(messages(host, "").await.iter().all(|m| m["status"] == "queued" && m["attempts"] == 1));
-    phones
-}
-
 async fn tick_after(host: &Host, seconds: i64) -> vafa_test_host::Tick {
     host.advance(chrono::Duration::seconds(seconds));
     let t = host.cron(SENDER).await;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
+use vafa_test_host::panel::Behaviour;
 use vafa_test_host::{ADMIN_TOKEN, CALLBACK_TOKEN, Host, Reply};
 
 pub async fn host() -> Host {
@@ -71,4 +72,20 @@ pub fn assert_error(r: &Reply, status: u16, code: &str) {
 
 pub fn admin_token() -> &'static str {
     ADMIN_TOKEN
+}
+
+/// Members who opted out while the panel failed: one queued confirmation each.
+pub async fn queued_confirmations(host: &Host, n: usize) -> Vec<String> {
+    host.panel().set_behaviour(Behaviour::ServerError);
+    let mut phones = Vec::new();
+    for i in 0..n {
+        let phone = format!("+98912{:07}", 1000 + i);
+        opted_in_member(host, &phone).await;
+        let r = inbound_json(host, &phone, "لغو11").await;
+        assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
+        phones.push(phone);
+    }
+    host.panel().set_behaviour(Behaviour::Normal);
+    assert!(messages(host, "").await.iter().all(|m| m["status"] == "queued" && m["attempts"] == 1));
+    phones
 }

@@ -48,18 +48,10 @@ pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     Ok(answer(200, &found, ctx, &http::settings(&ctx.kv)?))
 }
 
-fn live(ctx: &Ctx, id: &str) -> Result<Found> {
-    let found = store::by_id(&ctx.kv, id)?;
-    if found.member.is_erased() {
-        return Err(Error::NotFound(format!("member {id} (erased)")));
-    }
-    Ok(found)
-}
-
 pub fn patch(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let patch: MemberPatch = http::parse_json(req)?;
-    let mut found = live(ctx, id)?;
+    let mut found = store::live(&ctx.kv, id)?;
     let settings = http::settings(&ctx.kv)?;
     found.member.apply_patch(patch, member::today(&settings, ctx.now), ctx.now)?;
     store::save(&ctx.kv, &found)?;
@@ -77,7 +69,7 @@ pub fn change_phone(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let input: PhoneInput = http::parse_json(req)?;
     let settings = http::settings(&ctx.kv)?;
     let phone = member::parse_phone(&input.phone, &settings)?;
-    let mut found = live(ctx, id)?;
+    let mut found = store::live(&ctx.kv, id)?;
     store::change_phone(&ctx.kv, &mut found, phone, ctx.now)?;
     Ok(answer(200, &found, ctx, &settings))
 }
@@ -99,7 +91,7 @@ pub fn consent(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     if input.text.as_ref().is_some_and(|t| t.chars().count() > 1000) {
         return Err(Error::field("text", "at most 1000 characters"));
     }
-    let mut found = live(ctx, id)?;
+    let mut found = store::live(&ctx.kv, id)?;
     found.member.record_consent(input.marketing, source, input.text, ctx.now);
     if let Some(all) = input.all_sms {
         found.member.sms_blocked = !all;

@@ -7,31 +7,16 @@
 mod points;
 mod webhooks;
 
-use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 use vafa_core::error::{Error, Result};
-use vafa_spin::http::{error_response, segments};
-use vafa_spin::kv::Kv;
+use vafa_spin::http::segments;
+
+pub use vafa_spin::http::Ctx;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    match route(&req) {
-        Ok(response) => response,
-        Err(err) => error_response(&err),
-    }
-    .into_response()
-}
-
-/// The request's context: the store and the time, read once.
-pub struct Ctx {
-    pub kv: Kv,
-    pub now: chrono::DateTime<chrono::Utc>,
-}
-
-impl Ctx {
-    fn new() -> Result<Ctx> {
-        Ok(Ctx { kv: Kv::open()?, now: vafa_spin::clock::now() })
-    }
+    vafa_spin::http::answer(route(&req))
 }
 
 fn route(req: &Request) -> Result<Response> {

@@ -6,17 +6,9 @@ use spin_sdk::http::{Request, Response};
 use vafa_core::error::{Error, Result};
 use vafa_core::ledger::{AdjustInput, Kind};
 use vafa_core::wallet::{self, Change};
-use vafa_spin::members::{self as store, Found};
+use vafa_spin::members as store;
 use vafa_spin::wallet::Outcome;
 use vafa_spin::{http, keys};
-
-fn live(ctx: &Ctx, id: &str) -> Result<Found> {
-    let found = store::by_id(&ctx.kv, id)?;
-    if found.member.is_erased() {
-        return Err(Error::NotFound(format!("member {id} (erased)")));
-    }
-    Ok(found)
-}
 
 /// `POST /api/members/{id}/adjust`. With an idempotency key, a repeat (even
 /// long after) changes nothing and answers the member as they are.
@@ -24,7 +16,7 @@ pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let input: AdjustInput = http::parse_json(req)?;
     input.validate()?;
-    let mut found = live(ctx, id)?;
+    let mut found = store::live(&ctx.kv, id)?;
     let settings = http::settings(&ctx.kv)?;
     let marker = input.idempotency_key.as_deref().map(|k| keys::adjust(found.number, k));
     if let Some(m) = &marker

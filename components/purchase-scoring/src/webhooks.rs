@@ -84,14 +84,15 @@ pub fn receive(req: &Request, ctx: &Ctx, format: Format, store_id: &str) -> Resu
     if let Some(answer) = record.as_ref().and_then(|r| orders::known_answer(r, &key, &update)) {
         return Ok(http::json(200, &answer));
     }
-    let number = match &record {
-        Some(r) => r.member,
+    let member = match &record {
+        Some(r) => members::load(&ctx.kv, r.member)?.ok_or_else(|| Error::NotFound(format!("member of order {}", update.order_id)))?,
         None => match member_for(ctx, &settings, &shop, &update, format)? {
-            Ok(n) => n,
+            Ok(found) => found,
             Err(response) => return Ok(response),
         },
     };
-    let answer = orders::apply(&ctx.kv, &settings, store_id, &update, number, record, ctx.now)?;
+    let referred_by = member.member.referred_by.as_deref();
+    let answer = orders::apply(&ctx.kv, &settings, store_id, &update, member.number, referred_by, record, ctx.now)?;
     if !answer.duplicate {
         vafa_spin::log::info(&format!("order {key}: {} points for {}", answer.points_delta, answer.member_id));
     }
@@ -101,7 +102,7 @@ pub fn receive(req: &Request, ctx: &Ctx, format: Format, store_id: &str) -> Resu
 /// The member an order is for: by phone, or enrolled now (without marketing
 /// consent) when the store asks for it. `Err(response)`: what to answer
 /// instead, writing nothing.
-fn member_for(ctx: &Ctx, settings: &Settings, shop: &Shop, update: &OrderUpdate, format: Format) -> Result<Result<u64, Response>> {
+fn member_for(ctx: &Ctx, settings: &Settings, shop: &Shop, update: &OrderUpdate, format: Format) -> Result<Result<members::Found, Response>> {
     // WooCommerce and Shopify disable a webhook that keeps failing, so an
     // order without a usable phone is acknowledged, not refused.
     let ignored = || Ok(Err(http::json(200, &json!({"ignored": "no_phone"}))));
@@ -114,7 +115,7 @@ fn member_for(ctx: &Ctx, settings: &Settings, shop: &Shop, update: &OrderUpdate,
         _ => return Err(Error::NotFound(format!("order {}", update.order_id))),
     };
     if let Some(found) = members::by_phone(&ctx.kv, &phone)? {
-        return Ok(Ok(found.number));
+        return Ok(Ok(found));
     }
     if !update.paid {
         return Err(Error::NotFound(format!("order {}", update.order_id)));
@@ -124,9 +125,9 @@ fn member_for(ctx: &Ctx, settings: &Settings, shop: &Shop, update: &OrderUpdate,
     }
     let draft = Draft { phone, name: update.name.clone(), birthday: None, tags: Vec::new(), consent: None, referral_code: None, store_id: Some(shop.id.clone()) };
     match members::create(&ctx.kv, settings, draft, ctx.now) {
-        Ok(found) => Ok(Ok(found.number)),
+        Ok(found) => Ok(Ok(found)),
         // The same customer's other order enrolled them a moment ago.
-        Err(Error::Conflict { member_id: Some(id), .. }) => Ok(Ok(keys::member_number(&id).ok_or_else(|| Error::internal("conflict without a member"))?)),
+        Err(Error::Conflict { member_id: Some(id), .. }) => Ok(Ok(members::by_id(&ctx.kv, &id)?)),
         Err(e) => Err(e),
     }
 }

@@ -176,6 +176,14 @@ pub(crate) mod tests {
     /// Text replacements `(from, to)` that turn a fixture into a test case.
     pub(crate) type Edits<'a> = &'a [(&'a str, &'a str)];
 
+    /// A fixture with each `(from, to)` replaced (every occurrence).
+    pub(crate) fn edited(body: &[u8], edits: Edits) -> String {
+        edits.iter().fold(String::from_utf8(body.to_vec()).expect("UTF-8 fixture"), |b, (from, to)| {
+            assert!(b.contains(from), "{from:?} not in the body");
+            b.replace(from, to)
+        })
+    }
+
     /// The outcome as one comparable string: the update, or the error code.
     pub(crate) fn outcome(got: Result<Parsed>) -> Result<Parsed, String> {
         got.map_err(|e| code(&e))

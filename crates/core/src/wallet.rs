@@ -88,6 +88,9 @@ pub struct OrderState {
     pub cancelled: bool,
     /// Refund ids applied.
     pub refunds: Vec<String>,
+    /// The member's first paid order (a referral pays out on it).
+    #[serde(default)]
+    pub first: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +142,10 @@ pub enum Decision {
 }
 
 impl Wallet {
+    pub fn order(&self, key: &str) -> Option<&OrderState> {
+        self.orders.iter().find(|o| o.key == key)
+    }
+
     pub fn find(&self, op: &str) -> Option<&Applied> {
         self.recent.iter().find(|a| a.op == op)
     }
@@ -196,8 +203,9 @@ impl Wallet {
             (Fact::Paid, Some(state)) => return OrderDecision::Unchanged(state.clone()),
             (Fact::Paid, None) => {
                 let points = earn(fact.total, settings, self.tier_multiplier(settings));
+                let first = self.stats.orders == 0;
                 next.record_purchase(fact, settings);
-                let state = OrderState { key: fact.key.to_string(), total: fact.total, earned: points, refunded: 0, taken: 0, cancelled: false, refunds: Vec::new() };
+                let state = OrderState { key: fact.key.to_string(), total: fact.total, earned: points, refunded: 0, taken: 0, cancelled: false, refunds: Vec::new(), first };
                 (state, points, Kind::Earn)
             }
             (_, None) => return OrderDecision::UnknownOrder,
@@ -495,6 +503,9 @@ mod tests {
         assert_eq!(earn(-5, &settings, 150), 0);
         let (w, points) = order(&Wallet::default(), paid_fact("s/1", 2_500_000));
         assert_eq!((points, w.balance, w.stats.orders), (25, 25, 1));
+        assert!(w.order("s/1").unwrap().first);
+        let (w, _) = order(&w, paid_fact("s/2", 100_000));
+        assert!(!w.order("s/2").unwrap().first, "only the first paid order is the first");
         assert!(matches!(w.decide_order(&paid_fact("s/1", 2_500_000), None, &settings), OrderDecision::Already(_)));
     }
 

@@ -13,6 +13,24 @@ use vafa_core::secret;
 /// Bodies above this are refused before they are parsed (the API contract).
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// A request's context: the store and the time, read once.
+pub struct Ctx {
+    pub kv: Kv,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Ctx {
+    pub fn new() -> Result<Ctx> {
+        Ok(Ctx { kv: Kv::open()?, now: crate::clock::now() })
+    }
+}
+
+/// A routed request's answer: its response, or its error through the one
+/// mapping.
+pub fn answer(result: Result<Response>) -> Response {
+    result.unwrap_or_else(|err| error_response(&err))
+}
+
 /// A JSON answer.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     Response::builder()

@@ -69,6 +69,15 @@ pub fn by_id(kv: &Kv, id: &str) -> Result<Found> {
     load(kv, number)?.ok_or_else(not_found)
 }
 
+/// By API id, not erased: what every change of a member starts from.
+pub fn live(kv: &Kv, id: &str) -> Result<Found> {
+    let found = by_id(kv, id)?;
+    if found.member.is_erased() {
+        return Err(Error::NotFound(format!("member {id} (erased)")));
+    }
+    Ok(found)
+}
+
 fn index(kv: &Kv, phone: &Phone) -> Result<Index> {
     let n = kv.counter(&keys::phone(phone.as_str()))?;
     if n <= 0 {

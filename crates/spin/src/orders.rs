@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use vafa_core::error::{Error, Result};
 use vafa_core::order::OrderUpdate;
 use vafa_core::settings::Settings;
-use vafa_core::wallet::{Fact, OrderFact, OrderState, month_index};
+use vafa_core::ledger::Kind;
+use vafa_core::wallet::{Change, Fact, OrderFact, OrderState, month_index};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
@@ -116,8 +117,9 @@ pub fn known_answer(record: &Record, key: &str, update: &OrderUpdate) -> Option<
 }
 
 /// Applies every fact of `update` to member `number`'s points. `record` is
-/// the order's record as read (absent for a new order).
-pub fn apply(kv: &Kv, settings: &Settings, store: &str, update: &OrderUpdate, number: u64, record: Option<Record>, now: DateTime<Utc>) -> Result<Answer> {
+/// the order's record as read (absent for a new order); `referred_by` the
+/// member who referred this one, paid once on their first paid order.
+pub fn apply(kv: &Kv, settings: &Settings, store: &str, update: &OrderUpdate, number: u64, referred_by: Option<&str>, record: Option<Record>, now: DateTime<Utc>) -> Result<Answer> {
     let key = order_key(store, &update.order_id)?;
     let mut record = match record {
         Some(r) => r,
@@ -163,6 +165,15 @@ pub fn apply(kv: &Kv, settings: &Settings, store: &str, update: &OrderUpdate, nu
         answer.balance = balance;
         answer.tier = tier;
     }
+    if let (Some(referrer), true) = (referred_by, state.as_ref().is_some_and(|s| s.first && !s.cancelled)) {
+        let op = "referral".to_string();
+        let (points, balance) = referral(kv, settings, number, referrer, expires, now)?;
+        if !record.facts.contains(&op) {
+            answer.points_delta += points;
+            record.facts.push(op);
+        }
+        answer.balance = balance;
+    }
     let ops = ops(&key, update);
     if !record.deliveries.iter().any(|d| d.ops == ops) {
         record.deliveries.push(Delivery { ops, points_delta: answer.points_delta, balance: answer.balance, tier: answer.tier.clone() });
@@ -173,4 +184,23 @@ pub fn apply(kv: &Kv, settings: &Settings, store: &str, update: &OrderUpdate, nu
     record.state = state;
     kv.put(&keys::order(&key), &record)?;
     Ok(answer)
+}
+
+/// A referred member's first paid order pays both sides once (each side's
+/// change has its own operation id). Returns the referee's points and
+/// balance after.
+fn referral(kv: &Kv, settings: &Settings, number: u64, referrer: &str, expires: i32, now: DateTime<Utc>) -> Result<(i64, i64)> {
+    let referee_id = keys::member_id(number);
+    let change = |op: String, points: u64| Change { op, kind: Kind::Referral, points: points as i64, reference: None, at: now, expires, must_cover: false };
+    if let Some(referrer_number) = keys::member_number(referrer)
+        && settings.referral_points.referrer > 0
+    {
+        let to_referrer = Change { reference: Some(referee_id.clone()), ..change(format!("referral:{referee_id}"), settings.referral_points.referrer) };
+        wallet::change(kv, referrer_number, &to_referrer)?;
+    }
+    let to_referee = Change { reference: Some(referrer.to_string()), ..change("referral".into(), settings.referral_points.referee) };
+    match wallet::change(kv, number, &to_referee)? {
+        wallet::Outcome::Applied { applied, .. } => Ok((applied.entry.points, applied.entry.balance)),
+        wallet::Outcome::Insufficient { balance } => Ok((0, balance)),
+    }
 }

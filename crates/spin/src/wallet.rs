@@ -123,7 +123,8 @@ pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&Ord
         Ok(match wallet.decide_order(fact, known, settings) {
             OrderDecision::Already(applied) => {
                 kv.put(&keys::ledger(number, applied.slot), &applied.entry)?;
-                Step { write: None, result: FactOutcome::Applied { applied, repeat: true, state: None, tier } }
+                let state = wallet.order(fact.key).cloned();
+                Step { write: None, result: FactOutcome::Applied { applied, repeat: true, state, tier } }
             }
             OrderDecision::Unchanged(state) => Step { write: None, result: FactOutcome::Unchanged { state, balance: wallet.balance, tier } },
             OrderDecision::UnknownOrder => Step { write: None, result: FactOutcome::UnknownOrder { balance: wallet.balance, tier } },

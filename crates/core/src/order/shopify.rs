@@ -157,7 +157,7 @@ fn occurred_first(processed_at: Option<String>, created_at: Option<String>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::tests::{Edits, outcome};
+    use crate::order::tests::{Edits, edited, outcome};
 
     const PAID: &[u8] = include_bytes!("../../../../tests/fixtures/shopify/orders-paid.json");
     const CANCELLED: &[u8] = include_bytes!("../../../../tests/fixtures/shopify/orders-cancelled.json");
@@ -204,10 +204,7 @@ mod tests {
 
     /// `body` with each `(from, to)` replaced (all occurrences), parsed for an IRR store.
     fn check(topic: &str, body: &[u8], edits: Edits, expect: Result<Parsed, &str>) {
-        let body = edits.iter().fold(String::from_utf8(body.to_vec()).unwrap(), |b, (from, to)| {
-            assert!(b.contains(from), "{from:?} not in the body");
-            b.replace(from, to)
-        });
+        let body = edited(body, edits);
         assert_eq!(outcome(parse(topic, body.as_bytes(), "IRR")), expect.map_err(str::to_string), "{topic} {edits:?}");
     }
 

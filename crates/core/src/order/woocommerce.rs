@@ -137,7 +137,7 @@ pub fn parse(topic: Option<&str>, body: &[u8], store_currency: &str) -> Result<P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::tests::{Edits, outcome};
+    use crate::order::tests::{Edits, edited, outcome};
 
     const PROCESSING: &[u8] = include_bytes!("../../../../tests/fixtures/woocommerce/order-processing.json");
     const REFUNDED_PARTIAL: &[u8] = include_bytes!("../../../../tests/fixtures/woocommerce/order-refunded-partial.json");
@@ -168,10 +168,7 @@ mod tests {
 
     /// `body` with each `(from, to)` replaced (all occurrences), parsed for an IRR store.
     fn check(topic: Option<&str>, body: &[u8], edits: Edits, expect: Result<Parsed, &str>) {
-        let body = edits.iter().fold(String::from_utf8(body.to_vec()).unwrap(), |b, (from, to)| {
-            assert!(b.contains(from), "{from:?} not in the body");
-            b.replace(from, to)
-        });
+        let body = edited(body, edits);
         assert_eq!(outcome(parse(topic, body.as_bytes(), "IRR")), expect.map_err(str::to_string), "{topic:?} {edits:?}");
     }
 
