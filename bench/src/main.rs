@@ -1,22 +1,30 @@
 //! Vafa's benchmarks: the real release components in the test host, each
 //! call a fresh instance as in Spin, compared with an empty handler built in
-//! the same run. Prints numbers; asserts nothing.
+//! the same run, on both of Spin's key-value stores (SQLite, and Redis
+//! through a throwaway `redis-server`). Prints numbers; asserts nothing.
+//!
+//! Key-value operations are counted per call, writes apart: on Spin's SQLite
+//! store each write is a durable commit (about 1.5–2 ms on a plain disk),
+//! which the host's test database skips, so the writes column is what to
+//! multiply to estimate a route's latency on real Spin.
 //!
 //!     cargo run --profile bench-host -p vafa-bench -- foundation
 //!     cargo run --profile bench-host -p vafa-bench -- enrollment
+//!     cargo run --profile bench-host -p vafa-bench -- purchase
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use vafa_test_host::panel::Behaviour;
-use vafa_test_host::{ADMIN_TOKEN, CALLBACK_TOKEN, ExtraComponent, Host, Options, Reply};
+use vafa_test_host::{ADMIN_TOKEN, CALLBACK_TOKEN, ExtraComponent, Host, KvBackend, Options, Reply};
 
 const ITERATIONS: usize = 1_000;
 
 struct Sample {
     name: String,
     times: Vec<Duration>,
-    kv_ops: Vec<u32>,
+    /// (operations, of which writes) per call.
+    kv_ops: Vec<(u32, u32)>,
 }
 
 impl Sample {
@@ -24,9 +32,13 @@ impl Sample {
         Sample { name: name.into(), times: Vec::new(), kv_ops: Vec::new() }
     }
 
-    fn add(&mut self, took: Duration, kv_ops: u32) {
+    fn add(&mut self, took: Duration, kv_ops: u32, kv_writes: u32) {
         self.times.push(took);
-        self.kv_ops.push(kv_ops);
+        self.kv_ops.push((kv_ops, kv_writes));
+    }
+
+    fn p50(&self) -> f64 {
+        self.percentile(0.5)
     }
 
     fn percentile(&self, p: f64) -> f64 {
@@ -36,40 +48,62 @@ impl Sample {
         t[i]
     }
 
+    /// "ops/writes", as a range when calls differ.
     fn kv(&self) -> String {
-        let min = self.kv_ops.iter().min().copied().unwrap_or(0);
-        let max = self.kv_ops.iter().max().copied().unwrap_or(0);
-        if min == max { format!("{min}") } else { format!("{min}-{max}") }
+        let range = |f: fn(&(u32, u32)) -> u32| {
+            let min = self.kv_ops.iter().map(f).min().unwrap_or(0);
+            let max = self.kv_ops.iter().map(f).max().unwrap_or(0);
+            if min == max { format!("{min}") } else { format!("{min}-{max}") }
+        };
+        format!("{}/{}", range(|o| o.0), range(|o| o.1))
     }
 }
 
-fn report(baseline: &Sample, rows: &[Sample]) {
-    let b50 = baseline.percentile(0.5);
-    println!("{:<44} {:>6} {:>10} {:>10} {:>8} {:>8}", "call", "n", "p50 µs", "p99 µs", "×base", "kv ops");
-    for s in std::iter::once(baseline).chain(rows) {
-        let p50 = s.percentile(0.5);
-        println!("{:<44} {:>6} {:>10.1} {:>10.1} {:>8.2} {:>8}", s.name, s.times.len(), p50, s.percentile(0.99), p50 / b50, s.kv());
+/// One table, a row per call, SQLite's and Redis's figures side by side.
+/// Each run's first sample is its baseline.
+fn report(sqlite: &[Sample], redis: &[Sample]) {
+    println!(
+        "{:<44} {:>6} | {:>9} {:>9} {:>6} {:>9} | {:>9} {:>9} {:>6} {:>9}",
+        "call", "n", "SQLite p50", "p99 µs", "×base", "kv ops/w", "Redis p50", "p99 µs", "×base", "kv ops/w"
+    );
+    let (sb, rb) = (sqlite[0].p50(), redis[0].p50());
+    for (s, r) in sqlite.iter().zip(redis) {
+        println!(
+            "{:<44} {:>6} | {:>9.1} {:>9.1} {:>6.2} {:>9} | {:>9.1} {:>9.1} {:>6.2} {:>9}",
+            s.name,
+            s.times.len(),
+            s.p50(),
+            s.percentile(0.99),
+            s.p50() / sb,
+            s.kv(),
+            r.p50(),
+            r.percentile(0.99),
+            r.p50() / rb,
+            r.kv()
+        );
     }
 }
 
 async fn timed(sample: &mut Sample, call: impl std::future::Future<Output = Reply>, expect: u16) -> Result<Reply> {
     let started = Instant::now();
     let reply = call.await;
-    sample.add(started.elapsed(), reply.kv_ops);
+    sample.add(started.elapsed(), reply.kv_ops, reply.kv_writes);
     if reply.status != expect {
         bail!("{}: expected {expect}, got {}: {}", sample.name, reply.status, reply.text());
     }
     Ok(reply)
 }
 
-async fn start() -> Result<Host> {
+async fn start(backend: KvBackend) -> Result<Host> {
     let baseline = ExtraComponent {
         name: "baseline".into(),
         crate_dir: "bench/baseline".into(),
         key_value_stores: vec!["default".into()],
         ..Default::default()
     };
-    Host::start_with(Options { extra_components: vec![baseline], no_interleave: true, ..Options::default() }).await.context("starting the host")
+    Host::start_with(Options { extra_components: vec![baseline], no_interleave: true, kv_backend: Some(backend), ..Options::default() })
+        .await
+        .context("starting the host")
 }
 
 async fn baseline(host: &Host, n: usize) -> Result<Sample> {
@@ -100,9 +134,8 @@ fn sizes(host: &Host, names: &[&str]) -> Result<()> {
     Ok(())
 }
 
-async fn foundation() -> Result<()> {
-    let host = start().await?;
-    sizes(&host, &["baseline", "enrollment", "sender"])?;
+async fn foundation(backend: KvBackend) -> Result<Vec<Sample>> {
+    let host = start(backend).await?;
     admin(&host, "PUT", "/api/settings", Some(&json!({"sender_signature": "فروشگاه نمونه"}))).await;
     baseline(&host, 100).await?; // warm-up
     // Round-robin, so a drift in the machine's speed touches every row alike.
@@ -122,17 +155,15 @@ async fn foundation() -> Result<()> {
         timed(&mut create, admin(&host, "PUT", &format!("/api/stores/shop-{i}"), Some(&body)), 200).await?;
         timed(&mut update, admin(&host, "PUT", &format!("/api/stores/shop-{i}"), Some(&patch)), 200).await?;
     }
-    report(&base, &[unknown, settings, create, update]);
-    Ok(())
+    Ok(vec![base, unknown, settings, create, update])
 }
 
 fn phone(i: usize) -> String {
     format!("+98912{:07}", i)
 }
 
-async fn enrollment() -> Result<()> {
-    let host = start().await?;
-    sizes(&host, &["baseline", "enrollment", "sender"])?;
+async fn enrollment(backend: KvBackend) -> Result<Vec<Sample>> {
+    let host = start(backend).await?;
     baseline(&host, 100).await?;
     let json_headers = [("content-type", "application/json")];
     let inbound = format!("/hooks/sms/inbound?token={CALLBACK_TOKEN}");
@@ -172,7 +203,7 @@ async fn enrollment() -> Result<()> {
         host.advance(chrono::Duration::minutes(1));
         let started = Instant::now();
         let t = host.cron("sender").await;
-        idle.add(started.elapsed(), t.kv_ops);
+        idle.add(started.elapsed(), t.kv_ops, t.kv_writes);
         t.result.map_err(anyhow::Error::msg)?;
     }
 
@@ -180,9 +211,8 @@ async fn enrollment() -> Result<()> {
     let stored_before = count_messages(&host);
     pad_messages(&host, 100_000)?;
     let big = due_ticks(&host, "cron tick, 1,000 due among 100,000 stored", 300_000).await?;
-    println!("messages stored: {stored_before} before padding, {} after\n", count_messages(&host));
-    report(&base, &[join, verify, create, by_phone, optout, idle, small, big]);
-    Ok(())
+    println!("{backend:?}: messages stored: {stored_before} before padding, {} after", count_messages(&host));
+    Ok(vec![base, join, verify, create, by_phone, optout, idle, small, big])
 }
 
 fn count_messages(host: &Host) -> usize {
@@ -213,7 +243,7 @@ async fn due_ticks(host: &Host, name: &str, first_phone: usize) -> Result<Sample
         host.advance(chrono::Duration::minutes(1));
         let started = Instant::now();
         let t = host.cron("sender").await;
-        s.add(started.elapsed(), t.kv_ops);
+        s.add(started.elapsed(), t.kv_ops, t.kv_writes);
         t.result.map_err(anyhow::Error::msg)?;
         if !t.stderr.contains("1000 sent") {
             bail!("{name}: the tick did not send all 1,000: {}", t.stderr);
@@ -238,12 +268,98 @@ fn pad_messages(host: &Host, n: usize) -> Result<()> {
     Ok(())
 }
 
+fn hmac_hex(key: &[u8], body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Order webhooks (the generic route): a paid order of an existing member,
+/// its duplicate, a refund, 20 concurrent duplicates, and a paid order of a
+/// member with 1,000 past orders.
+async fn purchase(backend: KvBackend) -> Result<Vec<Sample>> {
+    const SECRET: &str = "0123456789abcdef0123";
+    let host = start(backend).await?;
+    let r = admin(&host, "PUT", "/api/stores/shop-1", Some(&json!({"name": "فروشگاه نمونه", "platform": "generic", "webhook_secret": SECRET}))).await;
+    if r.status != 200 {
+        bail!("store: {}", r.text());
+    }
+    let hook = |host: Host, body: Value| async move {
+        let raw = body.to_string();
+        let sig = format!("sha256={}", hmac_hex(SECRET.as_bytes(), raw.as_bytes()));
+        host.request("POST", "/hooks/orders/shop-1", &[("content-type", "application/json"), ("x-vafa-signature", sig.as_str())], raw).await
+    };
+    let paid = |order: String, phone: &str| json!({"event": "order.paid", "order_id": order, "phone": phone, "total": 2_500_000, "currency": "IRR"});
+    baseline(&host, 100).await?;
+    let mut base = Sample::new("empty handler (baseline)");
+    let mut first = Sample::new("order.paid, existing member");
+    let mut dup = Sample::new("order.paid again (duplicate)");
+    let mut refund = Sample::new("order.refunded (a fifth)");
+    for i in 0..ITERATIONS {
+        timed(&mut base, host.request_component("baseline", "GET", "/", &[], Vec::new()), 200).await?;
+        let p = phone(500_000 + i);
+        let r = admin(&host, "POST", "/api/members", Some(&json!({"phone": p}))).await;
+        if r.status != 201 {
+            bail!("member: {}", r.text());
+        }
+        let order = format!("o{i}");
+        timed(&mut first, hook(host.clone(), paid(order.clone(), &p)), 200).await?;
+        timed(&mut dup, hook(host.clone(), paid(order.clone(), &p)), 200).await?;
+        let body = json!({"event": "order.refunded", "order_id": order, "phone": p, "currency": "IRR", "refund_amount": 500_000, "refund_id": "r1"});
+        timed(&mut refund, hook(host.clone(), body), 200).await?;
+    }
+    // Twenty deliveries of one order at once, timed as a batch.
+    let mut burst = Sample::new("20 concurrent deliveries of one order (batch)");
+    for i in 0..50 {
+        let p = phone(600_000 + i);
+        admin(&host, "POST", "/api/members", Some(&json!({"phone": p}))).await;
+        let body = paid(format!("burst{i}"), &p);
+        let started = Instant::now();
+        let replies = futures::future::join_all((0..20).map(|_| hook(host.clone(), body.clone()))).await;
+        let (ops, writes) = replies.iter().fold((0, 0), |(o, w), r| (o + r.kv_ops, w + r.kv_writes));
+        burst.add(started.elapsed(), ops, writes);
+        if let Some(bad) = replies.iter().find(|r| r.status != 200) {
+            bail!("burst: {}", bad.text());
+        }
+    }
+    // A member's 1,000th order costs what their second did.
+    let mut at_1 = Sample::new("order.paid, member with 1 past order");
+    for i in 0..100 {
+        let p = phone(800_000 + i);
+        admin(&host, "POST", "/api/members", Some(&json!({"phone": p}))).await;
+        hook(host.clone(), paid(format!("second{i}-a"), &p)).await;
+        timed(&mut at_1, hook(host.clone(), paid(format!("second{i}-b"), &p)), 200).await?;
+    }
+    let loyal = phone(700_000);
+    admin(&host, "POST", "/api/members", Some(&json!({"phone": loyal}))).await;
+    let mut at_1000 = Sample::new("order.paid, member with 1,000+ past orders");
+    for i in 0..1_100 {
+        let call = hook(host.clone(), paid(format!("loyal{i}"), &loyal));
+        if i >= 1_000 {
+            timed(&mut at_1000, call, 200).await?;
+        } else {
+            call.await;
+        }
+    }
+    Ok(vec![base, first, dup, refund, burst, at_1, at_1000])
+}
+
+async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
+    match which {
+        "foundation" => foundation(backend).await,
+        "enrollment" => enrollment(backend).await,
+        "purchase" => purchase(backend).await,
+        _ => bail!("usage: vafa-bench foundation|enrollment|purchase"),
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
-    match which.as_str() {
-        "foundation" => foundation().await,
-        "enrollment" => enrollment().await,
-        _ => bail!("usage: vafa-bench foundation|enrollment"),
-    }
+    let sqlite = suite(&which, KvBackend::Sqlite).await?;
+    let redis = suite(&which, KvBackend::Redis).await?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "purchase-scoring", "sender"])?;
+    report(&sqlite, &redis);
+    Ok(())
 }

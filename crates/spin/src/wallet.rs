@@ -43,8 +43,8 @@ struct Step<R> {
 /// Runs `decide` on member `number`'s wallet under compare-and-swap and
 /// does the writes around the swap in the order that survives a kill:
 /// whatever falls out of the wallet is written before the swap, the new
-/// ledger entry after it. Returns `decide`'s result and the change applied.
-fn update<R>(kv: &Kv, number: u64, opening_lot: i32, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<(R, Option<Applied>)> {
+/// ledger entry after it. Returns `decide`'s result.
+fn update<R>(kv: &Kv, number: u64, opening_lot: i32, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<R> {
     let key = keys::wallet(number);
     let writer = vafa_core::secret::encode_readable(&crate::clock::random::<10>()?);
     loop {
@@ -75,14 +75,14 @@ fn update<R>(kv: &Kv, number: u64, opening_lot: i32, mut decide: impl FnMut(&Wal
         if let Some(a) = &applied {
             kv.put(&keys::ledger(number, a.slot), &a.entry)?;
         }
-        return Ok((result, applied));
+        return Ok(result);
     }
 }
 
 /// Applies a change to member `number`'s points, exactly once per
 /// `change.op`.
 pub fn change(kv: &Kv, number: u64, change: &Change) -> Result<Outcome> {
-    let (outcome, _) = update(kv, number, change.expires, |wallet| {
+    update(kv, number, change.expires, |wallet| {
         Ok(match wallet.decide(change) {
             Decision::Already(applied) => {
                 // Written again: the kill that made this a retry may have come
@@ -93,8 +93,7 @@ pub fn change(kv: &Kv, number: u64, change: &Change) -> Result<Outcome> {
             Decision::Insufficient { balance } => Step { write: None, result: Outcome::Insufficient { balance } },
             Decision::Apply { wallet, applied, evicted } => Step { write: Some((*wallet, applied.clone(), evicted, None)), result: Outcome::Applied { applied, repeat: false } },
         })
-    })?;
-    Ok(outcome)
+    })
 }
 
 /// What applying one fact of an order came to, with the member's balance
@@ -118,7 +117,7 @@ fn tier_name(wallet: &Wallet, settings: &Settings) -> String {
 /// `known`: the order's state from its own record, for an order the wallet
 /// no longer holds.
 pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings) -> Result<FactOutcome> {
-    let (outcome, _) = update(kv, number, fact.expires, |wallet| {
+    update(kv, number, fact.expires, |wallet| {
         let tier = tier_name(wallet, settings);
         Ok(match wallet.decide_order(fact, known, settings) {
             OrderDecision::Already(applied) => {
@@ -133,8 +132,7 @@ pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&Ord
                 Step { write: Some((*wallet, applied.clone(), evicted, closed)), result: FactOutcome::Applied { applied, repeat: false, state: Some(state), tier } }
             }
         })
-    })?;
-    Ok(outcome)
+    })
 }
 
 fn write_entry_if_missing(kv: &Kv, number: u64, applied: &Applied) -> Result<()> {
