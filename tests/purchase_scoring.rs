@@ -174,11 +174,11 @@ async fn a_paid_order_earns_once_and_a_redelivery_answers_the_same_body() {
     let mut expect = body.clone();
     expect["duplicate"] = json!(true);
     assert_eq!(again.json(), expect);
-    // Store and settings in one batch read, then the order's record. Spin's
-    // Redis store cannot read a batch: there it is key by key.
+    // Store, settings and bonus rules in one batch read, then the order's
+    // record. Spin's Redis store cannot read a batch: there it is key by key.
     let limit = match host.kv_backend() {
         KvBackend::Sqlite => 2,
-        KvBackend::Redis => 4,
+        KvBackend::Redis => 5,
     };
     assert!(again.kv_ops <= limit, "a duplicate costs {} key-value operations", again.kv_ops);
     let id = member_id_of(&host, "09121234567").await;
@@ -420,4 +420,56 @@ async fn a_referred_members_first_paid_order_pays_both_sides_once() {
     assert_eq!(assert_balance_is_the_ledger(&host, referrer_id, "referrer").await, 50);
     let ledger = admin(&host, "GET", &format!("/api/members/{referrer_id}/ledger"), None).await.json();
     assert_eq!((ledger["entries"][0]["kind"].clone(), ledger["entries"][0]["ref"].clone()), (json!("referral"), json!(referee_id)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bonus_rules_raise_earning_and_stack_as_the_club_says() {
+    let host = host().await;
+    store(&host, "shop-1", false).await;
+    create_member(&host, json!({"phone": "09121234567", "tags": ["vip"]})).await;
+    let friday = json!({"kind": "window", "starts_at": "2026-11-27T00:00:00Z", "ends_at": "2026-11-28T00:00:00Z", "multiplier_pct": 200});
+    let r = admin(&host, "PUT", "/api/bonus-rules/black-friday", Some(friday)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = admin(&host, "PUT", "/api/bonus-rules/vip", Some(json!({"kind": "tag", "tag": "VIP", "multiplier_pct": 150}))).await;
+    assert_eq!(r.json()["tag"], "vip", "{}", r.text());
+    let r = admin(&host, "PUT", "/api/bonus-rules/coffee", Some(json!({"kind": "category", "category": "coffee", "multiplier_pct": 300, "active": false}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let rules = admin(&host, "GET", "/api/bonus-rules", None).await.json();
+    assert_eq!((rules["stacking"].clone(), rules["rules"].as_array().unwrap().len()), (json!("multiply"), 3));
+
+    // Before the window: the tag's ×1.5 only.
+    host.set_now("2026-11-26T10:00:00Z".parse().unwrap());
+    let r = generic(&host, "shop-1", &paid("1", "09121234567", 1_000_000)).await;
+    assert_eq!(r.json()["points_delta"], 15, "{}", r.text());
+    // In the window: ×2 × ×1.5.
+    host.set_now("2026-11-27T10:00:00Z".parse().unwrap());
+    let r = generic(&host, "shop-1", &paid("2", "09121234567", 1_000_000)).await;
+    assert_eq!(r.json()["points_delta"], 30, "{}", r.text());
+    // Added instead: ×(1 + 1 + 0.5).
+    assert_eq!(admin(&host, "PUT", "/api/bonus-rules", Some(json!({"stacking": "add"}))).await.status, 200);
+    let r = generic(&host, "shop-1", &paid("3", "09121234567", 1_000_000)).await;
+    assert_eq!(r.json()["points_delta"], 25, "{}", r.text());
+    // A deleted rule no longer counts; an inactive one never did.
+    assert_eq!(admin(&host, "DELETE", "/api/bonus-rules/black-friday", None).await.status, 204);
+    assert_error(&admin(&host, "DELETE", "/api/bonus-rules/black-friday", None).await, 404, "not_found");
+    let r = generic(&host, "shop-1", &paid("4", "09121234567", 1_000_000)).await;
+    assert_eq!(r.json()["points_delta"], 15, "{}", r.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bonus_rules_name_the_field_and_write_nothing() {
+    let host = host().await;
+    let before = host.kv_snapshot();
+    let cases = [
+        (json!({"kind": "tag", "tag": "vip", "multiplier_pct": 90}), "invalid_multiplier_pct"),
+        (json!({"kind": "window", "starts_at": "2026-11-28T00:00:00Z", "ends_at": "2026-11-27T00:00:00Z", "multiplier_pct": 200}), "invalid_ends_at"),
+        (json!({"kind": "moon", "multiplier_pct": 200}), "invalid_kind"),
+        (json!({"kind": "tag", "multiplier_pct": 200}), "invalid_tag"),
+        (json!({"kind": "tag", "tag": "vip", "multiplier_pct": 200, "extra": 1}), "invalid_extra"),
+    ];
+    for (body, code) in cases {
+        let r = admin(&host, "PUT", "/api/bonus-rules/r1", Some(body)).await;
+        assert_error(&r, 422, code);
+    }
+    assert_eq!(host.kv_snapshot(), before);
 }

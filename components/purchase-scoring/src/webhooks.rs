@@ -7,11 +7,13 @@ use crate::Ctx;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use vafa_core::error::{Error, Result};
+use vafa_core::bonus::Rules;
 use vafa_core::member::{Draft, parse_phone};
 use vafa_core::order::{self, OrderUpdate, Parsed};
 use vafa_core::secret;
 use vafa_core::settings::Settings;
 use vafa_core::shop::{self, Shop};
+use vafa_spin::kv::decoded_or_default;
 use vafa_spin::{http, keys, members, orders};
 
 /// The three webhook formats.
@@ -26,24 +28,20 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.header(name).and_then(|v| v.as_str())
 }
 
-/// The store and the club's settings, in one read.
-fn store_and_settings(ctx: &Ctx, store_id: &str) -> Result<(Shop, Settings)> {
+/// The store, the club's settings and its bonus rules, in one read.
+fn store_and_settings(ctx: &Ctx, store_id: &str) -> Result<(Shop, Settings, Rules)> {
     let unknown = || Error::NotFound(format!("store {store_id}"));
     shop::validate_id(store_id).map_err(|_| unknown())?;
-    let (sk, settings_key) = (keys::store(store_id), keys::SETTINGS.to_string());
-    let found = ctx.kv.get_many(&[sk.clone(), settings_key.clone()])?;
+    let sk = keys::store(store_id);
+    let found = ctx.kv.get_many(&[sk.clone(), keys::SETTINGS.to_string(), keys::BONUS_RULES.to_string()])?;
     let shop: Shop = vafa_spin::kv::decode(&sk, found.get(&sk).ok_or_else(unknown)?)?;
-    let settings = match found.get(&settings_key) {
-        Some(bytes) => vafa_spin::kv::decode(&settings_key, bytes)?,
-        None => Settings::default(),
-    };
-    Ok((shop, settings))
+    Ok((shop, decoded_or_default(&found, keys::SETTINGS)?, decoded_or_default(&found, keys::BONUS_RULES)?))
 }
 
 pub fn receive(req: &Request, ctx: &Ctx, format: Format, store_id: &str) -> Result<Response> {
     // Parse the envelope, then authenticate on the raw bytes.
     let body = http::body(req)?;
-    let (shop, settings) = store_and_settings(ctx, store_id)?;
+    let (shop, settings, rules) = store_and_settings(ctx, store_id)?;
     let secret = shop.webhook_secret.as_str();
     let parsed = match format {
         Format::Generic => {
@@ -91,8 +89,8 @@ pub fn receive(req: &Request, ctx: &Ctx, format: Format, store_id: &str) -> Resu
             Err(response) => return Ok(response),
         },
     };
-    let referred_by = member.member.referred_by.as_deref();
-    let answer = orders::apply(&ctx.kv, &settings, store_id, &update, member.number, referred_by, record, ctx.now)?;
+    let buyer = orders::Buyer { number: member.number, referred_by: member.member.referred_by.as_deref(), tags: &member.member.tags };
+    let answer = orders::apply(&ctx.kv, &settings, &rules, store_id, &update, &buyer, record, ctx.now)?;
     if !answer.duplicate {
         vafa_spin::log::info(&format!("order {key}: {} points for {}", answer.points_delta, answer.member_id));
     }

@@ -2,6 +2,7 @@
 //! time, the settings, the records read) and returns a decision; nothing here
 //! reads a clock, a store, a variable or the network.
 
+pub mod bonus;
 pub mod consent;
 pub mod error;
 pub mod jalali;

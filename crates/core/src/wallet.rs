@@ -192,7 +192,7 @@ impl Wallet {
     /// Applies one fact of an order (paid, a refund, cancelled) exactly once.
     /// `known` is the order's state from its own record when the wallet no
     /// longer holds it.
-    pub fn decide_order(&self, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings) -> OrderDecision {
+    pub fn decide_order(&self, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings, bonus: &Bonus<'_>) -> OrderDecision {
         let op = fact.op();
         if let Some(done) = self.find(&op) {
             return OrderDecision::Already(done.clone());
@@ -202,7 +202,7 @@ impl Wallet {
         let (state, points, kind) = match (&fact.what, held) {
             (Fact::Paid, Some(state)) => return OrderDecision::Unchanged(state.clone()),
             (Fact::Paid, None) => {
-                let points = earn(fact.total, settings, self.tier_multiplier(settings));
+                let points = crate::bonus::points(fact.total, fact.items, &settings.earn, self.tier_multiplier(settings), bonus.rules, bonus.tags, fact.at);
                 let first = self.stats.orders == 0;
                 next.record_purchase(fact, settings);
                 let state = OrderState { key: fact.key.to_string(), total: fact.total, earned: points, refunded: 0, taken: 0, cancelled: false, refunds: Vec::new(), first };
@@ -317,11 +317,12 @@ fn window_months(settings: &Settings) -> MonthIndex {
     (settings.tier_window_days.div_ceil(30) as MonthIndex).max(1)
 }
 
-/// Points for an order total: `floor(total / per_amount) × points`, times
-/// the tier's multiplier, rounded down.
-pub fn earn(total: i64, settings: &Settings, multiplier_pct: u32) -> i64 {
-    let base = (total.max(0) as u64 / settings.earn.per_amount.max(1)).saturating_mul(settings.earn.points);
-    (u128::from(base) * u128::from(multiplier_pct) / 100).min(i64::MAX as u128) as i64
+/// What bonus rules need to know of an order's member.
+#[derive(Debug, Clone, Copy)]
+pub struct Bonus<'a> {
+    pub rules: &'a crate::bonus::Rules,
+    /// The member's tags.
+    pub tags: &'a [String],
 }
 
 /// One fact of an order to apply to the wallet.
@@ -332,6 +333,8 @@ pub struct OrderFact<'a> {
     /// The order id as the store shows it (the ledger entry's `ref`).
     pub reference: &'a str,
     pub total: i64,
+    /// The order's lines (category bonus rules count by line).
+    pub items: &'a [crate::order::Item],
     pub what: Fact,
     pub at: DateTime<Utc>,
     /// The Jalali month it happens in, and the month new points expire at
@@ -485,11 +488,13 @@ mod tests {
     }
 
     fn paid_fact(key: &str, total: i64) -> OrderFact<'_> {
-        OrderFact { key, reference: key, total, what: Fact::Paid, at: at(), month: 100, expires: 112 }
+        OrderFact { key, reference: key, total, items: &[], what: Fact::Paid, at: at(), month: 100, expires: 112 }
     }
 
+    const NO_BONUS: Bonus<'static> = Bonus { rules: &crate::bonus::Rules { stacking: crate::bonus::Stacking::Multiply, rules: Vec::new() }, tags: &[] };
+
     fn order(w: &Wallet, fact: OrderFact<'_>) -> (Wallet, i64) {
-        match w.decide_order(&fact, None, &Settings::default()) {
+        match w.decide_order(&fact, None, &Settings::default(), &NO_BONUS) {
             OrderDecision::Apply { wallet, applied, .. } => (*wallet, applied.entry.points),
             other => panic!("{fact:?}: {other:?}"),
         }
@@ -498,15 +503,16 @@ mod tests {
     #[test]
     fn an_order_earns_once_by_the_tier_multiplier_rounded_down() {
         let settings = Settings::default();
-        assert_eq!(earn(2_599_999, &settings, 100), 25);
-        assert_eq!(earn(2_500_000, &settings, 125), 31);
-        assert_eq!(earn(-5, &settings, 150), 0);
+        let earn = |total, pct| crate::bonus::points(total, &[], &settings.earn, pct, NO_BONUS.rules, &[], at());
+        assert_eq!(earn(2_599_999, 100), 25);
+        assert_eq!(earn(2_500_000, 125), 31);
+        assert_eq!(earn(-5, 150), 0);
         let (w, points) = order(&Wallet::default(), paid_fact("s/1", 2_500_000));
         assert_eq!((points, w.balance, w.stats.orders), (25, 25, 1));
         assert!(w.order("s/1").unwrap().first);
         let (w, _) = order(&w, paid_fact("s/2", 100_000));
         assert!(!w.order("s/2").unwrap().first, "only the first paid order is the first");
-        assert!(matches!(w.decide_order(&paid_fact("s/1", 2_500_000), None, &settings), OrderDecision::Already(_)));
+        assert!(matches!(w.decide_order(&paid_fact("s/1", 2_500_000), None, &settings, &NO_BONUS), OrderDecision::Already(_)));
     }
 
     #[test]
@@ -518,7 +524,7 @@ mod tests {
         let (w, p3) = order(&w, refund("r3", 9_000_000)); // beyond the total: the rest
         assert_eq!((p1, p2, p3), (-10, -5, -15));
         assert_eq!(w.balance, 0);
-        assert!(matches!(w.decide_order(&refund("r4", 1), None, &Settings::default()), OrderDecision::Unchanged(_) | OrderDecision::Apply { .. }));
+        assert!(matches!(w.decide_order(&refund("r4", 1), None, &Settings::default(), &NO_BONUS), OrderDecision::Unchanged(_) | OrderDecision::Apply { .. }));
         let cancel = OrderFact { what: Fact::Cancel, ..paid_fact("s/1", 0) };
         let (w, p4) = order(&w, cancel);
         assert_eq!((p4, w.balance), (0, 0));
@@ -535,7 +541,7 @@ mod tests {
     #[test]
     fn a_refund_of_an_order_never_paid_is_unknown() {
         let refund = OrderFact { what: Fact::Refund { id: "r".into(), amount: 1 }, ..paid_fact("s/9", 0) };
-        assert_eq!(Wallet::default().decide_order(&refund, None, &Settings::default()), OrderDecision::UnknownOrder);
+        assert_eq!(Wallet::default().decide_order(&refund, None, &Settings::default(), &NO_BONUS), OrderDecision::UnknownOrder);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! |------------------------------------|------------------------------|-----------------------|---------------------------|
 //! | `settings`                         | JSON `Settings`              | PUT /api/settings     | every component           |
 //! | `store:{id}`                       | JSON `Shop`                  | PUT /api/stores       | stores, webhooks          |
+//! | `bonus-rules`                      | JSON `bonus::Rules`          | /api/bonus-rules (CAS)| order webhooks            |
 //! | `store-key:{sha256(api key)}`      | store id                     | PUT, rotate-key       | store auth                |
 //! | `seq:member`                       | counter (last member number) | member create         | —                         |
 //! | `member:{n}`                       | JSON `Member`                | members, join, inbound| everyone                  |
@@ -44,6 +45,7 @@
 //! used for it, so `increment(key, 0)` still works on it afterwards.
 
 pub const SETTINGS: &str = "settings";
+pub const BONUS_RULES: &str = "bonus-rules";
 pub const SEQ_MEMBER: &str = "seq:member";
 pub const SEQ_MESSAGE: &str = "seq:message";
 pub const SEQ_INBOUND: &str = "seq:inbound";

@@ -368,6 +368,11 @@ fn number_value(bytes: &[u8]) -> Option<u64> {
     std::str::from_utf8(bytes).ok()?.parse().ok()
 }
 
+/// The record at `key` in a batch read, or its default when absent.
+pub fn decoded_or_default<T: DeserializeOwned + Default>(found: &HashMap<String, Vec<u8>>, key: &str) -> Result<T> {
+    found.get(key).map_or_else(|| Ok(T::default()), |bytes| decode(key, bytes))
+}
+
 pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| Error::Corrupt { kind: kind_of(key).to_string(), detail: format!("{}: {e}", loggable(key)) })
 }

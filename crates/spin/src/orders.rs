@@ -18,7 +18,8 @@ use vafa_core::error::{Error, Result};
 use vafa_core::order::OrderUpdate;
 use vafa_core::settings::Settings;
 use vafa_core::ledger::Kind;
-use vafa_core::wallet::{Change, Fact, OrderFact, OrderState, month_index};
+use vafa_core::bonus::Rules;
+use vafa_core::wallet::{Bonus, Change, Fact, OrderFact, OrderState, month_index};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
@@ -101,7 +102,7 @@ fn facts(update: &OrderUpdate) -> Vec<Fact> {
 }
 
 fn op_of(key: &str, fact: &Fact) -> String {
-    OrderFact { key, reference: "", total: 0, what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0 }.op()
+    OrderFact { key, reference: "", total: 0, items: &[], what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0 }.op()
 }
 
 fn ops(key: &str, update: &OrderUpdate) -> Vec<String> {
@@ -116,10 +117,19 @@ pub fn known_answer(record: &Record, key: &str, update: &OrderUpdate) -> Option<
     Some(Answer { member_id: keys::member_id(record.member), points_delta: d.points_delta, balance: d.balance, tier: d.tier.clone(), duplicate: true })
 }
 
-/// Applies every fact of `update` to member `number`'s points. `record` is
-/// the order's record as read (absent for a new order); `referred_by` the
-/// member who referred this one, paid once on their first paid order.
-pub fn apply(kv: &Kv, settings: &Settings, store: &str, update: &OrderUpdate, number: u64, referred_by: Option<&str>, record: Option<Record>, now: DateTime<Utc>) -> Result<Answer> {
+/// Who an order is for: their number, the member who referred them (paid
+/// once, on their first paid order) and their tags (for bonus rules).
+pub struct Buyer<'a> {
+    pub number: u64,
+    pub referred_by: Option<&'a str>,
+    pub tags: &'a [String],
+}
+
+/// Applies every fact of `update` to the buyer's points. `record` is the
+/// order's record as read (absent for a new order).
+pub fn apply(kv: &Kv, settings: &Settings, rules: &Rules, store: &str, update: &OrderUpdate, buyer: &Buyer<'_>, record: Option<Record>, now: DateTime<Utc>) -> Result<Answer> {
+    let number = buyer.number;
+    let bonus = Bonus { rules, tags: buyer.tags };
     let key = order_key(store, &update.order_id)?;
     let mut record = match record {
         Some(r) => r,
@@ -142,10 +152,10 @@ pub fn apply(kv: &Kv, settings: &Settings, store: &str, update: &OrderUpdate, nu
     let mut answer = Answer { member_id: keys::member_id(number), points_delta: 0, balance: 0, tier: String::new(), duplicate: true };
     let mut state = record.state.clone();
     for what in facts(update) {
-        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, what, at: now, month, expires };
+        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, items: &update.items, what, at: now, month, expires };
         let op = fact.op();
         let answered = record.facts.contains(&op);
-        let (points, balance, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings)? {
+        let (points, balance, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings, &bonus)? {
             FactOutcome::Applied { applied, repeat, state: after, tier } => {
                 answer.duplicate &= repeat;
                 if after.is_some() {
@@ -165,7 +175,7 @@ pub fn apply(kv: &Kv, settings: &Settings, store: &str, update: &OrderUpdate, nu
         answer.balance = balance;
         answer.tier = tier;
     }
-    if let (Some(referrer), true) = (referred_by, state.as_ref().is_some_and(|s| s.first && !s.cancelled)) {
+    if let (Some(referrer), true) = (buyer.referred_by, state.as_ref().is_some_and(|s| s.first && !s.cancelled)) {
         let op = "referral".to_string();
         let (points, balance) = referral(kv, settings, number, referrer, expires, now)?;
         if !record.facts.contains(&op) {

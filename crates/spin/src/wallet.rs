@@ -21,7 +21,7 @@ use crate::kv::Kv;
 use vafa_core::error::{Error, Result};
 use vafa_core::ledger::Entry;
 use vafa_core::settings::Settings;
-use vafa_core::wallet::{Applied, Change, Decision, Lot, OrderDecision, OrderFact, OrderState, Wallet};
+use vafa_core::wallet::{Applied, Bonus, Change, Decision, Lot, OrderDecision, OrderFact, OrderState, Wallet};
 
 /// What a change came to.
 #[derive(Debug, Clone)]
@@ -116,10 +116,10 @@ fn tier_name(wallet: &Wallet, settings: &Settings) -> String {
 /// Applies one fact of an order to member `number`'s wallet, exactly once.
 /// `known`: the order's state from its own record, for an order the wallet
 /// no longer holds.
-pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings) -> Result<FactOutcome> {
+pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings, bonus: &Bonus<'_>) -> Result<FactOutcome> {
     update(kv, number, fact.expires, |wallet| {
         let tier = tier_name(wallet, settings);
-        Ok(match wallet.decide_order(fact, known, settings) {
+        Ok(match wallet.decide_order(fact, known, settings, bonus) {
             OrderDecision::Already(applied) => {
                 kv.put(&keys::ledger(number, applied.slot), &applied.entry)?;
                 let state = wallet.order(fact.key).cloned();
