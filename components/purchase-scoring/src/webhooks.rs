@@ -90,7 +90,8 @@ pub fn receive(req: &Request, ctx: &Ctx, format: Format, store_id: &str) -> Resu
         },
     };
     let buyer = orders::Buyer { number: member.number, referred_by: member.member.referred_by.as_deref(), tags: &member.member.tags };
-    let answer = orders::apply(&ctx.kv, &settings, &rules, store_id, &update, &buyer, record, ctx.now)?;
+    let club = orders::Club { settings: &settings, rules: &rules };
+    let answer = orders::apply(&ctx.kv, &club, store_id, &update, &buyer, record, ctx.now)?;
     if !answer.duplicate {
         vafa_spin::log::info(&format!("order {key}: {} points for {}", answer.points_delta, answer.member_id));
     }

@@ -125,9 +125,16 @@ pub struct Buyer<'a> {
     pub tags: &'a [String],
 }
 
+/// The club's rules for earning: its settings and bonus rules.
+pub struct Club<'a> {
+    pub settings: &'a Settings,
+    pub rules: &'a Rules,
+}
+
 /// Applies every fact of `update` to the buyer's points. `record` is the
 /// order's record as read (absent for a new order).
-pub fn apply(kv: &Kv, settings: &Settings, rules: &Rules, store: &str, update: &OrderUpdate, buyer: &Buyer<'_>, record: Option<Record>, now: DateTime<Utc>) -> Result<Answer> {
+pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer: &Buyer<'_>, record: Option<Record>, now: DateTime<Utc>) -> Result<Answer> {
+    let (settings, rules) = (club.settings, club.rules);
     let number = buyer.number;
     let bonus = Bonus { rules, tags: buyer.tags };
     let key = order_key(store, &update.order_id)?;
