@@ -59,11 +59,10 @@ pub fn put(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 
 pub fn delete(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
-    let existing: Rules = ctx.kv.get(keys::BONUS_RULES)?.unwrap_or_default();
-    if !existing.rules.iter().any(|r| r.id == id) {
-        return Err(Error::NotFound(format!("bonus rule {id}")));
-    }
     change(ctx, |rules| {
+        if !rules.rules.iter().any(|r| r.id == id) {
+            return Err(Error::NotFound(format!("bonus rule {id}")));
+        }
         rules.rules.retain(|r| r.id != id);
         Ok(())
     })?;

@@ -224,8 +224,7 @@ impl Kv {
     }
 
     pub fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::internal(format!("encoding {}: {e}", loggable(key))))?;
-        self.set_raw(key, &bytes)
+        self.set_raw(key, &encode(key, value)?)
     }
 
     /// Reads many keys, in one call where the store can (SQLite). Answers
@@ -310,12 +309,10 @@ impl Kv {
             if current != 0 && current != value && !free.contains(&current) {
                 return Ok(Claim::Held(current));
             }
-            match atomics::swap(cas, &encoding.encode(value)) {
-                // Only a store that tells the truth says so (SQLite).
-                Ok(()) => return Ok(Claim::Won),
-                Err(atomics::CasError::CasFailed(_)) => {}
-                Err(atomics::CasError::StoreError(e)) if Failure::of(&e) == Failure::Busy => continue,
-                Err(atomics::CasError::StoreError(e)) => return Err(fault("cas-swap", key, &e)),
+            match self.swap(key, cas, &encoding.encode(value))? {
+                Swapped::Written => return Ok(Claim::Won),
+                Swapped::Busy => continue,
+                Swapped::Unconfirmed => {}
             }
             match self.counter(key)? {
                 n if n == value => return Ok(Claim::Won),
@@ -324,6 +321,30 @@ impl Kv {
             }
         }
         Err(Error::Unavailable(format!("claim of {} kept changing under us", loggable(key))))
+    }
+}
+
+/// What a compare-and-swap's swap came to.
+enum Swapped {
+    /// The store says it wrote, and it tells the truth when it says so
+    /// (SQLite; Spin's Redis store never says it).
+    Written,
+    /// The store says it did not write. Redis says so even when it did
+    /// (Spin ends the swap with an `UNWATCH key` that Redis refuses): the
+    /// caller reads the key back to settle it.
+    Unconfirmed,
+    /// "database is locked": nothing written; try again.
+    Busy,
+}
+
+impl Kv {
+    fn swap(&self, key: &str, cas: atomics::Cas, value: &[u8]) -> Result<Swapped> {
+        match atomics::swap(cas, value) {
+            Ok(()) => Ok(Swapped::Written),
+            Err(atomics::CasError::CasFailed(_)) => Ok(Swapped::Unconfirmed),
+            Err(atomics::CasError::StoreError(e)) if Failure::of(&e) == Failure::Busy => Ok(Swapped::Busy),
+            Err(atomics::CasError::StoreError(e)) => Err(fault("cas-swap", key, &e)),
+        }
     }
 }
 
@@ -346,12 +367,11 @@ impl Kv {
             let cas = run("cas", key, || atomics::Cas::new(&self.bucket, key))?;
             let Some(seen) = run("cas-current", key, || cas.current())? else { return Ok(None) };
             let Some(next) = decide(decode(key, &seen)?)? else { return Ok(Some(())) };
-            let bytes = serde_json::to_vec(&next).map_err(|e| Error::internal(format!("encoding {}: {e}", loggable(key))))?;
-            match atomics::swap(cas, &bytes) {
-                Ok(()) => return Ok(Some(())),
-                Err(atomics::CasError::CasFailed(_)) => {}
-                Err(atomics::CasError::StoreError(e)) if Failure::of(&e) == Failure::Busy => continue,
-                Err(atomics::CasError::StoreError(e)) => return Err(fault("cas-swap", key, &e)),
+            let bytes = encode(key, &next)?;
+            match self.swap(key, cas, &bytes)? {
+                Swapped::Written => return Ok(Some(())),
+                Swapped::Busy => continue,
+                Swapped::Unconfirmed => {}
             }
             if self.get_raw(key)?.is_some_and(|now| now == bytes) {
                 return Ok(Some(()));
@@ -366,6 +386,10 @@ pub const BATCH: usize = 200;
 
 fn number_value(bytes: &[u8]) -> Option<u64> {
     std::str::from_utf8(bytes).ok()?.parse().ok()
+}
+
+fn encode<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| Error::internal(format!("encoding {}: {e}", loggable(key))))
 }
 
 /// The record at `key` in a batch read, or its default when absent.
