@@ -3,7 +3,7 @@
 //! - Spin's own interfaces (key-value, variables, wasi:keyvalue) from the WIT
 //!   copied into `tests/host/wit/` (spin-rust-sdk v5.2.0, the WIT the guests
 //!   are built against).
-//! - The cron plugin's export from `components/sender/wit/cron.wit`, with
+//! - The cron plugin's export from `wit/cron.wit`, with
 //!   async bindings like the plugin's own `bindgen!` (spin-trigger-cron
 //!   `src/lib.rs`).
 
@@ -20,7 +20,7 @@ wasmtime::component::bindgen!({
 
 pub mod cron {
     wasmtime::component::bindgen!({
-        path: "components/sender/wit/cron.wit",
+        path: "wit/cron.wit",
         world: "spin-cron",
         exports: { default: async },
     });

@@ -89,3 +89,70 @@ pub async fn queued_confirmations(host: &Host, n: usize) -> Vec<String> {
     assert!(messages(host, "").await.iter().all(|m| m["status"] == "queued" && m["attempts"] == 1));
     phones
 }
+
+// ---------------------------------------------------------------------------
+// Points and order webhooks
+// ---------------------------------------------------------------------------
+
+pub async fn adjust(host: &Host, id: &str, body: Value) -> Reply {
+    admin(host, "POST", &format!("/api/members/{id}/adjust"), Some(body)).await
+}
+
+/// The member's balance and every ledger entry's points, read through the API.
+pub async fn balance_and_ledger(host: &Host, id: &str) -> (i64, Vec<i64>) {
+    let member = admin(host, "GET", &format!("/api/members/{id}"), None).await.json();
+    let mut points = Vec::new();
+    let mut before = String::new();
+    loop {
+        let page = admin(host, "GET", &format!("/api/members/{id}/ledger?limit=100{before}"), None).await.json();
+        points.extend(page["entries"].as_array().unwrap().iter().map(|e| e["points"].as_i64().unwrap()));
+        match page["next_before"].as_u64() {
+            Some(n) => before = format!("&before={n}"),
+            None => break,
+        }
+    }
+    (member["points"].as_i64().unwrap(), points)
+}
+
+pub async fn assert_balance_is_the_ledger(host: &Host, id: &str, context: &str) -> i64 {
+    let (balance, entries) = balance_and_ledger(host, id).await;
+    assert_eq!(balance, entries.iter().sum::<i64>(), "{context}: balance {balance}, entries {entries:?}");
+    balance
+}
+
+pub const SECRET: &str = "s3cret-s3cret-s3cret";
+
+/// A store (`make_store`'s secret) with `auto_enroll` as given.
+pub async fn store(host: &Host, id: &str, auto_enroll: bool) {
+    make_store(host, id).await;
+    let r = admin(host, "PUT", &format!("/api/stores/{id}"), Some(json!({"auto_enroll": auto_enroll}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+pub fn hmac(body: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    mac.finalize().into_bytes().into()
+}
+
+/// The generic route, signed the way the API contract says.
+pub async fn generic(host: &Host, store: &str, body: &Value) -> Reply {
+    let raw = body.to_string();
+    let sig = format!("sha256={}", hex::encode(hmac(raw.as_bytes())));
+    host.request("POST", &format!("/hooks/orders/{store}"), &[("content-type", "application/json"), ("x-vafa-signature", &sig)], raw).await
+}
+
+pub fn paid(order: &str, phone: &str, total: i64) -> Value {
+    json!({"event": "order.paid", "order_id": order, "phone": phone, "total": total, "currency": "IRR", "items": [{"sku": "A1", "category": "coffee", "qty": 1, "price": total}], "occurred_at": "2026-11-20T10:00:00Z"})
+}
+
+pub fn refunded(order: &str, phone: &str, amount: i64, refund_id: &str) -> Value {
+    json!({"event": "order.refunded", "order_id": order, "phone": phone, "currency": "IRR", "refund_amount": amount, "refund_id": refund_id})
+}
+
+pub async fn member_id_of(host: &Host, phone: &str) -> String {
+    let r = admin(host, "GET", &format!("/api/members?phone={phone}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}

@@ -106,7 +106,7 @@ pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {
         }
     };
     ctx.kv.delete(&keys::otp(phone.as_str()))?;
-    Ok(http::json(status, &found.view(ctx.now, &settings)))
+    Ok(http::json(status, &found.view()))
 }
 
 fn opt_in(ctx: &Ctx, mut found: store::Found) -> Result<store::Found> {

@@ -13,8 +13,8 @@ use vafa_spin::members::{self as store, Found};
 
 pub type Action = fn(&Request, &Ctx, &str) -> Result<Response>;
 
-fn answer(status: u16, found: &Found, ctx: &Ctx, settings: &vafa_core::settings::Settings) -> Response {
-    http::json(status, &found.view(ctx.now, settings))
+fn answer(status: u16, found: &Found) -> Response {
+    http::json(status, &found.view())
 }
 
 pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
@@ -31,21 +31,21 @@ pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
     let draft = input.validate(&settings, member::today(&settings, ctx.now))?;
     let found = store::create(&ctx.kv, &settings, draft, ctx.now)?;
     vafa_spin::log::info(&format!("member {} joined", found.member.id));
-    Ok(answer(201, &found, ctx, &settings))
+    Ok(answer(201, &found))
 }
 
 pub fn find_by_phone(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let raw = http::query_param(req, "phone").ok_or_else(|| Error::field("phone", "give ?phone= to look a member up"))?;
-    let (settings, found) = store::by_phone_as_typed(&ctx.kv, &raw)?;
+    let (_, found) = store::by_phone_as_typed(&ctx.kv, &raw)?;
     let found = found.ok_or_else(|| Error::NotFound("member with this phone".into()))?;
-    Ok(answer(200, &found, ctx, &settings))
+    Ok(answer(200, &found))
 }
 
 pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let found = store::by_id(&ctx.kv, id)?;
-    Ok(answer(200, &found, ctx, &http::settings(&ctx.kv)?))
+    Ok(answer(200, &found))
 }
 
 pub fn patch(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
@@ -55,7 +55,7 @@ pub fn patch(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let settings = http::settings(&ctx.kv)?;
     found.member.apply_patch(patch, member::today(&settings, ctx.now), ctx.now)?;
     store::save(&ctx.kv, &found)?;
-    Ok(answer(200, &found, ctx, &settings))
+    Ok(answer(200, &found))
 }
 
 #[derive(Deserialize)]
@@ -71,7 +71,7 @@ pub fn change_phone(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let phone = member::parse_phone(&input.phone, &settings)?;
     let mut found = store::live(&ctx.kv, id)?;
     store::change_phone(&ctx.kv, &mut found, phone, ctx.now)?;
-    Ok(answer(200, &found, ctx, &settings))
+    Ok(answer(200, &found))
 }
 
 #[derive(Deserialize)]
@@ -97,7 +97,7 @@ pub fn consent(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
         found.member.sms_blocked = !all;
     }
     store::save(&ctx.kv, &found)?;
-    Ok(answer(200, &found, ctx, &http::settings(&ctx.kv)?))
+    Ok(answer(200, &found))
 }
 
 pub fn erase(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {

@@ -2,16 +2,15 @@
 //! its cursor to the tick's time and makes every due try (retries with
 //! backoff, give-up after five tries). "Now" is the event's timestamp.
 //!
-//! The export comes from the cron plugin's own WIT (`wit/cron.wit`, from
+//! The export comes from the cron plugin's own WIT (`wit/cron.wit` at the root, from
 //! spinframework/spin-trigger-cron) through wit-bindgen; everything the tick
 //! imports (key-value, variables, outbound HTTP) comes from spin-sdk.
 
 mod bindings {
-    wit_bindgen::generate!({ world: "spin-cron", path: "wit/cron.wit" });
+    wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/cron.wit" });
 }
 
 use bindings::{Error, Guest, Metadata};
-use chrono::{DateTime, Utc};
 use vafa_spin::kv::Kv;
 use vafa_spin::outbox::{Budget, Outbox};
 
@@ -28,10 +27,7 @@ impl Guest for Sender {
 }
 
 fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
-    let now: DateTime<Utc> = i64::try_from(timestamp)
-        .ok()
-        .and_then(|t| DateTime::from_timestamp(t, 0))
-        .ok_or_else(|| vafa_core::error::Error::internal(format!("bad tick timestamp {timestamp}")))?;
+    let now = vafa_spin::clock::from_unix(timestamp)?;
     let kv = Kv::open()?;
     let sweep = Outbox::new(&kv)?.sweep(now, Budget::default())?;
     if sweep.attempted > 0 || !sweep.caught_up {

@@ -1,6 +1,5 @@
-//! The points ledger: one append-only entry per change of a member's balance.
-//! The balance itself is an atomic counter; each entry records the balance
-//! the counter returned, so the history and the balance always agree.
+//! The points ledger: one append-only entry per change of a member's balance,
+//! with the balance after it (see `wallet` for how the two stay in step).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +25,9 @@ pub struct Entry {
     pub balance: i64,
     #[serde(rename = "ref")]
     pub reference: Option<String>,
+    /// What else the change did (`tier_upgrade:silver`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Largest single manual adjustment, either way.

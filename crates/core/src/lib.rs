@@ -5,6 +5,7 @@
 pub mod bonus;
 pub mod consent;
 pub mod error;
+pub mod event;
 pub mod jalali;
 pub mod json;
 pub mod keyword;
@@ -16,6 +17,7 @@ pub mod order;
 pub mod otp;
 pub mod provider;
 pub mod secret;
+pub mod segment;
 pub mod settings;
 pub mod shop;
 pub mod phone;

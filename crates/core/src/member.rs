@@ -38,15 +38,7 @@ pub struct Member {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stats {
-    pub orders: u64,
-    pub spend: u64,
-    #[serde(with = "crate::time::rfc3339::option")]
-    pub first_purchase_at: Option<DateTime<Utc>>,
-    #[serde(with = "crate::time::rfc3339::option")]
-    pub last_purchase_at: Option<DateTime<Utc>>,
-}
+pub use crate::segment::Stats;
 
 /// A birthday as the member gave it: Jalali unless said otherwise, the year
 /// optional (many people share the day but not the year).
@@ -370,23 +362,8 @@ impl Member {
         !self.sms_blocked && !self.is_erased()
     }
 
-    /// The RFM segment (see the product design "Purchases"): `new` before a first
-    /// purchase; then by days since the last one against the win-back window.
-    pub fn segment(&self, now: DateTime<Utc>, settings: &Settings) -> &'static str {
-        let Some(last) = self.stats.last_purchase_at else { return "new" };
-        let days = (now - last).num_days();
-        let window = i64::from(settings.winback_days);
-        if days <= window {
-            if self.stats.orders >= 3 { "loyal" } else { "active" }
-        } else if days <= 2 * window {
-            "at_risk"
-        } else {
-            "lapsed"
-        }
-    }
-
-    /// The API's member shape. `points` comes from the balance counter.
-    pub fn view(&self, points: i64, now: DateTime<Utc>, settings: &Settings) -> MemberView<'_> {
+    /// The API's member shape, with what their wallet says of them.
+    pub fn view(&self, standing: &Standing) -> MemberView<'_> {
         MemberView {
             id: &self.id,
             phone: self.phone.as_ref().map(Phone::as_str),
@@ -396,14 +373,16 @@ impl Member {
             joined_at: self.joined_at,
             store_id: self.store_id.as_deref(),
             tier: &self.tier,
-            points,
+            points: standing.points,
+            pending_points: standing.pending_points,
             referral_code: &self.referral_code,
             referred_by: self.referred_by.as_deref(),
             consent: &self.consent,
             consent_history: &self.consent_history,
             sms_blocked: self.sms_blocked,
             stats: &self.stats,
-            segment: self.segment(now, settings),
+            segment: standing.segment.as_str(),
+            rfm: standing.rfm,
             erased: self.is_erased(),
         }
     }
@@ -422,6 +401,7 @@ pub struct MemberView<'a> {
     pub store_id: Option<&'a str>,
     pub tier: &'a str,
     pub points: i64,
+    pub pending_points: i64,
     pub referral_code: &'a str,
     pub referred_by: Option<&'a str>,
     pub consent: &'a Consent,
@@ -429,7 +409,19 @@ pub struct MemberView<'a> {
     pub sms_blocked: bool,
     pub stats: &'a Stats,
     pub segment: &'static str,
+    pub rfm: crate::segment::Rfm,
     pub erased: bool,
+}
+
+/// What a member's wallet adds to their page.
+#[derive(Debug, Clone, Default)]
+pub struct Standing {
+    pub points: i64,
+    /// Points of paid orders still in the return window.
+    pub pending_points: i64,
+    /// As of their last purchase or daily review.
+    pub segment: crate::segment::Segment,
+    pub rfm: crate::segment::Rfm,
 }
 
 /// Today's date in the club's zone, Gregorian: what "not in the future" means.
@@ -518,7 +510,7 @@ mod tests {
             .into_member("m_1".into(), "ABCDEFGH".into(), None, &Settings::default(), now());
         m.stats.orders = 4;
         m.erase(now());
-        let v = serde_json::to_value(m.view(120, now(), &Settings::default())).unwrap();
+        let v = serde_json::to_value(m.view(&Standing { points: 120, ..Standing::default() })).unwrap();
         assert_eq!(v["phone"], serde_json::Value::Null);
         assert_eq!(v["name"], serde_json::Value::Null);
         assert_eq!(v["birthday"], serde_json::Value::Null);

@@ -16,6 +16,11 @@ pub struct Settings {
     pub tiers: Vec<Tier>,
     pub tier_window_days: u32,
     pub points_expiry_months: u32,
+    /// Days a paid order's points stay pending (the store's return window);
+    /// 0 credits them at once.
+    pub pending_days: u32,
+    /// Days before a lot expires that its reminder is recorded.
+    pub expiry_reminder_days: u32,
     pub referral_points: ReferralPoints,
     pub quiet_hours: QuietHours,
     pub holidays: Vec<Holiday>,
@@ -101,6 +106,8 @@ impl Default for Settings {
             ],
             tier_window_days: 365,
             points_expiry_months: 12,
+            pending_days: 0,
+            expiry_reminder_days: 7,
             referral_points: ReferralPoints { referrer: 50, referee: 50 },
             quiet_hours: QuietHours { start: "09:00".into(), end: "21:00".into() },
             holidays: Vec::new(),
@@ -157,6 +164,10 @@ impl Settings {
         }
         in_range("tier_window_days", self.tier_window_days, 1, 3660)?;
         in_range("points_expiry_months", self.points_expiry_months, 1, 120)?;
+        in_range("pending_days", self.pending_days, 0, 365)?;
+        // Every Jalali month has at least 29 days: the reminder falls inside
+        // the lot's last month.
+        in_range("expiry_reminder_days", self.expiry_reminder_days, 0, 28)?;
         let start = parse_hhmm(&self.quiet_hours.start);
         let end = parse_hhmm(&self.quiet_hours.end);
         match (start, end) {

@@ -14,9 +14,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::jalali::JalaliDate;
 use crate::ledger::{Entry, Kind};
-use crate::member::Stats;
+use crate::segment::{self, Segment, Stats};
 use crate::settings::Settings;
+use crate::zone::{Day, day_of};
 
 /// Changes remembered in the record. A repeat of an older operation is
 /// caught by its own record (an order's, an adjustment's).
@@ -30,12 +32,28 @@ pub fn month_index(year: i32, month: u32) -> MonthIndex {
     year * 12 + month as i32 - 1
 }
 
+/// The first day of a Jalali month.
+pub fn month_start(month: MonthIndex) -> Day {
+    let date = JalaliDate::new(month.div_euclid(12), month.rem_euclid(12) as u32 + 1, 1).map_or_else(Default::default, |d| d.to_gregorian());
+    day_of(date)
+}
+
+/// A month as people write it: `1405-01`.
+pub fn month_name(month: MonthIndex) -> String {
+    format!("{}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)
+}
+
+/// The Jalali month of `now` in the club's zone.
+pub fn current_month(settings: &Settings, now: DateTime<Utc>) -> MonthIndex {
+    let today = settings.timezone.jalali_today(now);
+    month_index(today.year, today.month)
+}
+
 /// The month that points earned at `now` expire at the end of: the
 /// `points_expiry_months`-th month after the Jalali month they were earned
 /// in, in the club's time zone.
 pub fn expiry_month(settings: &crate::settings::Settings, now: DateTime<Utc>) -> MonthIndex {
-    let today = settings.timezone.jalali_today(now);
-    month_index(today.year, today.month) + settings.points_expiry_months as MonthIndex
+    current_month(settings, now) + settings.points_expiry_months as MonthIndex
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +82,23 @@ pub struct Wallet {
     /// The tier reached (`None`: the first tier).
     #[serde(default)]
     pub tier: Option<String>,
+    /// Points of paid orders still in the return window (`pending_days`),
+    /// credited by the daily review on their due day.
+    #[serde(default)]
+    pub pending: Vec<Pending>,
+    /// The times (Unix seconds) of the last [`segment::PURCHASES`]
+    /// purchases, oldest first.
+    #[serde(default)]
+    pub purchases: Vec<i64>,
+    /// The segment and scores as of the last purchase or daily review (the
+    /// review is indexed for the day after they next change).
+    #[serde(default)]
+    pub segment: Segment,
+    #[serde(default)]
+    pub rfm: segment::Rfm,
+    /// The day this member's next review is indexed for.
+    #[serde(default)]
+    pub review: Option<Day>,
     /// A random id of the call that wrote this version. Two calls applying
     /// the same change would otherwise write the same bytes, and a swap
     /// confirmed by reading back could not tell whose write it sees.
@@ -91,6 +126,17 @@ pub struct OrderState {
     /// The member's first paid order (a referral pays out on it).
     #[serde(default)]
     pub first: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// `{store}/{order id}`.
+    pub key: String,
+    /// The order id as the store shows it.
+    pub reference: String,
+    pub points: i64,
+    /// The day they are credited on.
+    pub due: Day,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +174,8 @@ pub struct Change {
     /// Spending (a redemption) needs the balance to cover it; taking back
     /// (a refund, an adjustment, expiry) may leave it negative.
     pub must_cover: bool,
+    /// What else the change did, for its ledger entry.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +187,8 @@ pub enum Decision {
     Apply { wallet: Box<Wallet>, applied: Applied, evicted: Option<Applied> },
     /// The balance does not cover a spend.
     Insufficient { balance: i64 },
+    /// There is nothing to do (no points due or expiring).
+    Nothing,
 }
 
 impl Wallet {
@@ -148,6 +198,15 @@ impl Wallet {
 
     pub fn find(&self, op: &str) -> Option<&Applied> {
         self.recent.iter().find(|a| a.op == op)
+    }
+
+    pub fn pending_points(&self) -> i64 {
+        self.pending.iter().map(|p| p.points).sum()
+    }
+
+    /// The last purchases' times, oldest first.
+    pub fn purchase_times(&self) -> Vec<DateTime<Utc>> {
+        self.purchases.iter().filter_map(|t| DateTime::from_timestamp(*t, 0)).collect()
     }
 
     pub fn lots_total(&self) -> i64 {
@@ -182,7 +241,7 @@ impl Wallet {
         let applied = Applied {
             op: change.op.clone(),
             slot: self.seq,
-            entry: Entry { at: change.at, kind: change.kind, points: change.points, balance: self.balance, reference: change.reference.clone() },
+            entry: Entry { at: change.at, kind: change.kind, points: change.points, balance: self.balance, reference: change.reference.clone(), note: change.note.clone() },
         };
         self.recent.push(applied.clone());
         let evicted = (self.recent.len() > RECENT).then(|| self.recent.remove(0));
@@ -191,7 +250,8 @@ impl Wallet {
 
     /// Applies one fact of an order (paid, a refund, cancelled) exactly once.
     /// `known` is the order's state from its own record when the wallet no
-    /// longer holds it.
+    /// longer holds it. While the order's points are pending, a refund or a
+    /// cancellation takes from them, and nothing reaches the ledger.
     pub fn decide_order(&self, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings, bonus: &Bonus<'_>) -> OrderDecision {
         let op = fact.op();
         if let Some(done) = self.find(&op) {
@@ -199,12 +259,20 @@ impl Wallet {
         }
         let held = self.orders.iter().find(|o| o.key == fact.key).or(known);
         let mut next = self.clone();
+        let mut note = None;
         let (state, points, kind) = match (&fact.what, held) {
             (Fact::Paid, Some(state)) => return OrderDecision::Unchanged(state.clone()),
             (Fact::Paid, None) => {
                 let points = crate::bonus::points(fact.total, fact.items, &settings.earn, self.tier_multiplier(settings), bonus.rules, bonus.tags, fact.at);
                 let first = self.stats.orders == 0;
                 next.record_purchase(fact, settings);
+                if next.tier_rank(settings) > self.tier_rank(settings) {
+                    note = next.tier.as_ref().map(|t| format!("tier_upgrade:{t}"));
+                }
+                if settings.pending_days > 0 && points > 0 {
+                    let due = settings.timezone.day(fact.at) + settings.pending_days as Day;
+                    next.pending.push(Pending { key: fact.key.to_string(), reference: fact.reference.to_string(), points, due });
+                }
                 let state = OrderState { key: fact.key.to_string(), total: fact.total, earned: points, refunded: 0, taken: 0, cancelled: false, refunds: Vec::new(), first };
                 (state, points, Kind::Earn)
             }
@@ -236,10 +304,84 @@ impl Wallet {
         };
         next.orders.retain(|o| o.key != state.key);
         next.orders.push(state.clone());
-        let closed = (next.orders.len() > ORDERS).then(|| next.orders.remove(0));
-        let change = Change { op, kind, points, reference: Some(fact.reference.to_string()), at: fact.at, expires: fact.expires, must_cover: false };
+        // An order whose points are pending stays until they are credited.
+        let closed = match next.orders.iter().position(|o| !next.pending.iter().any(|p| p.key == o.key)) {
+            Some(i) if next.orders.len() > ORDERS => Some(next.orders.remove(i)),
+            _ => None,
+        };
+        if let Some(i) = next.pending.iter().position(|p| p.key == fact.key) {
+            if !matches!(fact.what, Fact::Paid) {
+                next.pending[i].points += points;
+                if next.pending[i].points <= 0 {
+                    next.pending.remove(i);
+                }
+            }
+            return OrderDecision::Apply { wallet: Box::new(next), applied: None, evicted: None, state, closed };
+        }
+        let change = Change { op, kind, points, reference: Some(fact.reference.to_string()), at: fact.at, expires: fact.expires, must_cover: false, note };
         let (wallet, applied, evicted) = next.apply(&change);
-        OrderDecision::Apply { wallet: Box::new(wallet), applied, evicted, state, closed }
+        OrderDecision::Apply { wallet: Box::new(wallet), applied: Some(applied), evicted, state, closed }
+    }
+
+    /// Credits an order's pending points (its due day has come), once.
+    pub fn decide_credit(&self, key: &str, at: DateTime<Utc>, expires: MonthIndex) -> Decision {
+        let op = format!("order:{key}:credit");
+        if let Some(done) = self.find(&op) {
+            return Decision::Already(done.clone());
+        }
+        let Some(i) = self.pending.iter().position(|p| p.key == key) else { return Decision::Nothing };
+        let mut next = self.clone();
+        let pending = next.pending.remove(i);
+        let change = Change { op, kind: Kind::Earn, points: pending.points, reference: Some(pending.reference), at, expires, must_cover: false, note: None };
+        let (wallet, applied, evicted) = next.apply(&change);
+        Decision::Apply { wallet: Box::new(wallet), applied, evicted }
+    }
+
+    /// Expires the lots that end with `month` (and any older), once.
+    pub fn decide_expiry(&self, month: MonthIndex, at: DateTime<Utc>) -> Decision {
+        let op = format!("expire:{month}");
+        if let Some(done) = self.find(&op) {
+            return Decision::Already(done.clone());
+        }
+        match self.expiring_by(month) {
+            0 => Decision::Nothing,
+            points => self.decide(&Change { op, kind: Kind::Expire, points: -points, reference: Some(month_name(month)), at, expires: month, must_cover: false, note: None }),
+        }
+    }
+
+    /// The daily re-evaluation: the tier the window's spend reaches now
+    /// (the only place a tier goes down) and the segment as of `now`.
+    pub fn reviewed(&self, now: DateTime<Utc>, settings: &Settings) -> Wallet {
+        let mut next = self.clone();
+        let first = current_month(settings, now) - window_months(settings) + 1;
+        next.spend.retain(|m| m.month >= first);
+        let reached = next.reached_rank(settings);
+        next.tier = (reached > 0).then(|| settings.tiers[reached].name.clone());
+        next.set_profile(now, settings);
+        next
+    }
+
+    fn set_profile(&mut self, now: DateTime<Utc>, settings: &Settings) {
+        let profile = segment::profile(&self.stats, &self.purchase_times(), now, settings);
+        (self.segment, self.rfm) = (profile.segment, profile.rfm);
+    }
+
+    /// The day the member next needs a review: the first of a pending
+    /// order's due day, the day after their segment or scores next change,
+    /// and (above the first tier) tomorrow if their spend no longer reaches
+    /// it, else the first day of the month their oldest spend leaves the
+    /// tier window.
+    pub fn next_review(&self, now: DateTime<Utc>, settings: &Settings) -> Option<Day> {
+        let zone = &settings.timezone;
+        let mut days: Vec<Day> = self.pending.iter().map(|p| p.due).collect();
+        days.extend(segment::next_change(&self.stats, &self.purchase_times(), now, settings).map(|at| zone.day(at) + 1));
+        if self.reached_rank(settings) < self.tier_rank(settings) {
+            // A refund took the spend below the tier: down tomorrow.
+            days.push(zone.day(now) + 1);
+        } else if self.tier_rank(settings) > 0 {
+            days.push(self.spend.first().map_or(zone.day(now) + 1, |m| month_start(m.month + window_months(settings))));
+        }
+        days.into_iter().min()
     }
 
     fn record_purchase(&mut self, fact: &OrderFact<'_>, settings: &Settings) {
@@ -247,8 +389,16 @@ impl Wallet {
         self.stats.spend = self.stats.spend.saturating_add(fact.total.max(0) as u64);
         self.stats.first_purchase_at.get_or_insert(fact.at);
         self.stats.last_purchase_at = Some(self.stats.last_purchase_at.map_or(fact.at, |l| l.max(fact.at)));
+        self.purchases.push(fact.at.timestamp());
+        self.purchases.sort_unstable();
+        if self.purchases.len() > segment::PURCHASES {
+            self.purchases.remove(0);
+        }
+        self.set_profile(fact.at, settings);
         self.add_spend(fact.month, fact.total, settings);
-        self.tier = self.tier_for_spend(settings);
+        // Purchases only raise the tier; a lower one comes from the review.
+        let rank = self.reached_rank(settings).max(self.tier_rank(settings));
+        self.tier = (rank > 0).then(|| settings.tiers[rank].name.clone());
     }
 
     fn record_refund(&mut self, amount: i64, fact: &OrderFact<'_>, settings: &Settings) {
@@ -268,13 +418,16 @@ impl Wallet {
         self.spend.sort_by_key(|m| m.month);
     }
 
-    /// The tier the window's spend reaches. Purchases only raise it here;
-    /// a lower tier comes from the daily re-evaluation.
-    fn tier_for_spend(&self, settings: &Settings) -> Option<String> {
+    /// The highest tier the window's spend reaches (an index in the tiers).
+    fn reached_rank(&self, settings: &Settings) -> usize {
         let spend: i64 = self.spend.iter().map(|m| m.amount).sum();
-        let reached = settings.tiers.iter().rposition(|t| spend >= t.min_spend as i64).unwrap_or(0);
-        let current = self.tier.as_deref().and_then(|name| settings.tiers.iter().position(|t| t.name == name)).unwrap_or(0);
-        (reached.max(current) > 0).then(|| settings.tiers[reached.max(current)].name.clone())
+        settings.tiers.iter().rposition(|t| spend >= t.min_spend as i64).unwrap_or(0)
+    }
+
+    /// The tier held, as an index in the tiers (0: the first, or a tier the
+    /// settings no longer have).
+    pub fn tier_rank(&self, settings: &Settings) -> usize {
+        self.tier.as_deref().and_then(|name| settings.tiers.iter().position(|t| t.name == name)).unwrap_or(0)
     }
 
     pub fn tier_multiplier(&self, settings: &Settings) -> u32 {
@@ -372,10 +525,10 @@ pub enum OrderDecision {
     Unchanged(OrderState),
     /// A refund or cancellation of an order nobody paid.
     UnknownOrder,
-    /// Swap in `wallet`; write `applied`'s entry and the order's `state`;
-    /// `evicted` and `closed` fall out of the wallet and must be written
-    /// first.
-    Apply { wallet: Box<Wallet>, applied: Applied, evicted: Option<Applied>, state: OrderState, closed: Option<OrderState> },
+    /// Swap in `wallet`; write `applied`'s entry (none while the order's
+    /// points are pending) and the order's `state`; `evicted` and `closed`
+    /// fall out of the wallet and must be written first.
+    Apply { wallet: Box<Wallet>, applied: Option<Applied>, evicted: Option<Applied>, state: OrderState, closed: Option<OrderState> },
 }
 
 #[cfg(test)]
@@ -387,7 +540,7 @@ mod tests {
     }
 
     fn change(op: &str, kind: Kind, points: i64, expires: MonthIndex) -> Change {
-        Change { op: op.into(), kind, points, reference: None, at: at(), expires, must_cover: kind == Kind::Redeem }
+        Change { op: op.into(), kind, points, reference: None, at: at(), expires, must_cover: kind == Kind::Redeem, note: None }
     }
 
     fn apply(w: &Wallet, c: Change) -> Wallet {
@@ -495,7 +648,7 @@ mod tests {
 
     fn order(w: &Wallet, fact: OrderFact<'_>) -> (Wallet, i64) {
         match w.decide_order(&fact, None, &Settings::default(), &NO_BONUS) {
-            OrderDecision::Apply { wallet, applied, .. } => (*wallet, applied.entry.points),
+            OrderDecision::Apply { wallet, applied, .. } => (*wallet, applied.map_or(0, |a| a.entry.points)),
             other => panic!("{fact:?}: {other:?}"),
         }
     }
@@ -550,5 +703,91 @@ mod tests {
         assert_eq!(w.tier.as_deref(), Some("silver"));
         let (_, points) = order(&w, paid_fact("s/2", 1_000_000));
         assert_eq!(points, 12, "10 points × 1.25, rounded down");
+    }
+
+    fn with_pending_days(days: u32) -> Settings {
+        Settings { pending_days: days, ..Settings::default() }
+    }
+
+    #[test]
+    fn pending_points_wait_for_their_day_and_a_refund_inside_the_window_takes_from_them() {
+        let settings = with_pending_days(14);
+        let paid = match Wallet::default().decide_order(&paid_fact("s/1", 3_000_000), None, &settings, &NO_BONUS) {
+            OrderDecision::Apply { wallet, applied: None, .. } => *wallet,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((paid.balance, paid.pending_points(), paid.seq), (0, 30, 0), "nothing reaches the ledger yet");
+        assert_eq!(paid.pending[0].due, settings.timezone.day(at()) + 14);
+        let refund = OrderFact { what: Fact::Refund { id: "r".into(), amount: 1_000_000 }, ..paid_fact("s/1", 0) };
+        let refunded = match paid.decide_order(&refund, None, &settings, &NO_BONUS) {
+            OrderDecision::Apply { wallet, applied: None, .. } => *wallet,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((refunded.balance, refunded.pending_points()), (0, 20));
+        let credited = match refunded.decide_credit("s/1", at(), 112) {
+            Decision::Apply { wallet, applied, .. } => {
+                assert_eq!((applied.entry.kind, applied.entry.points, applied.entry.reference.as_deref()), (Kind::Earn, 20, Some("s/1")));
+                *wallet
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((credited.balance, credited.pending_points()), (20, 0));
+        assert!(matches!(credited.decide_credit("s/1", at(), 112), Decision::Already(_)));
+        let cancel = OrderFact { what: Fact::Cancel, ..paid_fact("s/1", 0) };
+        let (after, taken) = order(&credited, cancel);
+        assert_eq!((taken, after.balance), (-20, 0), "after the window a cancellation takes back");
+    }
+
+    #[test]
+    fn a_cancellation_inside_the_window_cancels_the_pending_points() {
+        let settings = with_pending_days(7);
+        let OrderDecision::Apply { wallet, .. } = Wallet::default().decide_order(&paid_fact("s/1", 3_000_000), None, &settings, &NO_BONUS) else { panic!() };
+        let cancel = OrderFact { what: Fact::Cancel, ..paid_fact("s/1", 0) };
+        let OrderDecision::Apply { wallet, applied: None, .. } = wallet.decide_order(&cancel, None, &settings, &NO_BONUS) else { panic!() };
+        assert_eq!((wallet.balance, wallet.pending.len(), wallet.seq), (0, 0, 0));
+        assert_eq!(wallet.decide_credit("s/1", at(), 112), Decision::Nothing);
+    }
+
+    #[test]
+    fn expiry_takes_the_month_and_older_lots_once() {
+        let w = apply(&Wallet::default(), change("a", Kind::Earn, 10, 100));
+        let w = apply(&w, change("b", Kind::Earn, 7, 101));
+        assert_eq!(w.decide_expiry(99, at()), Decision::Nothing);
+        let Decision::Apply { wallet, applied, .. } = w.decide_expiry(100, at()) else { panic!() };
+        assert_eq!((applied.entry.kind, applied.entry.points, wallet.balance), (Kind::Expire, -10, 7));
+        assert_eq!(applied.entry.reference.as_deref(), Some(month_name(100).as_str()));
+        assert!(matches!(wallet.decide_expiry(100, at()), Decision::Already(_)));
+        invariant(&wallet);
+    }
+
+    #[test]
+    fn the_review_lowers_a_tier_whose_spend_left_the_window() {
+        let settings = Settings::default();
+        let month = current_month(&settings, at());
+        let (w, _) = order(&Wallet::default(), OrderFact { month, ..paid_fact("s/1", 20_000_000) });
+        assert_eq!(w.tier.as_deref(), Some("silver"));
+        // The month's spend leaves the 13-month window 13 months on.
+        let leaves = month_start(month + 13);
+        assert!(w.next_review(at(), &settings).is_some_and(|d| d <= leaves));
+        let day_before = DateTime::<Utc>::from_timestamp((leaves as i64 - 1) * 86_400 + 43_200, 0).unwrap();
+        assert_eq!(w.reviewed(day_before, &settings).tier.as_deref(), Some("silver"));
+        let on_the_day = DateTime::<Utc>::from_timestamp(leaves as i64 * 86_400 + 43_200, 0).unwrap();
+        let reviewed = w.reviewed(on_the_day, &settings);
+        assert_eq!((reviewed.tier, reviewed.segment), (None, Segment::Lapsed));
+    }
+
+    #[test]
+    fn an_upgrade_is_noted_on_the_purchase_that_made_it() {
+        let settings = Settings::default();
+        let OrderDecision::Apply { applied: Some(applied), .. } = Wallet::default().decide_order(&paid_fact("s/1", 20_000_000), None, &settings, &NO_BONUS) else { panic!() };
+        assert_eq!(applied.entry.note.as_deref(), Some("tier_upgrade:silver"));
+    }
+
+    #[test]
+    fn months_start_on_their_first_day() {
+        // 1 Farvardin 1405 is 2026-03-21.
+        let nowruz = chrono::NaiveDate::from_ymd_opt(2026, 3, 21).unwrap();
+        assert_eq!(month_start(month_index(1405, 1)), day_of(nowruz));
+        assert_eq!(month_name(month_index(1404, 12)), "1404-12");
     }
 }

@@ -60,6 +60,12 @@ impl Zone {
         self.local(utc).date()
     }
 
+    /// The local date at `utc` as a [`Day`]: the key of the indexes a daily
+    /// tick sweeps.
+    pub fn day(&self, utc: DateTime<Utc>) -> Day {
+        day_of(self.local_date(utc))
+    }
+
     pub fn jalali_today(&self, utc: DateTime<Utc>) -> JalaliDate {
         JalaliDate::from_gregorian(self.local_date(utc))
     }
@@ -118,6 +124,14 @@ impl fmt::Display for Zone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// A calendar date as one number, days since 1970-01-01, so that days
+/// compare, add and make keys.
+pub type Day = i32;
+
+pub fn day_of(date: NaiveDate) -> Day {
+    (date - NaiveDate::default()).num_days() as Day
 }
 
 #[cfg(test)]

@@ -8,6 +8,11 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// A cron event's timestamp (Unix seconds) as "now".
+pub fn from_unix(timestamp: u64) -> Result<DateTime<Utc>> {
+    i64::try_from(timestamp).ok().and_then(|t| DateTime::from_timestamp(t, 0)).ok_or_else(|| Error::internal(format!("bad tick timestamp {timestamp}")))
+}
+
 /// Cryptographically secure random bytes (`wasi:random/random`).
 pub fn random<const N: usize>() -> Result<[u8; N]> {
     let mut buf = [0u8; N];

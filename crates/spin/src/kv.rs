@@ -260,6 +260,15 @@ impl Kv {
         self.set_raw(key, n.to_string().as_bytes())
     }
 
+    /// Appends `value` to a list kept as a counter (`len`) and one key per
+    /// slot (`slot(k)`): an increment and a write. A kill between the two
+    /// leaves an empty slot, which readers skip.
+    pub fn append(&self, len: &str, slot: impl Fn(u64) -> String, value: &[u8]) -> Result<u64> {
+        let k = self.increment(len, 1)? as u64;
+        self.set_raw(&slot(k), value)?;
+        Ok(k)
+    }
+
     /// The numbers held by `keys`, in their order, absent ones skipped; read
     /// [`BATCH`] keys per `get-many`.
     pub fn numbers_at(&self, keys: &[String]) -> Result<Vec<u64>> {

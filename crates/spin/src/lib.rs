@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod daily;
 pub mod http;
 pub mod keys;
 pub mod kv;

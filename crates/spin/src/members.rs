@@ -12,22 +12,22 @@ use crate::keys;
 use crate::kv::{Claim, Kv, counter_in, decode};
 use chrono::{DateTime, Utc};
 use vafa_core::error::{Error, Result};
-use vafa_core::member::{Draft, Member, REFERRAL_CODE_LEN};
+use vafa_core::member::{Draft, Member, REFERRAL_CODE_LEN, Standing};
 use vafa_core::phone::Phone;
 use vafa_core::secret;
 use vafa_core::settings::Settings;
 
-/// A member as read: its number, record and points balance.
+/// A member as read: its number, record and what their wallet says.
 #[derive(Debug, Clone)]
 pub struct Found {
     pub number: u64,
     pub member: Member,
-    pub points: i64,
+    pub standing: Standing,
 }
 
 impl Found {
-    pub fn view(&self, now: DateTime<Utc>, settings: &Settings) -> vafa_core::member::MemberView<'_> {
-        self.member.view(self.points, now, settings)
+    pub fn view(&self) -> vafa_core::member::MemberView<'_> {
+        self.member.view(&self.standing)
     }
 }
 
@@ -47,19 +47,19 @@ pub fn load(kv: &Kv, number: u64) -> Result<Option<Found>> {
     let found = kv.get_many(&[mk.clone(), wk.clone()])?;
     let Some(bytes) = found.get(&mk) else { return Ok(None) };
     let mut member: Member = decode(&mk, bytes)?;
-    let points = match found.get(&wk) {
+    let standing = match found.get(&wk) {
         // Purchases keep the tier and the statistics with the points.
         Some(w) => {
             let summary = crate::wallet::summary_of(&wk, w)?;
-            if let Some(tier) = summary.tier {
-                member.tier = tier;
+            if let Some(tier) = &summary.tier {
+                member.tier.clone_from(tier);
             }
-            member.stats = summary.stats;
-            summary.balance
+            member.stats = summary.stats.clone();
+            summary.standing()
         }
-        None => kv.counter(&keys::points(number))?,
+        None => Standing { points: kv.counter(&keys::points(number))?, ..Standing::default() },
     };
-    Ok(Some(Found { number, member, points }))
+    Ok(Some(Found { number, member, standing }))
 }
 
 /// By API id; erased members are still found (their totals remain).
@@ -154,7 +154,7 @@ pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) ->
     crate::wallet::open(kv, number)?;
     kv.put(&keys::member(number), &member)?;
     match kv.claim_slot(&keys::phone(phone.as_str()), &stale, number as i64)? {
-        Claim::Won => Ok(Found { number, member, points: 0 }),
+        Claim::Won => Ok(Found { number, member, standing: Standing::default() }),
         Claim::Held(other) => {
             kv.delete(&keys::member(number))?;
             kv.delete(&keys::wallet(number))?;

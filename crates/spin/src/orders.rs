@@ -43,6 +43,8 @@ const DELIVERIES: usize = 16;
 pub struct Delivery {
     pub ops: Vec<String>,
     pub points_delta: i64,
+    #[serde(default)]
+    pub pending_points: i64,
     pub balance: i64,
     pub tier: String,
 }
@@ -58,6 +60,8 @@ impl Record {
 pub struct Answer {
     pub member_id: String,
     pub points_delta: i64,
+    /// The order's points still waiting for the return window to close.
+    pub pending_points: i64,
     pub balance: i64,
     pub tier: String,
     pub duplicate: bool,
@@ -114,7 +118,7 @@ fn ops(key: &str, update: &OrderUpdate) -> Vec<String> {
 pub fn known_answer(record: &Record, key: &str, update: &OrderUpdate) -> Option<Answer> {
     let ops = ops(key, update);
     let d = record.deliveries.iter().find(|d| d.ops == ops)?;
-    Some(Answer { member_id: keys::member_id(record.member), points_delta: d.points_delta, balance: d.balance, tier: d.tier.clone(), duplicate: true })
+    Some(Answer { member_id: keys::member_id(record.member), points_delta: d.points_delta, pending_points: d.pending_points, balance: d.balance, tier: d.tier.clone(), duplicate: true })
 }
 
 /// Who an order is for: their number, the member who referred them (paid
@@ -156,23 +160,23 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
     // The points this delivery reports: those of the facts not answered to
     // the store before (a fact applied by a try that died unanswered
     // counts); `duplicate` unless this call applied one.
-    let mut answer = Answer { member_id: keys::member_id(number), points_delta: 0, balance: 0, tier: String::new(), duplicate: true };
+    let mut answer = Answer { member_id: keys::member_id(number), points_delta: 0, pending_points: 0, balance: 0, tier: String::new(), duplicate: true };
     let mut state = record.state.clone();
     for what in facts(update) {
         let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, items: &update.items, what, at: now, month, expires };
         let op = fact.op();
         let answered = record.facts.contains(&op);
-        let (points, balance, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings, &bonus)? {
-            FactOutcome::Applied { applied, repeat, state: after, tier } => {
+        let (points, balance, pending, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings, &bonus)? {
+            FactOutcome::Applied { applied, repeat, state: after, balance, pending, tier } => {
                 answer.duplicate &= repeat;
                 if after.is_some() {
                     state = after;
                 }
-                (applied.entry.points, applied.entry.balance, tier)
+                (applied.map_or(0, |a| a.entry.points), balance, pending, tier)
             }
-            FactOutcome::Unchanged { balance, tier, .. } => (0, balance, tier),
+            FactOutcome::Unchanged { balance, pending, tier, .. } => (0, balance, pending, tier),
             // Cancelling an order that earned nothing takes nothing back.
-            FactOutcome::UnknownOrder { balance, tier } if matches!(fact.what, Fact::Cancel) => (0, balance, tier),
+            FactOutcome::UnknownOrder { balance, tier } if matches!(fact.what, Fact::Cancel) => (0, balance, 0, tier),
             FactOutcome::UnknownOrder { .. } => return Err(Error::NotFound(format!("order {} (no payment recorded for it)", update.order_id))),
         };
         if !answered {
@@ -180,6 +184,7 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
             record.facts.push(op);
         }
         answer.balance = balance;
+        answer.pending_points = pending;
         answer.tier = tier;
     }
     if let (Some(referrer), true) = (buyer.referred_by, state.as_ref().is_some_and(|s| s.first && !s.cancelled)) {
@@ -193,7 +198,7 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
     }
     let ops = ops(&key, update);
     if !record.deliveries.iter().any(|d| d.ops == ops) {
-        record.deliveries.push(Delivery { ops, points_delta: answer.points_delta, balance: answer.balance, tier: answer.tier.clone() });
+        record.deliveries.push(Delivery { ops, points_delta: answer.points_delta, pending_points: answer.pending_points, balance: answer.balance, tier: answer.tier.clone() });
         if record.deliveries.len() > DELIVERIES {
             record.deliveries.remove(0);
         }
@@ -208,16 +213,16 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
 /// balance after.
 fn referral(kv: &Kv, settings: &Settings, number: u64, referrer: &str, expires: i32, now: DateTime<Utc>) -> Result<(i64, i64)> {
     let referee_id = keys::member_id(number);
-    let change = |op: String, points: u64| Change { op, kind: Kind::Referral, points: points as i64, reference: None, at: now, expires, must_cover: false };
+    let change = |op: String, points: u64| Change { op, kind: Kind::Referral, points: points as i64, reference: None, at: now, expires, must_cover: false, note: None };
     if let Some(referrer_number) = keys::member_number(referrer)
         && settings.referral_points.referrer > 0
     {
         let to_referrer = Change { reference: Some(referee_id.clone()), ..change(format!("referral:{referee_id}"), settings.referral_points.referrer) };
-        wallet::change(kv, referrer_number, &to_referrer)?;
+        wallet::change(kv, settings, referrer_number, &to_referrer)?;
     }
     let to_referee = Change { reference: Some(referrer.to_string()), ..change("referral".into(), settings.referral_points.referee) };
-    match wallet::change(kv, number, &to_referee)? {
+    match wallet::change(kv, settings, number, &to_referee)? {
         wallet::Outcome::Applied { applied, .. } => Ok((applied.entry.points, applied.entry.balance)),
-        wallet::Outcome::Insufficient { balance } => Ok((0, balance)),
+        wallet::Outcome::Insufficient { .. } | wallet::Outcome::Nothing => Err(Error::internal("a referral credit is never refused")),
     }
 }

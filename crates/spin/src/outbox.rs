@@ -84,8 +84,7 @@ impl<'a> Outbox<'a> {
         let member_id = recipient.as_ref().map(|r| keys::member_id(r.number));
         let mut msg = Message::new(number, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
         if let Some(r) = &recipient {
-            let k = self.kv.increment(&keys::member_messages_len(r.number), 1)? as u64;
-            self.kv.set_number(&keys::member_messages(r.number, k), number)?;
+            self.kv.append(&keys::member_messages_len(r.number), |k| keys::member_messages(r.number, k), number.to_string().as_bytes())?;
         }
         self.kv.put(&keys::message(number), &msg)?;
         self.attempt(&mut msg, now)?;
@@ -94,8 +93,7 @@ impl<'a> Outbox<'a> {
 
     fn index_due(&self, number: u64, at: DateTime<Utc>) -> Result<()> {
         let minute = minute_ceil(at);
-        let k = self.kv.increment(&keys::due_len(minute), 1)? as u64;
-        self.kv.set_number(&keys::due(minute, k), number)
+        self.kv.append(&keys::due_len(minute), |k| keys::due(minute, k), number.to_string().as_bytes()).map(drop)
     }
 
     /// One try. The try is claimed first, so two processes never make the

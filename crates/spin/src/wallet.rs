@@ -18,10 +18,12 @@
 
 use crate::keys;
 use crate::kv::Kv;
+use chrono::{DateTime, Utc};
 use vafa_core::error::{Error, Result};
+use vafa_core::event::{self, Event};
 use vafa_core::ledger::Entry;
 use vafa_core::settings::Settings;
-use vafa_core::wallet::{Applied, Bonus, Change, Decision, Lot, OrderDecision, OrderFact, OrderState, Wallet};
+use vafa_core::wallet::{Applied, Bonus, Change, Decision, Lot, MonthIndex, OrderDecision, OrderFact, OrderState, Wallet, expiry_month};
 
 /// What a change came to.
 #[derive(Debug, Clone)]
@@ -30,30 +32,48 @@ pub enum Outcome {
     Applied { applied: Applied, repeat: bool },
     /// A spend the balance does not cover; nothing changed.
     Insufficient { balance: i64 },
+    /// Nothing was due.
+    Nothing,
+}
+
+/// A wallet to swap in, the ledger entry it adds (none for a change that
+/// moves no balance) and what falls out of it (an entry, an order's state),
+/// to be written first.
+struct Write {
+    wallet: Wallet,
+    applied: Option<Applied>,
+    evicted: Option<Applied>,
+    closed: Option<OrderState>,
+}
+
+impl Write {
+    fn change(wallet: Box<Wallet>, applied: Applied, evicted: Option<Applied>) -> Write {
+        Write { wallet: *wallet, applied: Some(applied), evicted, closed: None }
+    }
 }
 
 /// What a decision on the wallet asks the store to do.
 struct Step<R> {
-    /// The wallet to swap in, the change it applied, and what falls out of
-    /// it (a ledger entry, an order's state) to be written first.
-    write: Option<(Wallet, Applied, Option<Applied>, Option<OrderState>)>,
+    write: Option<Write>,
     result: R,
 }
 
 /// Runs `decide` on member `number`'s wallet under compare-and-swap and
-/// does the writes around the swap in the order that survives a kill:
-/// whatever falls out of the wallet is written before the swap, the new
-/// ledger entry after it. Returns `decide`'s result.
-fn update<R>(kv: &Kv, number: u64, opening_lot: i32, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<R> {
+/// does the writes around the swap in the order that survives a kill.
+/// Before the swap: whatever falls out of the wallet, the index slots of
+/// what the new wallet will need done (its new lots' expiry month, its next
+/// review day) and the events it makes (a higher tier, a new segment);
+/// after it, the new ledger entry. Returns `decide`'s result.
+fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<R> {
     let key = keys::wallet(number);
     let writer = vafa_core::secret::encode_readable(&crate::clock::random::<10>()?);
     loop {
         let mut outcome = None;
-        let updated = kv.update(&key, |wallet: Wallet| {
-            let step = decide(&wallet)?;
+        let updated = kv.update(&key, |before: Wallet| {
+            let step = decide(&before)?;
             let (next, applied) = match step.write {
                 None => (None, None),
-                Some((mut next, applied, evicted, closed)) => {
+                Some(Write { wallet: mut next, applied, evicted, closed }) => {
                     next.writer.clone_from(&writer);
                     if let Some(old) = &evicted {
                         write_entry_if_missing(kv, number, old)?;
@@ -61,14 +81,18 @@ fn update<R>(kv: &Kv, number: u64, opening_lot: i32, mut decide: impl FnMut(&Wal
                     if let Some(order) = &closed {
                         crate::orders::save_state(kv, number, order)?;
                     }
-                    (Some(next), Some(applied))
+                    schedule(kv, settings, number, &before, &mut next, now)?;
+                    for e in event::changes(&before, &next, &keys::member_id(number), now, settings) {
+                        record_event(kv, settings, &e)?;
+                    }
+                    (Some(next), applied)
                 }
             };
             outcome = Some((step.result, applied));
             Ok(next)
         })?;
         if updated.is_none() {
-            open_legacy_wallet(kv, number, opening_lot)?;
+            open_legacy_wallet(kv, number, expiry_month(settings, now))?;
             continue;
         }
         let (result, applied) = outcome.ok_or_else(|| Error::internal("wallet update decided nothing"))?;
@@ -79,20 +103,77 @@ fn update<R>(kv: &Kv, number: u64, opening_lot: i32, mut decide: impl FnMut(&Wal
     }
 }
 
+/// Indexes what `next` will need done on its day: a lot's expiry month the
+/// first time the wallet has points in it, and the member's next review
+/// when it comes sooner than the one indexed (or that one has passed). A
+/// slot written for a swap that then loses is harmless: the tick finds
+/// nothing to do.
+fn schedule(kv: &Kv, settings: &Settings, number: u64, before: &Wallet, next: &mut Wallet, now: DateTime<Utc>) -> Result<()> {
+    let value = number.to_string();
+    for lot in &next.lots {
+        if !before.lots.iter().any(|l| l.expires == lot.expires) {
+            kv.append(&keys::expiry_len(lot.expires), |k| keys::expiry(lot.expires, k), value.as_bytes())?;
+        }
+    }
+    let today = settings.timezone.day(now);
+    if let Some(want) = next.next_review(now, settings).map(|d| d.max(today + 1))
+        && next.review.is_none_or(|r| want < r || r <= today)
+    {
+        kv.append(&keys::review_len(want), |k| keys::review(want, k), value.as_bytes())?;
+        next.review = Some(want);
+    }
+    Ok(())
+}
+
+/// Records an event under the club day it happened on.
+pub fn record_event(kv: &Kv, settings: &Settings, e: &Event) -> Result<()> {
+    let day = settings.timezone.day(e.at);
+    let bytes = serde_json::to_vec(e).map_err(|err| Error::internal(format!("event: {err}")))?;
+    kv.append(&keys::events_len(day), |k| keys::event(day, k), &bytes).map(drop)
+}
+
+/// An operation already applied: its entry is written again (the kill that
+/// made this a retry may have come before it was).
+fn already<R>(kv: &Kv, number: u64, applied: Applied, result: impl FnOnce(Applied) -> R) -> Result<Step<R>> {
+    kv.put(&keys::ledger(number, applied.slot), &applied.entry)?;
+    Ok(Step { write: None, result: result(applied) })
+}
+
+/// Runs a decision on the wallet that is one change of points.
+fn decided(kv: &Kv, number: u64, decision: Decision) -> Result<Step<Outcome>> {
+    match decision {
+        Decision::Already(applied) => already(kv, number, applied, |applied| Outcome::Applied { applied, repeat: true }),
+        Decision::Insufficient { balance } => Ok(Step { write: None, result: Outcome::Insufficient { balance } }),
+        Decision::Nothing => Ok(Step { write: None, result: Outcome::Nothing }),
+        Decision::Apply { wallet, applied, evicted } => Ok(Step { result: Outcome::Applied { applied: applied.clone(), repeat: false }, write: Some(Write::change(wallet, applied, evicted)) }),
+    }
+}
+
 /// Applies a change to member `number`'s points, exactly once per
 /// `change.op`.
-pub fn change(kv: &Kv, number: u64, change: &Change) -> Result<Outcome> {
-    update(kv, number, change.expires, |wallet| {
-        Ok(match wallet.decide(change) {
-            Decision::Already(applied) => {
-                // Written again: the kill that made this a retry may have come
-                // before the entry was.
-                kv.put(&keys::ledger(number, applied.slot), &applied.entry)?;
-                Step { write: None, result: Outcome::Applied { applied, repeat: true } }
-            }
-            Decision::Insufficient { balance } => Step { write: None, result: Outcome::Insufficient { balance } },
-            Decision::Apply { wallet, applied, evicted } => Step { write: Some((*wallet, applied.clone(), evicted, None)), result: Outcome::Applied { applied, repeat: false } },
-        })
+pub fn change(kv: &Kv, settings: &Settings, number: u64, change: &Change) -> Result<Outcome> {
+    update(kv, settings, number, change.at, |wallet| decided(kv, number, wallet.decide(change)))
+}
+
+/// Credits the pending points of order `key` (its due day has come), once.
+pub fn credit(kv: &Kv, settings: &Settings, number: u64, key: &str, now: DateTime<Utc>) -> Result<Outcome> {
+    let expires = expiry_month(settings, now);
+    update(kv, settings, number, now, |wallet| decided(kv, number, wallet.decide_credit(key, now, expires)))
+}
+
+/// Expires member `number`'s points in lots that end with `month`, once.
+pub fn expire(kv: &Kv, settings: &Settings, number: u64, month: MonthIndex, now: DateTime<Utc>) -> Result<Outcome> {
+    update(kv, settings, number, now, |wallet| decided(kv, number, wallet.decide_expiry(month, now)))
+}
+
+/// The daily review of a member: their tier against the window's spend,
+/// their segment, and their next review, indexed. Returns the wallet after.
+pub fn review(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>) -> Result<()> {
+    let today = settings.timezone.day(now);
+    update(kv, settings, number, now, |wallet| {
+        let next = wallet.reviewed(now, settings);
+        let unchanged = next == *wallet && wallet.review.is_some_and(|r| r > today);
+        Ok(Step { write: (!unchanged).then_some(Write { wallet: next, applied: None, evicted: None, closed: None }), result: () })
     })
 }
 
@@ -101,9 +182,10 @@ pub fn change(kv: &Kv, number: u64, change: &Change) -> Result<Outcome> {
 #[derive(Debug, Clone)]
 pub enum FactOutcome {
     /// Applied now (`repeat`: by an earlier try); the order's state after it.
-    Applied { applied: Applied, repeat: bool, state: Option<OrderState>, tier: String },
+    /// `applied` is none while the order's points are pending.
+    Applied { applied: Option<Applied>, repeat: bool, state: Option<OrderState>, balance: i64, pending: i64, tier: String },
     /// Already true of the order.
-    Unchanged { state: OrderState, balance: i64, tier: String },
+    Unchanged { state: OrderState, balance: i64, pending: i64, tier: String },
     /// A refund or cancellation of an order the member never paid.
     UnknownOrder { balance: i64, tier: String },
 }
@@ -113,23 +195,29 @@ fn tier_name(wallet: &Wallet, settings: &Settings) -> String {
     wallet.tier.clone().unwrap_or_else(|| settings.tiers.first().map(|t| t.name.clone()).unwrap_or_default())
 }
 
+/// The points still pending for order `key`.
+fn pending_of(wallet: &Wallet, key: &str) -> i64 {
+    wallet.pending.iter().filter(|p| p.key == key).map(|p| p.points).sum()
+}
+
 /// Applies one fact of an order to member `number`'s wallet, exactly once.
 /// `known`: the order's state from its own record, for an order the wallet
 /// no longer holds.
 pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings, bonus: &Bonus<'_>) -> Result<FactOutcome> {
-    update(kv, number, fact.expires, |wallet| {
+    update(kv, settings, number, fact.at, |wallet| {
         let tier = tier_name(wallet, settings);
+        let pending = pending_of(wallet, fact.key);
         Ok(match wallet.decide_order(fact, known, settings, bonus) {
             OrderDecision::Already(applied) => {
-                kv.put(&keys::ledger(number, applied.slot), &applied.entry)?;
                 let state = wallet.order(fact.key).cloned();
-                Step { write: None, result: FactOutcome::Applied { applied, repeat: true, state, tier } }
+                let balance = applied.entry.balance;
+                already(kv, number, applied, |applied| FactOutcome::Applied { applied: Some(applied), repeat: true, state, balance, pending, tier })?
             }
-            OrderDecision::Unchanged(state) => Step { write: None, result: FactOutcome::Unchanged { state, balance: wallet.balance, tier } },
+            OrderDecision::Unchanged(state) => Step { write: None, result: FactOutcome::Unchanged { state, balance: wallet.balance, pending, tier } },
             OrderDecision::UnknownOrder => Step { write: None, result: FactOutcome::UnknownOrder { balance: wallet.balance, tier } },
             OrderDecision::Apply { wallet, applied, evicted, state, closed } => {
-                let tier = tier_name(&wallet, settings);
-                Step { write: Some((*wallet, applied.clone(), evicted, closed)), result: FactOutcome::Applied { applied, repeat: false, state: Some(state), tier } }
+                let result = FactOutcome::Applied { applied: applied.clone(), repeat: false, state: Some(state), balance: wallet.balance, pending: pending_of(&wallet, fact.key), tier: tier_name(&wallet, settings) };
+                Step { write: Some(Write { wallet: *wallet, applied, evicted, closed }), result }
             }
         })
     })
@@ -145,7 +233,9 @@ fn write_entry_if_missing(kv: &Kv, number: u64, applied: &Applied) -> Result<()>
 
 /// A new member's wallet, written before the member can be found.
 pub fn open(kv: &Kv, number: u64) -> Result<()> {
-    kv.put(&keys::wallet(number), &Wallet::default())
+    // An empty wallet: every other field has its default. Written as bytes
+    // so that member creation does not link the wallet's encoder.
+    kv.set_raw(&keys::wallet(number), br#"{"balance":0}"#)
 }
 
 /// Members made before wallets existed kept their balance in a counter and
@@ -153,12 +243,15 @@ pub fn open(kv: &Kv, number: u64) -> Result<()> {
 /// record cannot be created exclusively by compare-and-swap (Spin's SQLite
 /// store upserts an absent key), so one writer wins a claim and writes it;
 /// the others wait for it, briefly.
-fn open_legacy_wallet(kv: &Kv, number: u64, expires: i32) -> Result<()> {
+fn open_legacy_wallet(kv: &Kv, number: u64, expires: MonthIndex) -> Result<()> {
     let key = keys::wallet(number);
     if kv.claim(&keys::wallet_opening(number))? {
         let balance = kv.counter(&keys::points(number))?;
         let seq = kv.counter(&keys::ledger_len(number))? as u64;
         let lots = if balance > 0 { vec![Lot { expires, points: balance }] } else { Vec::new() };
+        if balance > 0 {
+            kv.append(&keys::expiry_len(expires), |k| keys::expiry(expires, k), number.to_string().as_bytes())?;
+        }
         return kv.put(&key, &Wallet { balance, lots, seq, ..Wallet::default() });
     }
     for ms in [5, 10, 20, 40, 80] {
@@ -178,6 +271,29 @@ pub struct Summary {
     pub tier: Option<String>,
     #[serde(default)]
     pub stats: vafa_core::member::Stats,
+    #[serde(default)]
+    pending: Vec<PendingPoints>,
+    #[serde(default)]
+    segment: vafa_core::segment::Segment,
+    #[serde(default)]
+    rfm: vafa_core::segment::Rfm,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct PendingPoints {
+    points: i64,
+}
+
+impl Summary {
+    /// What the member's page shows of it.
+    pub fn standing(&self) -> vafa_core::member::Standing {
+        vafa_core::member::Standing {
+            points: self.balance,
+            pending_points: self.pending.iter().map(|p| p.points).sum(),
+            segment: self.segment,
+            rfm: self.rfm,
+        }
+    }
 }
 
 /// The summary alone, from a wallet record's bytes (a reader that shows a

@@ -34,7 +34,7 @@ use spin_sdk::key_value::Store;
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store as wasi_kv};
 
 mod cron {
-    wit_bindgen::generate!({ world: "spin-cron", path: "../../../components/sender/wit/cron.wit" });
+    wit_bindgen::generate!({ world: "spin-cron", path: "../../../wit/cron.wit" });
 }
 
 fn query(req: &Request) -> Vec<(String, String)> {

@@ -22,7 +22,7 @@ pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     if let Some(m) = &marker
         && ctx.kv.get_raw(m)?.is_some()
     {
-        return Ok(http::json(200, &found.view(ctx.now, &settings)));
+        return Ok(http::json(200, &found.view()));
     }
     let op = match &input.idempotency_key {
         Some(k) => format!("adjust:{k}"),
@@ -36,15 +36,16 @@ pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
         at: ctx.now,
         expires: wallet::expiry_month(&settings, ctx.now),
         must_cover: false,
+        note: None,
     };
-    let Outcome::Applied { applied, repeat } = vafa_spin::wallet::change(&ctx.kv, found.number, &change)? else {
+    let Outcome::Applied { applied, repeat } = vafa_spin::wallet::change(&ctx.kv, &settings, found.number, &change)? else {
         return Err(Error::internal("an adjustment is never refused for its balance"));
     };
     if let Some(m) = &marker {
         ctx.kv.set_number(m, applied.slot)?;
     }
-    found.points = if repeat { vafa_spin::wallet::read(&ctx.kv, found.number)?.balance } else { applied.entry.balance };
-    Ok(http::json(200, &found.view(ctx.now, &settings)))
+    found.standing.points = if repeat { vafa_spin::wallet::read(&ctx.kv, found.number)?.balance } else { applied.entry.balance };
+    Ok(http::json(200, &found.view()))
 }
 
 /// `GET /api/members/{id}/ledger`: newest first, `?limit=&before=`.

@@ -1,0 +1,48 @@
+//! The points-admin component: the admin's side of points. The bonus rules
+//! (`/api/bonus-rules`), a member's points adjusted by hand and their ledger
+//! (`/api/members/{id}/adjust`, `/ledger`, routed here by spin.toml's more
+//! specific routes). Changes go through the points journal
+//! (`vafa_spin::wallet`).
+
+mod bonus_rules;
+mod points;
+
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+use vafa_core::error::{Error, Result};
+use vafa_spin::http::segments;
+
+pub use vafa_spin::http::Ctx;
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    vafa_spin::http::answer(route(&req))
+}
+
+fn route(req: &Request) -> Result<Response> {
+    let segs = segments(req);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let method = req.method();
+    let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
+    match segs.as_slice() {
+        ["api", "bonus-rules"] => match method {
+            Method::Get => bonus_rules::list(req, &Ctx::new()?),
+            Method::Put => bonus_rules::set_stacking(req, &Ctx::new()?),
+            _ => not_allowed(&["GET", "PUT"]),
+        },
+        ["api", "bonus-rules", id] => match method {
+            Method::Put => bonus_rules::put(req, &Ctx::new()?, id),
+            Method::Delete => bonus_rules::delete(req, &Ctx::new()?, id),
+            _ => not_allowed(&["PUT", "DELETE"]),
+        },
+        ["api", "members", id, "adjust"] => match method {
+            Method::Post => points::adjust(req, &Ctx::new()?, id),
+            _ => not_allowed(&["POST"]),
+        },
+        ["api", "members", id, "ledger"] => match method {
+            Method::Get => points::ledger(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET"]),
+        },
+        _ => Err(Error::NotFound("route".into())),
+    }
+}
