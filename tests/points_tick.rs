@@ -128,7 +128,7 @@ async fn lots_expire_at_the_end_of_their_month_across_the_jalali_new_year_after_
     // 1 Ordibehesht, 00:01 in Tehran: the Esfand lot is gone, the Farvardin one stays.
     host.set_now(at("2026-04-20T20:31:00Z"));
     let t = tick(&host).await;
-    assert!(t.stderr.contains("1 lots expired"), "{}", t.stderr);
+    assert!(t.stderr.contains("1 expired"), "{}", t.stderr);
     assert_eq!(member(&host, &id).await["points"], 15);
     let entries = ledger(&host, &id).await;
     assert_eq!((entries[0]["kind"].clone(), entries[0]["points"].clone(), entries[0]["ref"].clone()), (json!("expire"), json!(-40), json!("1405-01")));

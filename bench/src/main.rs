@@ -359,7 +359,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "purchase-scoring", "sender"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "purchase-scoring", "admin", "sender", "points-tick"])?;
     report(&sqlite, &redis);
     Ok(())
 }

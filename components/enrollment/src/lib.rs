@@ -1,5 +1,5 @@
-//! The enrollment component: stores and settings, members and their consent,
-//! public double opt-in, the SMS panel callbacks and the message log.
+//! The enrollment component: members and their consent, public double
+//! opt-in, the SMS panel callbacks and the message log.
 //! Handlers are thin: parse and authenticate, read, let `vafa-core` decide,
 //! write through `vafa-spin`, answer.
 
@@ -7,8 +7,6 @@ mod inbound;
 mod join;
 mod members;
 mod messages;
-mod settings;
-mod stores;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -29,20 +27,6 @@ fn route(req: &Request) -> Result<Response> {
     use Method::*;
     let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
     match segs.as_slice() {
-        ["api", "settings"] => match method {
-            Get => settings::get(req, &Ctx::new()?),
-            Put => settings::put(req, &Ctx::new()?),
-            _ => not_allowed(&["GET", "PUT"]),
-        },
-        ["api", "stores", id] => match method {
-            Get => stores::get(req, &Ctx::new()?, id),
-            Put => stores::put(req, &Ctx::new()?, id),
-            _ => not_allowed(&["GET", "PUT"]),
-        },
-        ["api", "stores", id, "rotate-key"] => match method {
-            Post => stores::rotate_key(req, &Ctx::new()?, id),
-            _ => not_allowed(&["POST"]),
-        },
         ["api", "members"] => match method {
             Get => members::find_by_phone(req, &Ctx::new()?),
             Post => members::create(req, &Ctx::new()?),

@@ -1,6 +1,6 @@
-//! The cron-triggered points tick: each club day's pending credits, tier
-//! and segment reviews, the month's expiry and its reminders
-//! (`vafa_spin::daily`). "Now" is the event's timestamp.
+//! The cron-triggered points tick: each club day's member reviews (pending
+//! credits, expiry and its reminder, tier, segment; `vafa_spin::daily`).
+//! "Now" is the event's timestamp.
 
 mod bindings {
     wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/cron.wit" });
@@ -26,10 +26,10 @@ fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
     let kv = Kv::open()?;
     let settings = vafa_spin::http::settings(&kv)?;
     let report = daily::sweep(&kv, &settings, now, Budget::default())?;
-    if report.reviewed + report.expired + report.reminded > 0 || !report.caught_up {
+    if report.reviewed > 0 || !report.caught_up {
         vafa_spin::log::info(&format!(
-            "points tick {now}: {} reviewed, {} lots expired, {} reminders, caught up: {}",
-            report.reviewed, report.expired, report.reminded, report.caught_up
+            "points tick {now}: {} members reviewed, {} orders' points credited, {} expired, caught up: {}",
+            report.reviewed, report.credited, report.expired, report.caught_up
         ));
     }
     Ok(())

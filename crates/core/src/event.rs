@@ -54,8 +54,9 @@ impl Event {
 }
 
 /// What a change of a member's wallet from `before` to `after` tells
-/// others: a higher tier, another segment.
-pub fn changes(before: &Wallet, after: &Wallet, member: &str, at: DateTime<Utc>, settings: &Settings) -> Vec<Event> {
+/// others: a higher tier, an expiry reminder due, and (`time_passed`: in the
+/// daily review, not on a purchase) a segment entered with time.
+pub fn changes(before: &Wallet, after: &Wallet, member: &str, at: DateTime<Utc>, settings: &Settings, time_passed: bool) -> Vec<Event> {
     let day = settings.timezone.day(at);
     let mut out = Vec::new();
     if after.tier_rank(settings) > before.tier_rank(settings)
@@ -64,16 +65,19 @@ pub fn changes(before: &Wallet, after: &Wallet, member: &str, at: DateTime<Utc>,
         let id = format!("tier_upgrade:{member}:{tier}:{day}");
         out.push(Event { tier: Some(tier.clone()), ..Event::new(Kind::TierUpgrade, id, member, at) });
     }
-    if after.segment != before.segment {
+    if time_passed && after.segment != before.segment {
         let id = format!("segment:{member}:{}:{day}", after.segment.as_str());
         out.push(Event { segment: Some(after.segment), ..Event::new(Kind::Segment, id, member, at) });
+    }
+    if let Some(month) = after.reminded.filter(|m| before.reminded != Some(*m)) {
+        out.extend(expiry_reminder(after, month, member, at));
     }
     out
 }
 
 /// The reminder of the points in `wallet` that expire at the end of
 /// `month`, if any.
-pub fn expiry_reminder(wallet: &Wallet, month: MonthIndex, member: &str, at: DateTime<Utc>) -> Option<Event> {
+fn expiry_reminder(wallet: &Wallet, month: MonthIndex, member: &str, at: DateTime<Utc>) -> Option<Event> {
     let points = wallet.expiring_by(month);
     let (year, m) = (month.div_euclid(12), month.rem_euclid(12) as u32 + 1);
     let last = JalaliDate::new(year, m, JalaliDate::month_length(year, m))?;
@@ -98,17 +102,19 @@ mod tests {
         let settings = Settings::default();
         let before = Wallet::default();
         let after = Wallet { tier: Some("gold".into()), segment: Segment::Active, ..Wallet::default() };
-        let events = changes(&before, &after, "m_7", at(), &settings);
+        let events = changes(&before, &after, "m_7", at(), &settings, true);
         assert_eq!(events.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![Kind::TierUpgrade, Kind::Segment]);
-        assert_eq!(events, changes(&before, &after, "m_7", at(), &settings), "the same fact, the same ids");
-        assert!(changes(&after, &before, "m_7", at(), &settings).iter().all(|e| e.kind == Kind::Segment), "a lower tier is no upgrade");
+        assert_eq!(events, changes(&before, &after, "m_7", at(), &settings, true), "the same fact, the same ids");
+        assert!(changes(&after, &before, "m_7", at(), &settings, true).iter().all(|e| e.kind == Kind::Segment), "a lower tier is no upgrade");
+        assert_eq!(changes(&before, &after, "m_7", at(), &settings, false).len(), 1, "a purchase's new segment is no event");
     }
 
     #[test]
     fn a_reminder_names_the_points_and_the_last_day_of_their_month() {
         let esfand = month_index(1403, 12);
-        let wallet = Wallet { balance: 40, lots: vec![Lot { expires: esfand, points: 40 }], ..Wallet::default() };
-        let e = expiry_reminder(&wallet, esfand, "m_1", at()).unwrap();
+        let before = Wallet { balance: 40, lots: vec![Lot { expires: esfand, points: 40 }], ..Wallet::default() };
+        let wallet = Wallet { reminded: Some(esfand), ..before.clone() };
+        let e = changes(&before, &wallet, "m_1", at(), &Settings::default(), true).pop().unwrap();
         assert_eq!((e.points, e.expires_on.as_deref()), (Some(40), Some("1403-12-30")), "1403 is a leap year");
         assert_eq!(expiry_reminder(&wallet, esfand - 1, "m_1", at()), None);
     }

@@ -99,6 +99,9 @@ pub struct Wallet {
     /// The day this member's next review is indexed for.
     #[serde(default)]
     pub review: Option<Day>,
+    /// The lot month whose expiry reminder was last recorded.
+    #[serde(default)]
+    pub reminded: Option<MonthIndex>,
     /// A random id of the call that wrote this version. Two calls applying
     /// the same change would otherwise write the same bytes, and a swap
     /// confirmed by reading back could not tell whose write it sees.
@@ -350,15 +353,35 @@ impl Wallet {
     }
 
     /// The daily re-evaluation: the tier the window's spend reaches now
-    /// (the only place a tier goes down) and the segment as of `now`.
+    /// (the only place a tier goes down), the segment as of `now`, and the
+    /// reminder of the soonest lot once its reminder day has come.
     pub fn reviewed(&self, now: DateTime<Utc>, settings: &Settings) -> Wallet {
         let mut next = self.clone();
-        let first = current_month(settings, now) - window_months(settings) + 1;
+        let month = current_month(settings, now);
+        let first = month - window_months(settings) + 1;
         next.spend.retain(|m| m.month >= first);
         let reached = next.reached_rank(settings);
         next.tier = (reached > 0).then(|| settings.tiers[reached].name.clone());
         next.set_profile(now, settings);
+        if let Some((lot, day)) = self.reminder(settings)
+            && settings.timezone.day(now) >= day
+        {
+            next.reminded = Some(lot);
+        }
         next
+    }
+
+    /// The month the soonest lot expires at the end of, and the day its
+    /// reminder is due, unless it was recorded.
+    fn reminder(&self, settings: &Settings) -> Option<(MonthIndex, Day)> {
+        let lot = self.lots.first()?.expires;
+        (self.reminded != Some(lot)).then(|| (lot, month_start(lot + 1) - 1 - settings.expiry_reminder_days as Day))
+    }
+
+    /// Lots that ended before `now`'s month: the month to expire through.
+    pub fn expired_through(&self, now: DateTime<Utc>, settings: &Settings) -> Option<MonthIndex> {
+        let last_month = current_month(settings, now) - 1;
+        self.lots.first().is_some_and(|l| l.expires <= last_month).then_some(last_month)
     }
 
     fn set_profile(&mut self, now: DateTime<Utc>, settings: &Settings) {
@@ -366,14 +389,16 @@ impl Wallet {
         (self.segment, self.rfm) = (profile.segment, profile.rfm);
     }
 
-    /// The day the member next needs a review: the first of a pending
-    /// order's due day, the day after their segment or scores next change,
-    /// and (above the first tier) tomorrow if their spend no longer reaches
-    /// it, else the first day of the month their oldest spend leaves the
-    /// tier window.
+    /// The day the member next needs a review, the first of: a pending
+    /// order's due day; the soonest lot's reminder day and the day after it
+    /// ends; the day after their segment or scores next change; and (above
+    /// the first tier) tomorrow if their spend no longer reaches it, else
+    /// the first day of the month their oldest spend leaves the tier window.
     pub fn next_review(&self, now: DateTime<Utc>, settings: &Settings) -> Option<Day> {
         let zone = &settings.timezone;
         let mut days: Vec<Day> = self.pending.iter().map(|p| p.due).collect();
+        days.extend(self.lots.first().map(|l| month_start(l.expires + 1)));
+        days.extend(self.reminder(settings).map(|(_, day)| day));
         days.extend(segment::next_change(&self.stats, &self.purchase_times(), now, settings).map(|at| zone.day(at) + 1));
         if self.reached_rank(settings) < self.tier_rank(settings) {
             // A refund took the spend below the tier: down tomorrow.

@@ -22,8 +22,7 @@
 //! | `points:{n}`, `ledger-len:{n}`     | counters (before wallets)    | — (read once to open the wallet) | legacy reads    |
 //! | `ledger:{n}:{k}`                   | JSON `ledger::Entry`         | points changes        | GET …/ledger              |
 //! | `adjust:{n}:{key}`                 | ledger slot (text)           | adjust                | adjust                    |
-//! | `review-len:{day}`, `review:{day}:{k}` | counter; member number | points changes | points tick (pending credits, tier, segment) |
-//! | `expiry-len:{month}`, `expiry:{month}:{k}` | counter; member number | points changes (a new lot) | points tick (reminder, expiry) |
+//! | `review-len:{day}`, `review:{day}:{k}` | counter; member number | points changes | points tick (pending credits, expiry and its reminder, tier, segment) |
 //! | `events-len:{day}`, `event:{day}:{k}` | counter; JSON `event::Event` | points changes, points tick | campaigns |
 //! | `points:cursor`                    | JSON `days::Cursor`          | points tick           | points tick               |
 //! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
@@ -92,19 +91,12 @@ pub fn ledger(n: u64, k: u64) -> String {
 pub fn adjust(n: u64, key: &str) -> String {
     format!("adjust:{n}:{key}")
 }
-/// `day`: a club day ([`vafa_core::zone::Day`]); `month`: a Jalali month
-/// ([`vafa_core::wallet::MonthIndex`]).
+/// `day`: a club day ([`vafa_core::zone::Day`]).
 pub fn review_len(day: i32) -> String {
     format!("review-len:{day}")
 }
 pub fn review(day: i32, k: u64) -> String {
     format!("review:{day}:{k}")
-}
-pub fn expiry_len(month: i32) -> String {
-    format!("expiry-len:{month}")
-}
-pub fn expiry(month: i32, k: u64) -> String {
-    format!("expiry:{month}:{k}")
 }
 pub fn events_len(day: i32) -> String {
     format!("events-len:{day}")

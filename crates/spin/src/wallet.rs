@@ -60,11 +60,11 @@ struct Step<R> {
 
 /// Runs `decide` on member `number`'s wallet under compare-and-swap and
 /// does the writes around the swap in the order that survives a kill.
-/// Before the swap: whatever falls out of the wallet, the index slots of
-/// what the new wallet will need done (its new lots' expiry month, its next
-/// review day) and the events it makes (a higher tier, a new segment);
-/// after it, the new ledger entry. Returns `decide`'s result.
-fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<R> {
+/// Before the swap: whatever falls out of the wallet, the index slot of its
+/// next review day and the events it makes (a higher tier, a reminder due,
+/// and in the daily `review` a segment entered with time); after it, the
+/// new ledger entry. Returns `decide`'s result.
+fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, review: bool, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<R> {
     let key = keys::wallet(number);
     let writer = vafa_core::secret::encode_readable(&crate::clock::random::<10>()?);
     loop {
@@ -81,8 +81,8 @@ fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, mut 
                     if let Some(order) = &closed {
                         crate::orders::save_state(kv, number, order)?;
                     }
-                    schedule(kv, settings, number, &before, &mut next, now)?;
-                    for e in event::changes(&before, &next, &keys::member_id(number), now, settings) {
+                    schedule(kv, settings, number, &mut next, now)?;
+                    for e in event::changes(&before, &next, &keys::member_id(number), now, settings, review) {
                         record_event(kv, settings, &e)?;
                     }
                     (Some(next), applied)
@@ -103,23 +103,16 @@ fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, mut 
     }
 }
 
-/// Indexes what `next` will need done on its day: a lot's expiry month the
-/// first time the wallet has points in it, and the member's next review
-/// when it comes sooner than the one indexed (or that one has passed). A
-/// slot written for a swap that then loses is harmless: the tick finds
-/// nothing to do.
-fn schedule(kv: &Kv, settings: &Settings, number: u64, before: &Wallet, next: &mut Wallet, now: DateTime<Utc>) -> Result<()> {
-    let value = number.to_string();
-    for lot in &next.lots {
-        if !before.lots.iter().any(|l| l.expires == lot.expires) {
-            kv.append(&keys::expiry_len(lot.expires), |k| keys::expiry(lot.expires, k), value.as_bytes())?;
-        }
-    }
+/// Indexes the member's next review (a pending order due, a reminder or an
+/// expiry, a segment or tier to re-check) when it comes sooner than the one
+/// indexed, or that one has passed. A slot written for a swap that then
+/// loses is harmless: the tick finds nothing to do.
+fn schedule(kv: &Kv, settings: &Settings, number: u64, next: &mut Wallet, now: DateTime<Utc>) -> Result<()> {
     let today = settings.timezone.day(now);
     if let Some(want) = next.next_review(now, settings).map(|d| d.max(today + 1))
         && next.review.is_none_or(|r| want < r || r <= today)
     {
-        kv.append(&keys::review_len(want), |k| keys::review(want, k), value.as_bytes())?;
+        kv.append(&keys::review_len(want), |k| keys::review(want, k), number.to_string().as_bytes())?;
         next.review = Some(want);
     }
     Ok(())
@@ -152,25 +145,27 @@ fn decided(kv: &Kv, number: u64, decision: Decision) -> Result<Step<Outcome>> {
 /// Applies a change to member `number`'s points, exactly once per
 /// `change.op`.
 pub fn change(kv: &Kv, settings: &Settings, number: u64, change: &Change) -> Result<Outcome> {
-    update(kv, settings, number, change.at, |wallet| decided(kv, number, wallet.decide(change)))
+    update(kv, settings, number, change.at, false, |wallet| decided(kv, number, wallet.decide(change)))
 }
 
 /// Credits the pending points of order `key` (its due day has come), once.
 pub fn credit(kv: &Kv, settings: &Settings, number: u64, key: &str, now: DateTime<Utc>) -> Result<Outcome> {
     let expires = expiry_month(settings, now);
-    update(kv, settings, number, now, |wallet| decided(kv, number, wallet.decide_credit(key, now, expires)))
+    update(kv, settings, number, now, true, |wallet| decided(kv, number, wallet.decide_credit(key, now, expires)))
 }
 
-/// Expires member `number`'s points in lots that end with `month`, once.
+/// Expires member `number`'s points in lots that end with `month` or
+/// before, once.
 pub fn expire(kv: &Kv, settings: &Settings, number: u64, month: MonthIndex, now: DateTime<Utc>) -> Result<Outcome> {
-    update(kv, settings, number, now, |wallet| decided(kv, number, wallet.decide_expiry(month, now)))
+    update(kv, settings, number, now, true, |wallet| decided(kv, number, wallet.decide_expiry(month, now)))
 }
 
 /// The daily review of a member: their tier against the window's spend,
-/// their segment, and their next review, indexed. Returns the wallet after.
+/// their segment, the reminder of points about to expire, and their next
+/// review, indexed.
 pub fn review(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>) -> Result<()> {
     let today = settings.timezone.day(now);
-    update(kv, settings, number, now, |wallet| {
+    update(kv, settings, number, now, true, |wallet| {
         let next = wallet.reviewed(now, settings);
         let unchanged = next == *wallet && wallet.review.is_some_and(|r| r > today);
         Ok(Step { write: (!unchanged).then_some(Write { wallet: next, applied: None, evicted: None, closed: None }), result: () })
@@ -204,7 +199,7 @@ fn pending_of(wallet: &Wallet, key: &str) -> i64 {
 /// `known`: the order's state from its own record, for an order the wallet
 /// no longer holds.
 pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings, bonus: &Bonus<'_>) -> Result<FactOutcome> {
-    update(kv, settings, number, fact.at, |wallet| {
+    update(kv, settings, number, fact.at, false, |wallet| {
         let tier = tier_name(wallet, settings);
         let pending = pending_of(wallet, fact.key);
         Ok(match wallet.decide_order(fact, known, settings, bonus) {
@@ -249,9 +244,6 @@ fn open_legacy_wallet(kv: &Kv, number: u64, expires: MonthIndex) -> Result<()> {
         let balance = kv.counter(&keys::points(number))?;
         let seq = kv.counter(&keys::ledger_len(number))? as u64;
         let lots = if balance > 0 { vec![Lot { expires, points: balance }] } else { Vec::new() };
-        if balance > 0 {
-            kv.append(&keys::expiry_len(expires), |k| keys::expiry(expires, k), number.to_string().as_bytes())?;
-        }
         return kv.put(&key, &Wallet { balance, lots, seq, ..Wallet::default() });
     }
     for ms in [5, 10, 20, 40, 80] {

@@ -1,11 +1,14 @@
-//! The points-admin component: the admin's side of points. The bonus rules
-//! (`/api/bonus-rules`), a member's points adjusted by hand and their ledger
-//! (`/api/members/{id}/adjust`, `/ledger`, routed here by spin.toml's more
-//! specific routes). Changes go through the points journal
-//! (`vafa_spin::wallet`).
+//! The admin component: the club's configuration and the admin's side of
+//! points. Settings (`/api/settings`), stores (`/api/stores/{id}`), the
+//! bonus rules (`/api/bonus-rules`), a member's points adjusted by hand and
+//! their ledger (`/api/members/{id}/adjust`, `/ledger`, routed here by
+//! spin.toml's more specific routes; changes go through the points journal,
+//! `vafa_spin::wallet`).
 
 mod bonus_rules;
 mod points;
+mod settings;
+mod stores;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -25,6 +28,20 @@ fn route(req: &Request) -> Result<Response> {
     let method = req.method();
     let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
     match segs.as_slice() {
+        ["api", "settings"] => match method {
+            Method::Get => settings::get(req, &Ctx::new()?),
+            Method::Put => settings::put(req, &Ctx::new()?),
+            _ => not_allowed(&["GET", "PUT"]),
+        },
+        ["api", "stores", id] => match method {
+            Method::Get => stores::get(req, &Ctx::new()?, id),
+            Method::Put => stores::put(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET", "PUT"]),
+        },
+        ["api", "stores", id, "rotate-key"] => match method {
+            Method::Post => stores::rotate_key(req, &Ctx::new()?, id),
+            _ => not_allowed(&["POST"]),
+        },
         ["api", "bonus-rules"] => match method {
             Method::Get => bonus_rules::list(req, &Ctx::new()?),
             Method::Put => bonus_rules::set_stacking(req, &Ctx::new()?),
