@@ -12,6 +12,9 @@ pub enum Error {
     Unauthorized,
     /// 403 `forbidden`: right credentials, wrong scope.
     Forbidden,
+    /// 403 with a specific code: the caller may not have this (a reward
+    /// for a higher tier).
+    Denied { code: &'static str, message: String },
     /// 404 `not_found`.
     NotFound(String),
     /// 405 `method_not_allowed`, with the methods the route accepts.
@@ -59,7 +62,7 @@ impl fmt::Display for Error {
             Error::Forbidden => f.write_str("forbidden"),
             Error::NotFound(what) => write!(f, "{what} not found"),
             Error::MethodNotAllowed(allow) => write!(f, "method not allowed; allowed: {}", allow.join(", ")),
-            Error::Conflict { message, .. } | Error::Gone { message, .. } => f.write_str(message),
+            Error::Conflict { message, .. } | Error::Gone { message, .. } | Error::Denied { message, .. } => f.write_str(message),
             Error::BodyTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
             Error::InvalidField { field, message } => write!(f, "{field}: {message}"),
             Error::Unprocessable { message, .. } => f.write_str(message),

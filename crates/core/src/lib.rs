@@ -16,6 +16,8 @@ pub mod money;
 pub mod order;
 pub mod otp;
 pub mod provider;
+pub mod redemption;
+pub mod reward;
 pub mod secret;
 pub mod segment;
 pub mod settings;

@@ -55,6 +55,7 @@ pub enum Purpose {
     OptOutConfirmation,
     OptInConfirmation,
     Campaign,
+    RewardCode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,6 +21,11 @@ pub struct Settings {
     pub pending_days: u32,
     /// Days before a lot expires that its reminder is recorded.
     pub expiry_reminder_days: u32,
+    /// Minutes a reward code validated for a cart stays held for it.
+    pub code_lock_minutes: u32,
+    /// Unknown codes a store key may try in a minute before it is refused
+    /// (429) for the rest of the minute.
+    pub code_misses_per_minute: u32,
     pub referral_points: ReferralPoints,
     pub quiet_hours: QuietHours,
     pub holidays: Vec<Holiday>,
@@ -108,6 +113,8 @@ impl Default for Settings {
             points_expiry_months: 12,
             pending_days: 0,
             expiry_reminder_days: 7,
+            code_lock_minutes: 15,
+            code_misses_per_minute: 20,
             referral_points: ReferralPoints { referrer: 50, referee: 50 },
             quiet_hours: QuietHours { start: "09:00".into(), end: "21:00".into() },
             holidays: Vec::new(),
@@ -168,6 +175,8 @@ impl Settings {
         // Every Jalali month has at least 29 days: the reminder falls inside
         // the lot's last month.
         in_range("expiry_reminder_days", self.expiry_reminder_days, 0, 28)?;
+        in_range("code_lock_minutes", self.code_lock_minutes, 1, 1440)?;
+        in_range("code_misses_per_minute", self.code_misses_per_minute, 1, 10_000)?;
         let start = parse_hhmm(&self.quiet_hours.start);
         let end = parse_hhmm(&self.quiet_hours.end);
         match (start, end) {

@@ -51,6 +51,7 @@ pub fn error_response(err: &Error) -> Response {
         Error::MalformedJson(_) => (400, "malformed_json".into(), None),
         Error::Unauthorized => (401, "unauthorized".into(), None),
         Error::Forbidden => (403, "forbidden".into(), None),
+        Error::Denied { code, .. } => (403, (*code).into(), None),
         Error::NotFound(_) => (404, "not_found".into(), None),
         Error::MethodNotAllowed(_) => (405, "method_not_allowed".into(), None),
         Error::Conflict { code, .. } => (409, (*code).into(), None),

@@ -25,6 +25,12 @@
 //! | `review-len:{day}`, `review:{day}:{k}` | counter; member number | points changes | points tick (pending credits, expiry and its reminder, tier, segment) |
 //! | `events-len:{day}`, `event:{day}:{k}` | counter; JSON `event::Event` | points changes, points tick | campaigns |
 //! | `points:cursor`                    | JSON `days::Cursor`          | points tick           | points tick               |
+//! | `rewards`                          | JSON `reward::Catalog`       | PUT /api/rewards (CAS) | rewards, redemptions     |
+//! | `reward-taken:{id}`                | counter: units of stock issued | redeem, cancel      | redeem                    |
+//! | `redemption:{id}`                  | its code (text)              | redeem                | retries, cancel, GET      |
+//! | `code:{CODE}`                      | JSON `redemption::Redemption`| redeem, validate (lock), consume, cancel (CAS) | validate, consume |
+//! | `stock-return:{id}`                | claim counter                | cancel                | cancel                    |
+//! | `rate:codes:{caller}:{minute}`     | counter of unknown codes     | validate, consume     | validate, consume         |
 //! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
 //! | `otp-fail:{phone tag}:{issued}`    | counter of wrong codes       | verify                | verify                    |
 //! | `rate:join:{phone tag}:{hour}`     | counter                      | join                  | join                      |
@@ -54,6 +60,7 @@ pub const SEQ_MESSAGE: &str = "seq:message";
 pub const SEQ_INBOUND: &str = "seq:inbound";
 pub const SENDER_CURSOR: &str = "sender:cursor";
 pub const POINTS_CURSOR: &str = "points:cursor";
+pub const REWARDS: &str = "rewards";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -90,6 +97,21 @@ pub fn ledger(n: u64, k: u64) -> String {
 }
 pub fn adjust(n: u64, key: &str) -> String {
     format!("adjust:{n}:{key}")
+}
+pub fn reward_taken(id: &str) -> String {
+    format!("reward-taken:{id}")
+}
+pub fn redemption(id: &str) -> String {
+    format!("redemption:{id}")
+}
+pub fn code(code: &str) -> String {
+    format!("code:{code}")
+}
+pub fn stock_return(id: &str) -> String {
+    format!("stock-return:{id}")
+}
+pub fn rate_codes(caller: &str, minute: i64) -> String {
+    format!("rate:codes:{caller}:{minute}")
 }
 /// `day`: a club day ([`vafa_core::zone::Day`]).
 pub fn review_len(day: i32) -> String {

@@ -67,27 +67,32 @@ impl<'a> Outbox<'a> {
 
     /// Records a message and makes its first try now. `None` when the
     /// consent gate refuses it (nothing is recorded then).
-    pub fn send(
-        &self,
-        recipient: Option<Recipient<'_>>,
-        to: &Phone,
-        text: String,
-        kind: Kind,
-        purpose: Purpose,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Message>> {
+    pub fn send(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, now: DateTime<Utc>) -> Result<Option<Message>> {
+        let Some(mut msg) = self.record(recipient, to, text, kind, purpose, now)? else { return Ok(None) };
+        self.attempt(&mut msg, now)?;
+        Ok(Some(msg))
+    }
+
+    /// Records a message for the sender's next tick to send (within a
+    /// minute): the caller need not wait for the panel, nor link it.
+    pub fn queue(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, now: DateTime<Utc>) -> Result<Option<Message>> {
+        let Some(msg) = self.record(recipient, to, text, kind, purpose, now)? else { return Ok(None) };
+        self.index_due(msg.number, now)?;
+        Ok(Some(msg))
+    }
+
+    fn record(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, now: DateTime<Utc>) -> Result<Option<Message>> {
         if let Err(refusal) = message::gate(kind, recipient.as_ref().map(|r| r.member)) {
             log::info(&format!("sms to {to} not sent: {refusal:?}"));
             return Ok(None);
         }
         let number = self.kv.increment(keys::SEQ_MESSAGE, 1)? as u64;
         let member_id = recipient.as_ref().map(|r| keys::member_id(r.number));
-        let mut msg = Message::new(number, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
+        let msg = Message::new(number, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
         if let Some(r) = &recipient {
             self.kv.append(&keys::member_messages_len(r.number), |k| keys::member_messages(r.number, k), number.to_string().as_bytes())?;
         }
         self.kv.put(&keys::message(number), &msg)?;
-        self.attempt(&mut msg, now)?;
         Ok(Some(msg))
     }
 

@@ -1,0 +1,56 @@
+//! The redemption component: the rewards catalog (`/api/rewards`), points
+//! spent on a reward for a single-use code (`/api/redemptions`), and the
+//! code at a store's checkout (`/api/codes/{code}/validate|consume`).
+//! Points move through the points journal (`vafa_spin::wallet`).
+
+mod codes;
+mod redeem;
+mod rewards;
+
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+use vafa_core::error::{Error, Result};
+use vafa_spin::http::segments;
+
+pub use vafa_spin::http::Ctx;
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    vafa_spin::http::answer(route(&req))
+}
+
+fn route(req: &Request) -> Result<Response> {
+    let segs = segments(req);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let method = req.method();
+    let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
+    match segs.as_slice() {
+        ["api", "rewards"] => match method {
+            Method::Get => rewards::list(&Ctx::new()?),
+            _ => not_allowed(&["GET"]),
+        },
+        ["api", "rewards", id] => match method {
+            Method::Get => rewards::get(&Ctx::new()?, id),
+            Method::Put => rewards::put(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET", "PUT"]),
+        },
+        ["api", "redemptions"] => match method {
+            Method::Post => redeem::redeem(req, &Ctx::new()?),
+            _ => not_allowed(&["POST"]),
+        },
+        ["api", "redemptions", id] => match method {
+            Method::Get => redeem::get(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET"]),
+        },
+        ["api", "redemptions", id, "cancel"] => match method {
+            Method::Post => redeem::cancel(req, &Ctx::new()?, id),
+            _ => not_allowed(&["POST"]),
+        },
+        ["api", "codes", code, action @ ("validate" | "consume")] => match method {
+            Method::Post if *action == "validate" => codes::validate(req, &Ctx::new()?, code),
+            Method::Post => codes::consume(req, &Ctx::new()?, code),
+            _ => not_allowed(&["POST"]),
+        },
+        _ => Err(Error::NotFound("route".into())),
+    }
+}
