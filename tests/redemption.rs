@@ -212,7 +212,7 @@ async fn a_code_is_validated_held_for_one_cart_and_consumed_once() {
     // whose swap never says it wrote, a read back.
     let (plain, held) = match host.kv_backend() {
         KvBackend::Sqlite => (2, 5),
-        KvBackend::Redis => (5, 9),
+        KvBackend::Redis => (6, 10),
     };
     assert!(v.kv_ops <= plain, "validate costs {} operations", v.kv_ops);
     assert_eq!(validate(json!({"order_total": 999_999})).await.json()["reason"], "min_order");
@@ -296,4 +296,27 @@ async fn guessing_codes_is_refused_after_a_few_misses_a_minute_with_one_counter(
     assert_eq!(store_call(&host, &other, &format!("/api/codes/{code}/validate"), json!({"order_total": 3_000_000})).await.json()["valid"], true);
     host.advance(chrono::Duration::minutes(1));
     assert_eq!(store_call(&host, &store_key, &format!("/api/codes/{code}/validate"), json!({"order_total": 3_000_000})).await.json()["valid"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_webhook_that_carries_the_code_marks_it_used() {
+    let host = host().await;
+    store(&host, "shop-1", true).await;
+    let store_key = admin(&host, "POST", "/api/stores/shop-1/rotate-key", None).await.json()["api_key"].as_str().unwrap().to_string();
+    reward(&host, "ten", ten_percent()).await;
+    let id = member_with(&host, "09121234567", 300).await;
+    let r = redeem(&host, &id, "ten", None).await.json();
+    let code = r["code"].as_str().unwrap().to_string();
+    // The store applied the code at its own checkout and only sends webhooks;
+    // it typed the code in lower case.
+    let mut order = paid("W-77", "09121234567", 3_000_000);
+    order["coupons"] = json!([code.to_lowercase(), "SUMMER10"]);
+    assert_eq!(generic(&host, "shop-1", &order).await.status, 200);
+    let v = store_call(&host, &store_key, &format!("/api/codes/{code}/validate"), json!({"order_total": 3_000_000})).await;
+    assert_eq!(v.json()["reason"], "used", "{}", v.text());
+    assert_eq!(store_call(&host, &store_key, &format!("/api/codes/{code}/consume"), json!({"order_id": "W-77"})).await.status, 200);
+    assert_error(&store_call(&host, &store_key, &format!("/api/codes/{code}/consume"), json!({"order_id": "W-78"})).await, 409, "code_used");
+    assert_error(&admin(&host, "POST", &format!("/api/redemptions/{}/cancel", r["id"].as_str().unwrap()), None).await, 409, "code_used");
+    let got = admin(&host, "GET", &format!("/api/redemptions/{}", r["id"].as_str().unwrap()), None).await.json();
+    assert_eq!((got["state"].clone(), got["order_id"].clone()), (json!("used"), json!("W-77")));
 }

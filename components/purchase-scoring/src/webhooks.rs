@@ -89,6 +89,9 @@ pub fn receive(req: &Request, ctx: &Ctx, format: Format, store_id: &str) -> Resu
             Err(response) => return Ok(response),
         },
     };
+    if update.paid {
+        vafa_spin::codes::link_to_order(&ctx.kv, &update.coupons, &update.order_id)?;
+    }
     let buyer = orders::Buyer { number: member.number, referred_by: member.member.referred_by.as_deref(), tags: &member.member.tags };
     let club = orders::Club { settings: &settings, rules: &rules };
     let answer = orders::apply(&ctx.kv, &club, store_id, &update, &buyer, record, ctx.now)?;

@@ -46,6 +46,8 @@ fn check_id(field: &str, value: Option<&str>) -> Result<()> {
 struct Lookup {
     key: String,
     record: Option<Redemption>,
+    /// The order a webhook reported paid with this code, if any.
+    order: Option<String>,
     settings: Settings,
     rate_key: String,
 }
@@ -56,8 +58,10 @@ fn look_up(req: &Request, ctx: &Ctx, typed: &str) -> Result<Lookup> {
         Caller::Store(id) => id,
     };
     let rate_key = keys::rate_codes(&caller, ctx.now.timestamp().div_euclid(60));
-    let key = keys::code(&normalize_code(typed).unwrap_or_default());
-    let found = ctx.kv.get_many(&[key.clone(), rate_key.clone(), keys::SETTINGS.to_string()])?;
+    let code = normalize_code(typed).unwrap_or_default();
+    let (key, link) = (keys::code(&code), keys::code_order(&code));
+    let found = ctx.kv.get_many(&[key.clone(), link.clone(), rate_key.clone(), keys::SETTINGS.to_string()])?;
+    let order = found.get(&link).map(|b| String::from_utf8_lossy(b).into_owned());
     let settings: Settings = decoded_or_default(&found, keys::SETTINGS)?;
     if counter_in(&found, &rate_key)? >= i64::from(settings.code_misses_per_minute) {
         return Err(Error::RateLimited("too many unknown codes from this key this minute; try again in a minute".into()));
@@ -67,7 +71,8 @@ fn look_up(req: &Request, ctx: &Ctx, typed: &str) -> Result<Lookup> {
         Some(r) if r.state == State::Pending => settle(ctx, r)?,
         other => other,
     };
-    Ok(Lookup { key, record, settings, rate_key })
+    let record = record.map(|r| r.with_order(order.clone(), ctx.now));
+    Ok(Lookup { key, record, order, settings, rate_key })
 }
 
 /// A code whose redemption was cut off after its points were spent is
@@ -113,6 +118,7 @@ pub fn validate(req: &Request, ctx: &Ctx, code: &str) -> Result<Response> {
             let mut outcome = Err(Reason::Unknown);
             let mut held = None;
             ctx.kv.update(&found.key, |current: Redemption| {
+                let current = current.with_order(found.order.clone(), ctx.now);
                 outcome = current.check(input.order_total, Some(cart), ctx.now);
                 held = outcome.is_ok().then(|| current.locked_for(cart, ctx.now, found.settings.code_lock_minutes));
                 Ok(held.clone())
@@ -148,6 +154,7 @@ pub fn consume(req: &Request, ctx: &Ctx, code: &str) -> Result<Response> {
     }
     let mut used = None;
     ctx.kv.update(&found.key, |current: Redemption| {
+        let current = current.with_order(found.order.clone(), ctx.now);
         Ok(match current.consume(&input.order_id, input.cart_id.as_deref(), ctx.now)? {
             Consumed::Now(next) => {
                 used = Some(*next.clone());

@@ -129,16 +129,22 @@ fn fail(ctx: &Ctx, record: &Redemption, balance: i64) -> Result<()> {
     ctx.kv.put(&keys::code(&record.code), &Redemption { state: State::Failed, balance: Some(balance), ..record.clone() })
 }
 
-fn load(ctx: &Ctx, id: &str) -> Result<Redemption> {
+/// A redemption as it stands, with the order a webhook reported paid with
+/// its code (if any).
+fn load(ctx: &Ctx, id: &str) -> Result<(Redemption, Option<String>)> {
     let not_found = || Error::NotFound(format!("redemption {id}"));
     let code = ctx.kv.get_raw(&keys::redemption(id))?.ok_or_else(not_found)?;
     let code = String::from_utf8(code).map_err(|_| not_found())?;
-    ctx.kv.get(&keys::code(&code))?.ok_or_else(not_found)
+    let (key, link) = (keys::code(&code), keys::code_order(&code));
+    let found = ctx.kv.get_many(&[key.clone(), link.clone()])?;
+    let record: Redemption = found.get(&key).map(|b| decode(&key, b)).transpose()?.ok_or_else(not_found)?;
+    let order = found.get(&link).map(|b| String::from_utf8_lossy(b).into_owned());
+    Ok((record.with_order(order.clone(), ctx.now), order))
 }
 
 pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::caller(req, &ctx.kv)?;
-    Ok(http::json(200, &load(ctx, id)?.view()))
+    Ok(http::json(200, &load(ctx, id)?.0.view()))
 }
 
 /// Cancels an unused code: the code dies first (nobody can consume it
@@ -147,9 +153,9 @@ pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 /// kill finishes the rest.
 pub fn cancel(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::caller(req, &ctx.kv)?;
-    let record = load(ctx, id)?;
+    let (record, order) = load(ctx, id)?;
     let key = keys::code(&record.code);
-    ctx.kv.update(&key, |current: Redemption| current.cancel())?;
+    ctx.kv.update(&key, |current: Redemption| current.with_order(order.clone(), ctx.now).cancel())?;
     let number = keys::member_number(&record.member_id).ok_or_else(|| Error::internal("a redemption names no member"))?;
     let settings = http::settings(&ctx.kv)?;
     let back = Change { op: format!("redeem-cancel:{id}"), kind: Kind::RedeemCancel, points: record.reward.cost as i64, reference: Some(id.to_string()), at: ctx.now, expires: record.lot, must_cover: false, note: None };

@@ -25,7 +25,7 @@ pub fn code_from(random: &[u8]) -> Option<String> {
 /// A code as a person types it: any case, Persian or Arabic digits, spaces
 /// and dashes. `None` when it cannot be a code (it is then `unknown`).
 pub fn normalize_code(typed: &str) -> Option<String> {
-    let code: String = crate::text::ascii_digits(typed).chars().filter(|c| !matches!(c, ' ' | '-' | '\u{200c}')).collect::<String>().to_uppercase();
+    let code: String = crate::text::ascii_digits(typed).chars().filter(|c| !matches!(c, ' ' | '-' | '\u{200c}')).collect::<String>().to_ascii_uppercase();
     (code.len() == CODE_LEN && code.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(code)
 }
 
@@ -146,6 +146,17 @@ impl Redemption {
         Ok(Consumed::Now(Box::new(Redemption { state: State::Used, order_id: Some(order_id.to_string()), lock: None, ..self.clone() })))
     }
 
+    /// The code as it stands once the store's order webhook reported an
+    /// order paid with it (`order`): used by that order, whatever cart held
+    /// it. The order is the store's proof; an expired or cancelled code
+    /// stays as it was.
+    pub fn with_order(self, order: Option<String>, now: DateTime<Utc>) -> Redemption {
+        match order {
+            Some(order_id) if self.state == State::Issued && now < self.expires_at => Redemption { state: State::Used, order_id: Some(order_id), lock: None, ..self },
+            _ => self,
+        }
+    }
+
     /// Cancels an unused code (`None`: cancelled before).
     pub fn cancel(&self) -> Result<Option<Redemption>> {
         match self.state {
@@ -237,6 +248,16 @@ mod tests {
         assert!(matches!(used.consume("o-2", None, now), Err(Error::Conflict { code: "code_used", .. })));
         assert!(matches!(used.cancel(), Err(Error::Conflict { code: "code_used", .. })));
         assert!(matches!(issued().consume("o-1", None, at("2026-12-02T00:00:00Z")), Err(Error::Gone { code: "code_expired", .. })));
+    }
+
+    #[test]
+    fn an_order_webhook_with_the_code_uses_it() {
+        let now = at("2026-11-10T00:00:00Z");
+        let used = issued().locked_for("cart-a", now, 15).with_order(Some("W-1".into()), now);
+        assert_eq!((used.state, used.order_id.as_deref()), (State::Used, Some("W-1")));
+        assert_eq!(used.consume("W-1", None, now), Ok(Consumed::Already));
+        assert_eq!(issued().with_order(None, now), issued());
+        assert_eq!(issued().with_order(Some("W-1".into()), at("2026-12-02T00:00:00Z")).state, State::Issued, "an expired code stays expired");
     }
 
     #[test]

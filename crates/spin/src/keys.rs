@@ -29,6 +29,7 @@
 //! | `reward-taken:{id}`                | counter: units of stock issued | redeem, cancel      | redeem                    |
 //! | `redemption:{id}`                  | its code (text)              | redeem                | retries, cancel, GET      |
 //! | `code:{CODE}`                      | JSON `redemption::Redemption`| redeem, validate (lock), consume, cancel (CAS) | validate, consume |
+//! | `code-order:{CODE}`                | order id (text)              | order webhooks (coupon lines) | validate, consume, cancel |
 //! | `stock-return:{id}`                | claim counter                | cancel                | cancel                    |
 //! | `rate:codes:{caller}:{minute}`     | counter of unknown codes     | validate, consume     | validate, consume         |
 //! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
@@ -106,6 +107,9 @@ pub fn redemption(id: &str) -> String {
 }
 pub fn code(code: &str) -> String {
     format!("code:{code}")
+}
+pub fn code_order(code: &str) -> String {
+    format!("code-order:{code}")
 }
 pub fn stock_return(id: &str) -> String {
     format!("stock-return:{id}")

@@ -3,6 +3,7 @@
 //! only this crate calls spin-sdk for storage.
 
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod daily;
 pub mod http;
