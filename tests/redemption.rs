@@ -206,8 +206,8 @@ async fn a_code_is_validated_held_for_one_cart_and_consumed_once() {
     };
     let v = validate(json!({"order_total": 3_000_000})).await;
     assert_eq!((v.json()["valid"].clone(), v.json()["discount"].clone(), v.json()["kind"].clone()), (json!(true), json!(300_000), json!("percent")), "{}", v.text());
-    // The store's key, then the code, the store's misses and the settings in
-    // one batch (on Redis, whose batch read Spin cannot do, key by key).
+    // The store's key, then the code, its order link, the store's misses and the
+    // settings in one batch (on Redis, whose batch read Spin cannot do, key by key).
     // A hold is a compare-and-swap: open, current and swap, and on Redis,
     // whose swap never says it wrote, a read back.
     let (plain, held) = match host.kv_backend() {

@@ -11,6 +11,7 @@
 //!     cargo run --profile bench-host -p vafa-bench -- foundation
 //!     cargo run --profile bench-host -p vafa-bench -- enrollment
 //!     cargo run --profile bench-host -p vafa-bench -- purchase
+//!     cargo run --profile bench-host -p vafa-bench -- redeem
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -345,12 +346,62 @@ async fn purchase(backend: KvBackend) -> Result<Vec<Sample>> {
     Ok(vec![base, first, dup, refund, burst, at_1, at_1000])
 }
 
+/// Rewards at checkout, as a store calls them with its key: a redemption,
+/// validate, validate holding the code for a cart, consume, and fifty
+/// redemptions at once against a balance that covers ten.
+async fn redeem(backend: KvBackend) -> Result<Vec<Sample>> {
+    let host = start(backend).await?;
+    let r = admin(&host, "PUT", "/api/stores/shop-1", Some(&json!({"name": "فروشگاه نمونه", "platform": "generic", "webhook_secret": "0123456789abcdef0123"}))).await;
+    let key = r.json()["api_key"].as_str().context("the store's key")?.to_string();
+    let auth = format!("Bearer {key}");
+    let store = |host: Host, path: String, body: Value| {
+        let auth = auth.clone();
+        async move { host.request("POST", &path, &[("authorization", auth.as_str()), ("content-type", "application/json")], body.to_string()).await }
+    };
+    admin(&host, "PUT", "/api/rewards/ten", Some(&json!({"name": "ده درصد", "kind": "percent", "value": 10, "cost": 100}))).await;
+    let member = |host: Host, i: usize, points: i64| async move {
+        let m = admin(&host, "POST", "/api/members", Some(&json!({"phone": phone(i)}))).await.json();
+        let id = m["id"].as_str().unwrap_or_default().to_string();
+        admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(&json!({"points": points, "reason": "bench"}))).await;
+        id
+    };
+    let rich = member(host.clone(), 900_000, 1_000_000).await;
+    baseline(&host, 100).await?;
+    let mut base = Sample::new("empty handler (baseline)");
+    let mut redemption = Sample::new("POST /api/redemptions");
+    let mut validate = Sample::new("POST /api/codes/{code}/validate");
+    let mut locked = Sample::new("validate with a cart (holds the code)");
+    let mut consume = Sample::new("POST /api/codes/{code}/consume");
+    for i in 0..ITERATIONS {
+        timed(&mut base, host.request_component("baseline", "GET", "/", &[], Vec::new()), 200).await?;
+        let r = timed(&mut redemption, store(host.clone(), "/api/redemptions".into(), json!({"member_id": rich, "reward_id": "ten"})), 201).await?;
+        let code = r.json()["code"].as_str().context("a code")?.to_string();
+        timed(&mut validate, store(host.clone(), format!("/api/codes/{code}/validate"), json!({"order_total": 3_000_000})), 200).await?;
+        timed(&mut locked, store(host.clone(), format!("/api/codes/{code}/validate"), json!({"order_total": 3_000_000, "cart_id": format!("cart-{i}")})), 200).await?;
+        timed(&mut consume, store(host.clone(), format!("/api/codes/{code}/consume"), json!({"order_id": format!("o{i}"), "cart_id": format!("cart-{i}")})), 200).await?;
+    }
+    let mut burst = Sample::new("50 concurrent redemptions, 10 covered (batch)");
+    for i in 0..20 {
+        let id = member(host.clone(), 910_000 + i, 1_000).await;
+        let started = Instant::now();
+        let replies = futures::future::join_all((0..50).map(|_| store(host.clone(), "/api/redemptions".into(), json!({"member_id": id, "reward_id": "ten"})))).await;
+        let (ops, writes) = replies.iter().fold((0, 0), |(o, w), r| (o + r.kv_ops, w + r.kv_writes));
+        burst.add(started.elapsed(), ops, writes);
+        let won = replies.iter().filter(|r| r.status == 201).count();
+        if won != 10 {
+            bail!("50 at once: {won} redemptions, not 10");
+        }
+    }
+    Ok(vec![base, redemption, validate, locked, consume, burst])
+}
+
 async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
     match which {
         "foundation" => foundation(backend).await,
         "enrollment" => enrollment(backend).await,
         "purchase" => purchase(backend).await,
-        _ => bail!("usage: vafa-bench foundation|enrollment|purchase"),
+        "redeem" => redeem(backend).await,
+        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem"),
     }
 }
 
@@ -359,7 +410,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "purchase-scoring", "admin", "sender", "points-tick"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "purchase-scoring", "redemption", "admin", "sender", "points-tick"])?;
     report(&sqlite, &redis);
     Ok(())
 }

@@ -12,9 +12,8 @@ use crate::Ctx;
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
 use vafa_core::error::{Error, Result};
-use vafa_core::redemption::{Consumed, Reason, Redemption, State, normalize_code};
+use vafa_core::redemption::{Consumed, Reason, Redemption, normalize_code};
 use vafa_core::settings::Settings;
-use vafa_core::wallet::Wallet;
 use vafa_spin::http::{self, Caller};
 use vafa_spin::kv::{counter_in, decode, decoded_or_default};
 use vafa_spin::keys;
@@ -66,24 +65,8 @@ fn look_up(req: &Request, ctx: &Ctx, typed: &str) -> Result<Lookup> {
     if counter_in(&found, &rate_key)? >= i64::from(settings.code_misses_per_minute) {
         return Err(Error::RateLimited("too many unknown codes from this key this minute; try again in a minute".into()));
     }
-    let record = found.get(&key).map(|b| decode::<Redemption>(&key, b)).transpose()?;
-    let record = match record {
-        Some(r) if r.state == State::Pending => settle(ctx, r)?,
-        other => other,
-    };
-    let record = record.map(|r| r.with_order(order.clone(), ctx.now));
+    let record = found.get(&key).map(|b| decode::<Redemption>(&key, b)).transpose()?.map(|r| r.with_order(order.clone(), ctx.now));
     Ok(Lookup { key, record, order, settings, rate_key })
-}
-
-/// A code whose redemption was cut off after its points were spent is
-/// issued now; one whose points were never spent does not exist.
-fn settle(ctx: &Ctx, record: Redemption) -> Result<Option<Redemption>> {
-    let Some(number) = keys::member_number(&record.member_id) else { return Ok(None) };
-    let wallet: Wallet = ctx.kv.get(&keys::wallet(number))?.unwrap_or_default();
-    let Some(spent) = wallet.find(&format!("redeem:{}", record.id)) else { return Ok(None) };
-    let issued = Redemption { state: State::Issued, balance: Some(spent.entry.balance), ..record };
-    ctx.kv.put(&keys::code(&issued.code), &issued)?;
-    Ok(Some(issued))
 }
 
 impl Lookup {

@@ -3,14 +3,14 @@
 //! /api/redemptions/{id}/cancel`.
 //!
 //! A redemption is written in an order that survives a kill anywhere:
-//! the reward's stock unit is taken, the code's record is written
-//! `pending` and named under the redemption's id, then the points are spent
-//! (the wallet's swap, the commit point), then the code goes out by SMS and
-//! its record becomes `issued`. A retry with the same `idempotency_key`
-//! finds the redemption and finishes it from where it stopped; the points
-//! are spent once (the journal knows the operation). A kill between taking
-//! a stock unit and writing the record leaves that unit unsold: stock is
-//! never oversold.
+//! the reward's stock unit is taken, the redemption is written `pending`
+//! under its id (with the code it will issue), then the points are spent
+//! (the wallet's swap, the commit point), then the code's SMS is queued and
+//! the code's own record is written `issued`: only then can a store use it.
+//! A retry with the same `idempotency_key` finds the redemption and
+//! finishes it from where it stopped; the points are spent once (the
+//! journal knows the operation). A kill between taking a stock unit and
+//! writing the redemption leaves that unit unsold: stock is never oversold.
 
 use crate::Ctx;
 use serde::Deserialize;
@@ -61,13 +61,14 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
 
     let record = match found.get(&rk) {
         // A retry: the first answer, or the rest of the work.
-        Some(code) => {
-            let key = keys::code(std::str::from_utf8(code).unwrap_or_default());
-            let record: Redemption = ctx.kv.get(&key)?.ok_or_else(|| Error::internal(format!("redemption {id} names a code with no record")))?;
-            match record.state {
-                State::Pending => record,
-                State::Failed => return Err(insufficient(record.balance.unwrap_or(wallet.balance))),
-                _ => return Ok(http::json(201, &record.view())),
+        Some(bytes) => {
+            let pending: Redemption = decode(&rk, bytes)?;
+            if pending.state == State::Failed {
+                return Err(insufficient(pending.balance.unwrap_or(wallet.balance)));
+            }
+            match ctx.kv.get::<Redemption>(&keys::code(&pending.code))? {
+                Some(issued) => return Ok(http::json(201, &issued.view())),
+                None => pending,
             }
         }
         None => {
@@ -97,8 +98,7 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
             let expires_at = ctx.now + chrono::Duration::days(reward.valid_days.into());
             let lot = wallet.lots.first().map_or_else(|| expiry_month(&settings, ctx.now), |l| l.expires);
             let record = Redemption { id: id.clone(), code, member_id: input.member_id.clone(), reward, state: State::Pending, created_at: ctx.now, expires_at, lot, stock, lock: None, order_id: None, balance: None };
-            ctx.kv.put(&keys::code(&record.code), &record)?;
-            ctx.kv.set_raw(&rk, record.code.as_bytes())?;
+            ctx.kv.put(&rk, &record)?;
             record
         }
     };
@@ -121,23 +121,24 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
 }
 
 /// A redemption the balance did not cover: its stock unit goes back and
-/// its code never works.
+/// it is recorded failed (its code was never issued).
 fn fail(ctx: &Ctx, record: &Redemption, balance: i64) -> Result<()> {
     if record.stock {
         ctx.kv.increment(&keys::reward_taken(&record.reward.id), -1)?;
     }
-    ctx.kv.put(&keys::code(&record.code), &Redemption { state: State::Failed, balance: Some(balance), ..record.clone() })
+    ctx.kv.put(&keys::redemption(&record.id), &Redemption { state: State::Failed, balance: Some(balance), ..record.clone() })
 }
 
-/// A redemption as it stands, with the order a webhook reported paid with
-/// its code (if any).
+/// A redemption as it stands: its code's record (with the order a webhook
+/// reported paid with the code, if any), or the redemption as written
+/// before its points were spent.
 fn load(ctx: &Ctx, id: &str) -> Result<(Redemption, Option<String>)> {
-    let not_found = || Error::NotFound(format!("redemption {id}"));
-    let code = ctx.kv.get_raw(&keys::redemption(id))?.ok_or_else(not_found)?;
-    let code = String::from_utf8(code).map_err(|_| not_found())?;
-    let (key, link) = (keys::code(&code), keys::code_order(&code));
+    let rk = keys::redemption(id);
+    let first: Redemption = ctx.kv.get(&rk)?.ok_or_else(|| Error::NotFound(format!("redemption {id}")))?;
+    let (key, link) = (keys::code(&first.code), keys::code_order(&first.code));
     let found = ctx.kv.get_many(&[key.clone(), link.clone()])?;
-    let record: Redemption = found.get(&key).map(|b| decode(&key, b)).transpose()?.ok_or_else(not_found)?;
+    let Some(bytes) = found.get(&key) else { return Ok((first, None)) };
+    let record: Redemption = decode(&key, bytes)?;
     let order = found.get(&link).map(|b| String::from_utf8_lossy(b).into_owned());
     Ok((record.with_order(order.clone(), ctx.now), order))
 }
@@ -154,6 +155,8 @@ pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 pub fn cancel(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::caller(req, &ctx.kv)?;
     let (record, order) = load(ctx, id)?;
+    // Refused for a redemption whose code was never issued.
+    record.cancel()?;
     let key = keys::code(&record.code);
     ctx.kv.update(&key, |current: Redemption| current.with_order(order.clone(), ctx.now).cancel())?;
     let number = keys::member_number(&record.member_id).ok_or_else(|| Error::internal("a redemption names no member"))?;
