@@ -343,7 +343,37 @@ async fn purchase(backend: KvBackend) -> Result<Vec<Sample>> {
             call.await;
         }
     }
-    Ok(vec![base, first, dup, refund, burst, at_1, at_1000])
+    // The points tick: a day with nothing due, among the thousands of
+    // members above, and a day with 100 members' pending points due.
+    let mut idle = Sample::new("points tick, nothing due");
+    let mut due = Sample::new("points tick, 100 pending orders due (10 runs)");
+    let settings = json!({"pending_days": 1});
+    if admin(&host, "PUT", "/api/settings", Some(&settings)).await.status != 200 {
+        bail!("settings");
+    }
+    host.set_now("2026-11-20T08:00:00Z".parse()?);
+    host.cron("points-tick").await;
+    for run in 0..10 {
+        for i in 0..100 {
+            let p = phone(950_000 + run * 100 + i);
+            admin(&host, "POST", "/api/members", Some(&json!({"phone": p}))).await;
+            hook(host.clone(), paid(format!("pending{run}-{i}"), &p)).await;
+        }
+        for _ in 0..100 {
+            host.advance(chrono::Duration::seconds(1));
+            let started = Instant::now();
+            let t = host.cron("points-tick").await;
+            idle.add(started.elapsed(), t.kv_ops, t.kv_writes);
+        }
+        host.advance(chrono::Duration::days(1));
+        let started = Instant::now();
+        let t = host.cron("points-tick").await;
+        due.add(started.elapsed(), t.kv_ops, t.kv_writes);
+        if t.result.is_err() || !t.stderr.contains("100 orders' points credited") {
+            bail!("points tick: {:?} {}", t.result, t.stderr);
+        }
+    }
+    Ok(vec![base, first, dup, refund, burst, at_1, at_1000, idle, due])
 }
 
 /// Rewards at checkout, as a store calls them with its key: a redemption,

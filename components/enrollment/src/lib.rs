@@ -10,23 +10,19 @@ mod messages;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
-use vafa_core::error::{Error, Result};
-use vafa_spin::http::segments;
+use vafa_core::error::Result;
+use vafa_spin::http::{self, no_route, not_allowed};
 
 pub use vafa_spin::http::Ctx;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    vafa_spin::http::answer(route(&req))
+    http::serve(&req, |segs, method| route(&req, segs, method))
 }
 
-fn route(req: &Request) -> Result<Response> {
-    let segs = segments(req);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let method = req.method();
+fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
     use Method::*;
-    let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
-    match segs.as_slice() {
+    match segs {
         ["api", "members"] => match method {
             Get => members::find_by_phone(req, &Ctx::new()?),
             Post => members::create(req, &Ctx::new()?),
@@ -42,7 +38,7 @@ fn route(req: &Request) -> Result<Response> {
             let (allowed, handler): (&'static [&'static str], members::Action) = match *action {
                 "phone" => (&["POST"], members::change_phone),
                 "consent" => (&["POST"], members::consent),
-                _ => return Err(not_found()),
+                _ => return Err(no_route()),
             };
             if method.to_string() != allowed[0] {
                 return not_allowed(allowed);
@@ -69,10 +65,6 @@ fn route(req: &Request) -> Result<Response> {
             Post => inbound::delivery(req, &Ctx::new()?),
             _ => not_allowed(&["POST"]),
         },
-        _ => Err(not_found()),
+        _ => Err(no_route()),
     }
-}
-
-fn not_found() -> Error {
-    Error::NotFound("route".into())
 }

@@ -8,34 +8,30 @@ mod webhooks;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
-use vafa_core::error::{Error, Result};
-use vafa_spin::http::segments;
+use vafa_core::error::Result;
+use vafa_spin::http::{self, no_route, not_allowed};
 
 pub use vafa_spin::http::Ctx;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    vafa_spin::http::answer(route(&req))
+    http::serve(&req, |segs, method| route(&req, segs, method))
 }
 
-fn route(req: &Request) -> Result<Response> {
-    let segs = segments(req);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let method = req.method();
-    let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
-    match segs.as_slice() {
+fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
+    match segs {
         ["hooks", platform, store_id] => {
             let format = match *platform {
                 "orders" => webhooks::Format::Generic,
                 "woocommerce" => webhooks::Format::WooCommerce,
                 "shopify" => webhooks::Format::Shopify,
-                _ => return Err(Error::NotFound("route".into())),
+                _ => return Err(no_route()),
             };
             match method {
                 Method::Post => webhooks::receive(req, &Ctx::new()?, format, store_id),
                 _ => not_allowed(&["POST"]),
             }
         }
-        _ => Err(Error::NotFound("route".into())),
+        _ => Err(no_route()),
     }
 }

@@ -9,22 +9,18 @@ mod rewards;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
-use vafa_core::error::{Error, Result};
-use vafa_spin::http::segments;
+use vafa_core::error::Result;
+use vafa_spin::http::{self, no_route, not_allowed};
 
 pub use vafa_spin::http::Ctx;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    vafa_spin::http::answer(route(&req))
+    http::serve(&req, |segs, method| route(&req, segs, method))
 }
 
-fn route(req: &Request) -> Result<Response> {
-    let segs = segments(req);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let method = req.method();
-    let not_allowed = |allow: &'static [&'static str]| Err(Error::MethodNotAllowed(allow));
-    match segs.as_slice() {
+fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
+    match segs {
         ["api", "rewards"] => match method {
             Method::Get => rewards::list(&Ctx::new()?),
             _ => not_allowed(&["GET"]),
@@ -51,6 +47,6 @@ fn route(req: &Request) -> Result<Response> {
             Method::Post => codes::consume(req, &Ctx::new()?, code),
             _ => not_allowed(&["POST"]),
         },
-        _ => Err(Error::NotFound("route".into())),
+        _ => Err(no_route()),
     }
 }

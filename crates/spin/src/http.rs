@@ -31,6 +31,25 @@ pub fn answer(result: Result<Response>) -> Response {
     result.unwrap_or_else(|err| error_response(&err))
 }
 
+/// A component's front door: its route table gets the path's segments
+/// (`/api/members/m_1` → `["api", "members", "m_1"]`) and the method, and
+/// what it returns, answer or error, becomes the response.
+pub fn serve(req: &Request, routes: impl FnOnce(&[&str], &spin_sdk::http::Method) -> Result<Response>) -> Response {
+    let segs = segments(req);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    answer(routes(&segs, req.method()))
+}
+
+/// 405, naming the methods the route accepts.
+pub fn not_allowed(allow: &'static [&'static str]) -> Result<Response> {
+    Err(Error::MethodNotAllowed(allow))
+}
+
+/// 404 for a path no route claims.
+pub fn no_route() -> Error {
+    Error::NotFound("route".into())
+}
+
 /// A JSON answer.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     Response::builder()
