@@ -274,3 +274,25 @@ async fn a_tick_killed_at_any_step_is_finished_by_the_next() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_waits_for_the_first_orders_points_to_count() {
+    let host = host().await;
+    settings(&host, json!({"pending_days": 7})).await;
+    store(&host, "shop-1", false).await;
+    host.set_now(at("2026-11-20T10:00:00Z"));
+    tick(&host).await;
+    let referrer = create_member(&host, json!({"phone": "09120000001"})).await;
+    let code = referrer["referral_code"].as_str().unwrap();
+    let referee = create_member(&host, json!({"phone": "09120000002", "referral_code": code})).await;
+    let (referrer, referee) = (referrer["id"].as_str().unwrap(), referee["id"].as_str().unwrap());
+    let r = generic(&host, "shop-1", &paid("1", "09120000002", 1_000_000)).await;
+    assert_eq!((r.json()["points_delta"].clone(), r.json()["pending_points"].clone()), (json!(0), json!(10)), "{}", r.text());
+    assert_eq!((member(&host, referrer).await["points"].clone(), member(&host, referee).await["points"].clone()), (json!(0), json!(0)), "an order that may still be returned pays no referral");
+    host.set_now(at("2026-11-26T21:00:00Z")); // 00:30 on the 27th in Tehran: the window has closed
+    tick(&host).await;
+    tick(&host).await;
+    assert_eq!(assert_balance_is_the_ledger(&host, referee, "referee").await, 60, "10 earned and 50 for joining by referral");
+    assert_eq!(assert_balance_is_the_ledger(&host, referrer, "referrer").await, 50);
+}
+

@@ -85,10 +85,25 @@ pub fn sweep(kv: &Kv, settings: &Settings, now: DateTime<Utc>, budget: Budget) -
     Ok(report)
 }
 
+/// Pays the referral of a member who joined with a referral code (once:
+/// each side's change has its operation id).
+fn pay_referral(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>) -> Result<()> {
+    let member: Option<vafa_core::member::Member> = kv.get(&keys::member(number))?;
+    if let Some(referrer) = member.and_then(|m| m.referred_by) {
+        crate::orders::referral(kv, settings, number, &referrer, vafa_core::wallet::expiry_month(settings, now), now)?;
+    }
+    Ok(())
+}
+
 fn review(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, report: &mut Report) -> Result<()> {
     let today = settings.timezone.day(now);
     let held = wallet::read(kv, number)?;
     for key in held.pending.iter().filter(|p| p.due <= today).map(|p| &p.key) {
+        // The member's first order: its referral waited for its points. Paid
+        // before them, so a tick killed between the two pays it on the rerun.
+        if held.order(key).is_some_and(|o| o.first && !o.cancelled) {
+            pay_referral(kv, settings, number, now)?;
+        }
         if let Outcome::Applied { repeat: false, .. } = wallet::credit(kv, settings, number, key, now)? {
             report.credited += 1;
         }

@@ -187,7 +187,9 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
         answer.pending_points = pending;
         answer.tier = tier;
     }
-    if let (Some(referrer), true) = (buyer.referred_by, state.as_ref().is_some_and(|s| s.first && !s.cancelled)) {
+    // A referral pays on the first paid order once its points count: at
+    // once, or when the return window closes (the points tick pays it then).
+    if let (Some(referrer), true) = (buyer.referred_by, state.as_ref().is_some_and(|s| s.first && !s.cancelled) && answer.pending_points == 0) {
         let op = "referral".to_string();
         let (points, balance) = referral(kv, settings, number, referrer, expires, now)?;
         if !record.facts.contains(&op) {
@@ -211,7 +213,7 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
 /// A referred member's first paid order pays both sides once (each side's
 /// change has its own operation id). Returns the referee's points and
 /// balance after.
-fn referral(kv: &Kv, settings: &Settings, number: u64, referrer: &str, expires: i32, now: DateTime<Utc>) -> Result<(i64, i64)> {
+pub(crate) fn referral(kv: &Kv, settings: &Settings, number: u64, referrer: &str, expires: i32, now: DateTime<Utc>) -> Result<(i64, i64)> {
     let referee_id = keys::member_id(number);
     let change = |op: String, points: u64| Change { op, kind: Kind::Referral, points: points as i64, reference: None, at: now, expires, must_cover: false, note: None };
     if let Some(referrer_number) = keys::member_number(referrer)
