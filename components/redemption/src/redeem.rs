@@ -114,7 +114,7 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
     };
     let issued = Redemption { state: State::Issued, balance: Some(balance), ..record };
     if let Some(phone) = member.phone.clone() {
-        Outbox::new(&ctx.kv)?.queue(Some(Recipient { number, member: &member }), &phone, issued.sms_text(&settings), SmsKind::Transactional, Purpose::RewardCode, ctx.now)?;
+        Outbox::new(&ctx.kv)?.queue(Some(Recipient { number, member: &member }), &phone, issued.sms_text(&settings), SmsKind::Transactional, Purpose::RewardCode, None, ctx.now)?;
     }
     ctx.kv.put(&keys::code(&issued.code), &issued)?;
     Ok(http::json(201, &issued.view()))

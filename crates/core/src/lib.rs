@@ -2,10 +2,12 @@
 //! time, the settings, the records read) and returns a decision; nothing here
 //! reads a clock, a store, a variable or the network.
 
+pub mod automation;
 pub mod bonus;
 pub mod consent;
 pub mod error;
 pub mod event;
+pub mod guard;
 pub mod jalali;
 pub mod json;
 pub mod keyword;

@@ -29,6 +29,9 @@ pub enum Status {
     Sent,
     Delivered,
     Failed,
+    /// A marketing message a guard held back for good (the member opted
+    /// out, or the frequency cap was reached); `error` says which.
+    Skipped,
 }
 
 impl Status {
@@ -38,12 +41,13 @@ impl Status {
             "sent" => Status::Sent,
             "delivered" => Status::Delivered,
             "failed" => Status::Failed,
+            "skipped" => Status::Skipped,
             _ => return None,
         })
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, Status::Delivered | Status::Failed)
+        matches!(self, Status::Delivered | Status::Failed | Status::Skipped)
     }
 }
 
@@ -145,6 +149,18 @@ impl Message {
             sent_at: None,
             delivered_at: None,
         }
+    }
+
+    /// Held back for good by a guard.
+    pub fn skip(&mut self, why: crate::guard::Skip) {
+        self.status = Status::Skipped;
+        self.next_attempt_at = None;
+        self.error = Some(why.as_str().to_string());
+    }
+
+    /// Waits for the guards' next window; no try is used up.
+    pub fn wait_until(&mut self, at: DateTime<Utc>) {
+        self.next_attempt_at = Some(at);
     }
 
     /// Is a send attempt due now?

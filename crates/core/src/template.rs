@@ -56,7 +56,9 @@ impl std::error::Error for TemplateError {}
 
 enum Piece<'a> {
     Text(&'a str),
-    Placeholder(&'a str),
+    /// A placeholder and its fallback (`{name|مشتری عزیز}`), written when
+    /// the value is missing or blank.
+    Placeholder(&'a str, Option<&'a str>),
 }
 
 /// Splits `template` into text and known placeholders, calling `emit` for
@@ -94,11 +96,14 @@ fn walk<'a>(
                 Some(_) => {}
             }
         };
-        let name = &template[name_start..name_end];
+        let (name, fallback) = match template[name_start..name_end].split_once('|') {
+            Some((name, fallback)) => (name, Some(fallback)),
+            None => (&template[name_start..name_end], None),
+        };
         if !PLACEHOLDERS.contains(&name) {
             return Err(TemplateError::UnknownPlaceholder(name.to_owned()));
         }
-        emit(Piece::Placeholder(name))?;
+        emit(Piece::Placeholder(name, fallback))?;
         text_start = name_end + 1;
     }
     emit(Piece::Text(&template[text_start..]))
@@ -112,8 +117,9 @@ pub fn validate(template: &str) -> Result<(), TemplateError> {
 
 /// Fills the placeholders of `template` with `values(name)`.
 ///
-/// A placeholder whose value is `None` is an error rather than an empty
-/// string: "سلام  عزیز" with the name silently missing is worse than a
+/// A placeholder may name a fallback for a missing or blank value
+/// (`{name|مشتری عزیز}`). Without one, a value that is `None` is an error
+/// rather than an empty string: "سلام  عزیز" with the name silently missing is worse than a
 /// message held back. A caller that wants a blank passes `Some("")`.
 pub fn render(
     template: &str,
@@ -123,8 +129,11 @@ pub fn render(
     walk(template, |piece| {
         match piece {
             Piece::Text(text) => out.push_str(text),
-            Piece::Placeholder(name) => out.push_str(
-                &values(name).ok_or_else(|| TemplateError::MissingValue(name.to_owned()))?,
+            Piece::Placeholder(name, fallback) => out.push_str(
+                &values(name)
+                    .filter(|v| !v.is_empty() || fallback.is_none())
+                    .or_else(|| fallback.map(str::to_owned))
+                    .ok_or_else(|| TemplateError::MissingValue(name.to_owned()))?,
             ),
         }
         Ok(())
@@ -202,6 +211,16 @@ mod tests {
         for (template, expect) in cases {
             check(template, expect);
         }
+    }
+
+    #[test]
+    fn a_fallback_stands_in_for_a_missing_or_blank_value() {
+        let none = |_: &str| None;
+        let blank = |_: &str| Some(String::new());
+        assert_eq!(render("سلام {name|مشتری عزیز}", &none).unwrap(), "سلام مشتری عزیز");
+        assert_eq!(render("سلام {name|مشتری عزیز}", &blank).unwrap(), "سلام مشتری عزیز");
+        assert_eq!(render("سلام {name|مشتری عزیز}", &|_: &str| Some("سارا".into())).unwrap(), "سلام سارا");
+        assert_eq!(validate("{nmae|x}"), Err(TemplateError::UnknownPlaceholder("nmae".into())));
     }
 
     #[test]

@@ -32,13 +32,13 @@ pub struct Cursor {
 /// Limits on one tick.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
-    pub max_members: usize,
+    pub max_entries: usize,
     pub max_millis: u128,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { max_members: 1_000, max_millis: 20_000 }
+        Budget { max_entries: 1_000, max_millis: 20_000 }
     }
 }
 
@@ -51,37 +51,61 @@ pub struct Report {
     pub caught_up: bool,
 }
 
-/// Sweeps from the cursor to today.
-pub fn sweep(kv: &Kv, settings: &Settings, now: DateTime<Utc>, budget: Budget) -> Result<Report> {
+/// A list kept per club day (a counter and a slot per entry), swept from
+/// a cursor to today: the review index here, the events for the campaigns.
+pub struct DayList {
+    pub cursor: &'static str,
+    pub len: fn(Day) -> String,
+    pub slot: fn(Day, u64) -> String,
+}
+
+/// Calls `each` with every entry from the cursor to today, in order, until
+/// the budget runs out (`Ok(false)`: more is left for the next tick). The
+/// cursor moves after each batch, so a killed sweep redoes at most one.
+pub fn sweep_days(kv: &Kv, list: &DayList, today: Day, budget: Budget, mut each: impl FnMut(&[u8]) -> Result<()>) -> Result<bool> {
     let clock = crate::clock::Stopwatch::start();
-    let today = settings.timezone.day(now);
-    let saved: Option<Cursor> = kv.get(keys::POINTS_CURSOR)?;
+    let saved: Option<Cursor> = kv.get(list.cursor)?;
     let mut cursor = saved.clone().unwrap_or(Cursor { day: today, done: 0 });
-    let mut report = Report::default();
+    let mut seen = 0;
     loop {
-        let len = kv.counter(&keys::review_len(cursor.day))? as u64;
+        let len = kv.counter(&(list.len)(cursor.day))? as u64;
         while cursor.done < len {
-            if report.reviewed >= budget.max_members || clock.millis() >= budget.max_millis {
-                return Ok(report);
+            if seen >= budget.max_entries || clock.millis() >= budget.max_millis {
+                return Ok(false);
             }
             let end = len.min(cursor.done + crate::kv::BATCH as u64);
-            let slots: Vec<String> = (cursor.done + 1..=end).map(|k| keys::review(cursor.day, k)).collect();
-            for number in kv.numbers_at(&slots)? {
-                review(kv, settings, number, now, &mut report)?;
+            let slots: Vec<String> = (cursor.done + 1..=end).map(|k| (list.slot)(cursor.day, k)).collect();
+            let found = kv.get_many(&slots)?;
+            for bytes in slots.iter().filter_map(|k| found.get(k)) {
+                each(bytes)?;
             }
+            seen += slots.len();
             cursor.done = end;
-            kv.put(keys::POINTS_CURSOR, &cursor)?;
+            kv.put(list.cursor, &cursor)?;
         }
         if cursor.day >= today {
-            report.caught_up = true;
             break;
         }
         cursor = Cursor { day: cursor.day + 1, done: 0 };
-        kv.put(keys::POINTS_CURSOR, &cursor)?;
+        kv.put(list.cursor, &cursor)?;
     }
     if saved.is_none() {
-        kv.put(keys::POINTS_CURSOR, &cursor)?;
+        kv.put(list.cursor, &cursor)?;
     }
+    Ok(true)
+}
+
+const REVIEWS: DayList = DayList { cursor: keys::POINTS_CURSOR, len: keys::review_len, slot: keys::review };
+
+/// Sweeps the review index from the cursor to today.
+pub fn sweep(kv: &Kv, settings: &Settings, now: DateTime<Utc>, budget: Budget) -> Result<Report> {
+    let mut report = Report::default();
+    report.caught_up = sweep_days(kv, &REVIEWS, settings.timezone.day(now), budget, |bytes| {
+        match std::str::from_utf8(bytes).ok().and_then(|t| t.parse().ok()) {
+            Some(number) => review(kv, settings, number, now, &mut report),
+            None => Ok(()),
+        }
+    })?;
     Ok(report)
 }
 

@@ -32,6 +32,10 @@
 //! | `code-order:{CODE}`                | order id (text)              | order webhooks (coupon lines) | validate, consume, cancel |
 //! | `stock-return:{id}`                | claim counter                | cancel                | cancel                    |
 //! | `rate:codes:{caller}:{minute}`     | counter of unknown codes     | validate, consume     | validate, consume         |
+//! | `automations`                      | JSON `automation::Automations` | PUT /api/automations (CAS) | campaigns tick    |
+//! | `campaigns:cursor`                 | JSON `daily::Cursor`         | campaigns tick        | campaigns tick            |
+//! | `auto:{event id}`                  | claim counter                | campaigns tick        | campaigns tick            |
+//! | `mkt-sent:{m}:{day}`               | counter of marketing SMS sent| sender                | sender (frequency cap)    |
 //! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
 //! | `otp-fail:{phone tag}:{issued}`    | counter of wrong codes       | verify                | verify                    |
 //! | `rate:join:{phone tag}:{hour}`     | counter                      | join                  | join                      |
@@ -62,6 +66,8 @@ pub const SEQ_INBOUND: &str = "seq:inbound";
 pub const SENDER_CURSOR: &str = "sender:cursor";
 pub const POINTS_CURSOR: &str = "points:cursor";
 pub const REWARDS: &str = "rewards";
+pub const AUTOMATIONS: &str = "automations";
+pub const CAMPAIGNS_CURSOR: &str = "campaigns:cursor";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -98,6 +104,12 @@ pub fn ledger(n: u64, k: u64) -> String {
 }
 pub fn adjust(n: u64, key: &str) -> String {
     format!("adjust:{n}:{key}")
+}
+pub fn automation_sent(event_id: &str) -> String {
+    format!("auto:{event_id}")
+}
+pub fn marketing_sent(member: u64, day: i32) -> String {
+    format!("mkt-sent:{member}:{day}")
 }
 pub fn reward_taken(id: &str) -> String {
     format!("reward-taken:{id}")

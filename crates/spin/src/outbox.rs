@@ -9,7 +9,9 @@ use crate::{clock, config, keys, log, panel};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use vafa_core::error::Result;
+use vafa_core::guard::{self, Verdict};
 use vafa_core::member::Member;
+use vafa_core::settings::Settings;
 use vafa_core::message::{self, Kind, Message, Purpose, Refusal, Status};
 use vafa_core::phone::Phone;
 use vafa_core::provider::{self, Outcome, PanelConfig};
@@ -47,6 +49,9 @@ pub struct Sweep {
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
+    /// Marketing held back for good by a guard, or waiting for its window.
+    pub skipped: usize,
+    pub waiting: usize,
     pub caught_up: bool,
 }
 
@@ -68,27 +73,31 @@ impl<'a> Outbox<'a> {
     /// Records a message and makes its first try now. `None` when the
     /// consent gate refuses it (nothing is recorded then).
     pub fn send(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, now: DateTime<Utc>) -> Result<Option<Message>> {
-        let Some(mut msg) = self.record(recipient, to, text, kind, purpose, now)? else { return Ok(None) };
+        let Some(mut msg) = self.record(recipient, to, text, kind, purpose, None, now)? else { return Ok(None) };
         self.attempt(&mut msg, now)?;
         Ok(Some(msg))
     }
 
     /// Records a message for the sender's next tick to send (within a
     /// minute): the caller need not wait for the panel, nor link it.
-    pub fn queue(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, now: DateTime<Utc>) -> Result<Option<Message>> {
-        let Some(msg) = self.record(recipient, to, text, kind, purpose, now)? else { return Ok(None) };
+    /// `campaign` names what sent it (an automation, a broadcast).
+    #[allow(clippy::too_many_arguments)]
+    pub fn queue(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, campaign: Option<&str>, now: DateTime<Utc>) -> Result<Option<Message>> {
+        let Some(msg) = self.record(recipient, to, text, kind, purpose, campaign, now)? else { return Ok(None) };
         self.index_due(msg.number, now)?;
         Ok(Some(msg))
     }
 
-    fn record(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, now: DateTime<Utc>) -> Result<Option<Message>> {
+    #[allow(clippy::too_many_arguments)]
+    fn record(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, campaign: Option<&str>, now: DateTime<Utc>) -> Result<Option<Message>> {
         if let Err(refusal) = message::gate(kind, recipient.as_ref().map(|r| r.member)) {
             log::info(&format!("sms to {to} not sent: {refusal:?}"));
             return Ok(None);
         }
         let number = self.kv.increment(keys::SEQ_MESSAGE, 1)? as u64;
         let member_id = recipient.as_ref().map(|r| keys::member_id(r.number));
-        let msg = Message::new(number, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
+        let mut msg = Message::new(number, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
+        msg.campaign = campaign.map(str::to_string);
         if let Some(r) = &recipient {
             self.kv.append(&keys::member_messages_len(r.number), |k| keys::member_messages(r.number, k), number.to_string().as_bytes())?;
         }
@@ -190,6 +199,7 @@ impl<'a> Outbox<'a> {
         let mut numbers = self.kv.numbers_at(&slot_keys)?;
         numbers.sort_unstable();
         numbers.dedup();
+        let mut settings = None;
         for chunk in numbers.chunks(BATCH) {
             let due: Vec<Message> = messages_at(self.kv, chunk)?.into_iter().filter(|m| m.is_due(now)).collect();
             let members = self.members_of(&due)?;
@@ -197,8 +207,35 @@ impl<'a> Outbox<'a> {
                 if report.attempted >= budget.max_messages || clock.millis() >= budget.max_millis {
                     return Ok(false);
                 }
-                report.attempted += 1;
                 let member = m.member_id.as_deref().and_then(|id| members.get(id));
+                let mut sent_key = None;
+                if m.kind == Kind::Marketing {
+                    // The guards, at send time: consent may have changed,
+                    // and the hour, the day and the member's count matter now.
+                    let settings: &Settings = match &settings {
+                        Some(s) => s,
+                        None => settings.insert(crate::http::settings(self.kv)?),
+                    };
+                    let number = m.member_id.as_deref().and_then(keys::member_number).unwrap_or(0);
+                    let day = settings.timezone.day(now);
+                    match guard::check(member, settings, now, self.marketing_sent(number, day)?) {
+                        Verdict::Skip(why) => {
+                            m.skip(why);
+                            self.kv.put(&keys::message(m.number), &m)?;
+                            report.skipped += 1;
+                            continue;
+                        }
+                        Verdict::Wait(at) => {
+                            self.index_due(m.number, at)?;
+                            m.wait_until(at);
+                            self.kv.put(&keys::message(m.number), &m)?;
+                            report.waiting += 1;
+                            continue;
+                        }
+                        Verdict::Send => sent_key = Some(keys::marketing_sent(number, day)),
+                    }
+                }
+                report.attempted += 1;
                 if let Err(refusal) = message::gate(m.kind, member) {
                     // Consent changed since the message was queued: it must not go.
                     let reason = match refusal {
@@ -213,12 +250,23 @@ impl<'a> Outbox<'a> {
                 self.attempt(&mut m, now)?;
                 match m.status {
                     Status::Sent | Status::Delivered => report.sent += 1,
-                    Status::Failed => report.failed += 1,
+                    Status::Failed | Status::Skipped => report.failed += 1,
                     Status::Queued => report.retrying += 1,
+                }
+                if let (Some(key), Status::Sent) = (&sent_key, m.status) {
+                    self.kv.increment(key, 1)?;
                 }
             }
         }
         Ok(true)
+    }
+
+    /// Marketing messages a member was sent today and in the last 7 days.
+    fn marketing_sent(&self, member: u64, day: i32) -> Result<guard::Sent> {
+        let key_list: Vec<String> = (0..7).map(|d| keys::marketing_sent(member, day - d)).collect();
+        let found = self.kv.get_many(&key_list)?;
+        let count = |k: &String| crate::kv::counter_in(&found, k).map(|n| n.max(0) as u32);
+        Ok(guard::Sent { today: count(&key_list[0])?, week: key_list.iter().map(count).sum::<Result<u32>>()? })
     }
 
     fn members_of(&self, msgs: &[Message]) -> Result<HashMap<String, Member>> {

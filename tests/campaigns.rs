@@ -1,0 +1,42 @@
+//! The automations' API, end to end: an automation is set with a template
+//! the club's SMS rules allow, read back, and refused (writing nothing)
+//! when its kind, template or options are wrong.
+
+mod support;
+
+use serde_json::json;
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automation_is_set_read_back_and_listed() {
+    let host = host().await;
+    let off = admin(&host, "GET", "/api/automations/winback", None).await;
+    assert_eq!((off.status, off.json()["enabled"].clone()), (200, json!(false)), "{}", off.text());
+    let body = json!({"enabled": true, "template": "{name|مشتری عزیز}، دلمان برایتان تنگ شده!", "offset_days": 0, "reward_id": null});
+    let r = admin(&host, "PUT", "/api/automations/winback", Some(body)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got = admin(&host, "GET", "/api/automations/winback", None).await.json();
+    assert_eq!((got["enabled"].clone(), got["kind"].clone()), (json!(true), json!("winback")));
+    let all = admin(&host, "GET", "/api/automations", None).await.json();
+    assert_eq!(all["automations"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_automations_are_refused_and_write_nothing() {
+    let host = host().await;
+    let before = host.kv_snapshot();
+    let put = |kind: &'static str, body: serde_json::Value| {
+        let host = host.clone();
+        async move { admin(&host, "PUT", &format!("/api/automations/{kind}"), Some(body)).await }
+    };
+    assert_error(&put("birthday", json!({"enabled": true, "template": "تولدت مبارک"})).await, 422, "invalid_kind");
+    assert_error(&put("winback", json!({"enabled": true, "template": "سلام {nmae}"})).await, 422, "invalid_template");
+    assert_error(&put("winback", json!({"enabled": true, "template": "کد شما {code}"})).await, 422, "invalid_template");
+    assert_error(&put("winback", json!({"enabled": true, "template": "خرید ".repeat(60)})).await, 422, "invalid_template");
+    assert_error(&put("winback", json!({"enabled": true, "template": "سلام", "offset_days": 2})).await, 422, "invalid_offset_days");
+    assert_error(&put("winback", json!({"enabled": true, "template": "سلام", "reward_id": "ten"})).await, 422, "invalid_reward_id");
+    assert_error(&put("winback", json!({"enabled": true})).await, 422, "invalid_template");
+    let anonymous = host.request("PUT", "/api/automations/winback", &[("content-type", "application/json")], json!({"enabled": true, "template": "سلام"}).to_string()).await;
+    assert_error(&anonymous, 401, "unauthorized");
+    assert_eq!(host.kv_snapshot(), before);
+}

@@ -1,0 +1,181 @@
+//! Automations end to end with the clock moved: a tier upgrade, points about
+//! to expire and a lapsed member become marketing messages, and the guards
+//! hold at send time: quiet hours, holidays, the frequency cap, and an
+//! opt-out between queueing and sending.
+
+mod support;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use support::*;
+use vafa_test_host::Host;
+
+const PHONE: &str = "09121234567";
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+async fn automation(host: &Host, kind: &str, template: &str) {
+    let r = admin(host, "PUT", &format!("/api/automations/{kind}"), Some(json!({"enabled": true, "template": template}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+async fn ticks(host: &Host) {
+    for c in ["points-tick", "campaigns-tick", "sender"] {
+        let t = host.cron(c).await;
+        assert_eq!(t.result, Ok(()), "{c}: {}", t.stderr);
+    }
+}
+
+/// After a jump of weeks, the ticks once a minute until the sender (which
+/// sweeps a week of minutes a tick) has caught up.
+async fn catch_up(host: &Host) {
+    for _ in 0..8 {
+        ticks(host).await;
+        host.advance(chrono::Duration::minutes(1));
+    }
+}
+
+async fn marketing(host: &Host, member: &str) -> Vec<Value> {
+    messages(host, &format!("?member_id={member}")).await.into_iter().filter(|m| m["kind"] == "marketing").collect()
+}
+
+/// A club whose signature is set, a store, and an opted-in member.
+async fn club(host: &Host) -> String {
+    let r = admin(host, "PUT", "/api/settings", Some(json!({"sender_signature": "فروشگاه نمونه"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    store(host, "shop-1", false).await;
+    opted_in_member(host, PHONE).await["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tier_upgrade_sends_its_congratulation_within_quiet_hours() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T08:00:00Z")); // 11:30 in Tehran, a working day
+    let id = club(&host).await;
+    ticks(&host).await;
+    automation(&host, "tier_upgrade", "{name|مشتری عزیز}، به سطح {tier} رسیدید!").await;
+    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    let sent = marketing(&host, &id).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!((sent[0]["status"].clone(), sent[0]["campaign"].clone()), (json!("sent"), json!("auto:tier_upgrade")));
+    assert_eq!(sent[0]["text"], "سارا، به سطح silver رسیدید!\nفروشگاه نمونه\nلغو11");
+    // Ticks after it send nothing more.
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    assert_eq!(marketing(&host, &id).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_quiet_hours_a_message_waits_for_the_morning() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T19:00:00Z")); // 22:30 in Tehran
+    let id = club(&host).await;
+    ticks(&host).await;
+    automation(&host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
+    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    let waiting = marketing(&host, &id).await;
+    assert_eq!((waiting[0]["status"].clone(), waiting[0]["attempts"].clone()), (json!("queued"), json!(0)), "{waiting:?}");
+    assert_eq!(waiting[0]["next_attempt_at"], "2026-11-25T05:30:00Z", "09:00 in Tehran");
+    // After midnight it still waits; at nine it goes.
+    host.set_now(at("2026-11-24T21:30:00Z"));
+    ticks(&host).await;
+    assert_eq!(marketing(&host, &id).await[0]["status"], "queued");
+    host.set_now(at("2026-11-25T05:30:00Z"));
+    ticks(&host).await;
+    assert_eq!(marketing(&host, &id).await[0]["status"], "sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_holiday_a_message_waits_for_the_next_working_day() {
+    let host = host().await;
+    host.set_now(at("2026-04-01T07:00:00Z")); // 12 Farvardin 1405, 10:30: 12 and 13 are holidays
+    let id = club(&host).await;
+    ticks(&host).await;
+    automation(&host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
+    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    assert_eq!(marketing(&host, &id).await[0]["next_attempt_at"], "2026-04-03T05:30:00Z", "14 Farvardin, 09:00");
+    host.set_now(at("2026-04-03T05:31:00Z"));
+    ticks(&host).await;
+    assert_eq!(marketing(&host, &id).await[0]["status"], "sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_frequency_cap_skips_a_second_message_the_same_day() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T08:00:00Z"));
+    let id = club(&host).await;
+    ticks(&host).await;
+    automation(&host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
+    // Silver, then gold the same day: two upgrades, one message a day.
+    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    generic(&host, "shop-1", &paid("2", PHONE, 90_000_000)).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    let mut all = marketing(&host, &id).await;
+    all.sort_by_key(|m| m["id"].as_str().unwrap().to_string());
+    let states: Vec<(Value, Value)> = all.iter().map(|m| (m["status"].clone(), m["error"].clone())).collect();
+    assert_eq!(states, vec![(json!("sent"), json!(null)), (json!("skipped"), json!("frequency_cap"))], "{all:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_opts_out_after_queueing_is_skipped() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T19:00:00Z")); // after quiet hours: the message waits
+    let id = club(&host).await;
+    ticks(&host).await;
+    automation(&host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
+    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    let r = inbound_json(&host, "+989121234567", "لغو11").await;
+    assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
+    host.set_now(at("2026-11-25T06:00:00Z"));
+    ticks(&host).await;
+    let m = marketing(&host, &id).await;
+    assert_eq!((m[0]["status"].clone(), m[0]["error"].clone()), (json!("skipped"), json!("opted_out")), "{m:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_points_and_a_lapsed_member_get_their_messages() {
+    let host = host().await;
+    let r = admin(&host, "PUT", "/api/settings", Some(json!({"points_expiry_months": 1, "expiry_reminder_days": 5, "frequency_cap": {"per_day": 5, "per_week": 10}}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    store(&host, "shop-1", false).await;
+    host.set_now(at("2026-03-01T08:00:00Z")); // 10 Esfand 1404
+    let id = opted_in_member(&host, PHONE).await["id"].as_str().unwrap().to_string();
+    ticks(&host).await;
+    automation(&host, "expiry_reminder", "{name|مشتری عزیز}، {points} امتیاز شما در {expiry} می‌سوزد.").await;
+    automation(&host, "winback", "{name|مشتری عزیز}، دلمان برایتان تنگ شده!").await;
+    generic(&host, "shop-1", &paid("1", PHONE, 4_000_000)).await;
+    // 26 Farvardin, the reminder day (the order is also 45 days old).
+    host.set_now(at("2026-04-15T07:00:00Z"));
+    catch_up(&host).await;
+    let m = marketing(&host, &id).await;
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!((m[0]["status"].clone(), m[0]["text"].clone()), (json!("sent"), json!("سارا، ۴۰ امتیاز شما در ۱۴۰۵/۰۱/۳۱ می‌سوزد.\nلغو11")));
+    // Sixty days without an order: lapsed, and the win-back message.
+    host.set_now(at("2026-05-01T07:00:00Z"));
+    catch_up(&host).await;
+    let m = marketing(&host, &id).await;
+    assert!(m.iter().any(|m| m["campaign"] == "auto:winback" && m["status"] == "sent"), "{m:?}");
+}
