@@ -41,6 +41,22 @@ async fn marketing(host: &Host, member: &str) -> Vec<Value> {
     messages(host, &format!("?member_id={member}")).await.into_iter().filter(|m| m["kind"] == "marketing").collect()
 }
 
+/// A paid order of the member, then a minute of ticks: the events it made
+/// are queued.
+async fn order(host: &Host, id: &str, total: i64) {
+    generic(host, "shop-1", &paid(id, PHONE, total)).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(host).await;
+}
+
+/// [`club`] with the tier-upgrade automation on.
+async fn club_with_upgrades(host: &Host) -> String {
+    let id = club(host).await;
+    ticks(host).await;
+    automation(host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
+    id
+}
+
 /// A club whose signature is set, a store, and an opted-in member.
 async fn club(host: &Host) -> String {
     let r = admin(host, "PUT", "/api/settings", Some(json!({"sender_signature": "فروشگاه نمونه"}))).await;
@@ -75,12 +91,8 @@ async fn a_tier_upgrade_sends_its_congratulation_within_quiet_hours() {
 async fn outside_quiet_hours_a_message_waits_for_the_morning() {
     let host = host().await;
     host.set_now(at("2026-11-24T19:00:00Z")); // 22:30 in Tehran
-    let id = club(&host).await;
-    ticks(&host).await;
-    automation(&host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
-    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
-    host.advance(chrono::Duration::minutes(1));
-    ticks(&host).await;
+    let id = club_with_upgrades(&host).await;
+    order(&host, "1", 20_000_000).await;
     host.advance(chrono::Duration::minutes(1));
     ticks(&host).await;
     let waiting = marketing(&host, &id).await;
@@ -99,12 +111,8 @@ async fn outside_quiet_hours_a_message_waits_for_the_morning() {
 async fn on_a_holiday_a_message_waits_for_the_next_working_day() {
     let host = host().await;
     host.set_now(at("2026-04-01T07:00:00Z")); // 12 Farvardin 1405, 10:30: 12 and 13 are holidays
-    let id = club(&host).await;
-    ticks(&host).await;
-    automation(&host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
-    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
-    host.advance(chrono::Duration::minutes(1));
-    ticks(&host).await;
+    let id = club_with_upgrades(&host).await;
+    order(&host, "1", 20_000_000).await;
     host.advance(chrono::Duration::minutes(1));
     ticks(&host).await;
     assert_eq!(marketing(&host, &id).await[0]["next_attempt_at"], "2026-04-03T05:30:00Z", "14 Farvardin, 09:00");
@@ -126,9 +134,7 @@ async fn the_frequency_cap_skips_a_second_message_the_same_day() {
     ticks(&host).await;
     host.advance(chrono::Duration::minutes(1));
     ticks(&host).await;
-    generic(&host, "shop-1", &paid("2", PHONE, 90_000_000)).await;
-    host.advance(chrono::Duration::minutes(1));
-    ticks(&host).await;
+    order(&host, "2", 90_000_000).await;
     host.advance(chrono::Duration::minutes(1));
     ticks(&host).await;
     let mut all = marketing(&host, &id).await;
@@ -141,12 +147,8 @@ async fn the_frequency_cap_skips_a_second_message_the_same_day() {
 async fn a_member_who_opts_out_after_queueing_is_skipped() {
     let host = host().await;
     host.set_now(at("2026-11-24T19:00:00Z")); // after quiet hours: the message waits
-    let id = club(&host).await;
-    ticks(&host).await;
-    automation(&host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
-    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
-    host.advance(chrono::Duration::minutes(1));
-    ticks(&host).await;
+    let id = club_with_upgrades(&host).await;
+    order(&host, "1", 20_000_000).await;
     let r = inbound_json(&host, "+989121234567", "لغو11").await;
     assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
     host.set_now(at("2026-11-25T06:00:00Z"));
@@ -178,4 +180,87 @@ async fn expiring_points_and_a_lapsed_member_get_their_messages() {
     catch_up(&host).await;
     let m = marketing(&host, &id).await;
     assert!(m.iter().any(|m| m["campaign"] == "auto:winback" && m["status"] == "sent"), "{m:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Broadcasts
+// ---------------------------------------------------------------------------
+
+async fn broadcast(host: &Host, body: Value) -> Value {
+    let r = admin(host, "POST", "/api/campaigns", Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()
+}
+
+async fn campaign(host: &Host, id: &str) -> Value {
+    admin(host, "GET", &format!("/api/campaigns/{id}"), None).await.json()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_goes_to_its_opted_in_audience_at_its_time_once() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T07:00:00Z")); // 10:30 in Tehran
+    let coffee = create_member(&host, json!({"phone": "09120000001", "name": "سارا", "tags": ["coffee"], "consent": {"marketing": true, "source": "checkout"}})).await;
+    create_member(&host, json!({"phone": "09120000002", "tags": ["tea"], "consent": {"marketing": true, "source": "checkout"}})).await;
+    let unsure = create_member(&host, json!({"phone": "09120000003", "tags": ["coffee"]})).await;
+    ticks(&host).await;
+    let c = broadcast(&host, json!({"name": "یلدا", "template": "{name|مشتری عزیز}، یلدا مبارک! {points} امتیاز دارید.", "audience": {"tags": ["coffee"]}, "send_at": "2026-11-24T08:00:00Z"})).await;
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(c["status"], "scheduled");
+    ticks(&host).await;
+    assert!(marketing(&host, coffee["id"].as_str().unwrap()).await.is_empty(), "not before its time");
+    host.set_now(at("2026-11-24T08:00:00Z"));
+    ticks(&host).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    let got = campaign(&host, id).await;
+    assert_eq!((got["status"].clone(), got["stats"].clone()), (json!("done"), json!({"audience": 2, "queued": 1, "skipped": {"opted_out": 1}})), "{got}");
+    let sent = marketing(&host, coffee["id"].as_str().unwrap()).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!((sent[0]["status"].clone(), sent[0]["campaign"].clone(), sent[0]["text"].clone()), (json!("sent"), json!(id), json!("سارا، یلدا مبارک! ۰ امتیاز دارید.\nلغو11")));
+    assert!(marketing(&host, unsure["id"].as_str().unwrap()).await.is_empty());
+    assert_error(&admin(&host, "POST", &format!("/api/campaigns/{id}/cancel"), None).await, 409, "campaign_finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_larger_than_a_tick_is_queued_across_ticks() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T07:00:00Z"));
+    for i in 0..1_050 {
+        let r = admin(&host, "POST", "/api/members", Some(json!({"phone": format!("0912{:07}", 2_000_000 + i), "consent": {"marketing": true, "source": "import"}}))).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    ticks(&host).await;
+    let c = broadcast(&host, json!({"name": "همه", "template": "حراج زمستانه!"})).await;
+    let id = c["id"].as_str().unwrap();
+    let first = host.cron("campaigns-tick").await;
+    assert!(first.stderr.contains("1000 broadcast messages queued, caught up: false"), "{}", first.stderr);
+    assert_eq!(campaign(&host, id).await["status"], "sending");
+    let second = host.cron("campaigns-tick").await;
+    assert!(second.stderr.contains("50 broadcast messages queued, caught up: true"), "{}", second.stderr);
+    let got = campaign(&host, id).await;
+    assert_eq!((got["status"].clone(), got["stats"]["queued"].clone()), (json!("done"), json!(1_050)));
+    assert_eq!(host.cron("campaigns-tick").await.kv_writes, 0, "nothing more to do");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_broadcasts_are_refused_and_write_nothing_and_a_cancelled_one_sends_nothing() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T07:00:00Z"));
+    let m = opted_in_member(&host, PHONE).await;
+    let before = host.kv_snapshot();
+    assert_error(&admin(&host, "POST", "/api/campaigns", Some(json!({"name": "x", "template": "سلام", "send_at": "2026-11-24T06:50:00Z"}))).await, 422, "invalid_send_at");
+    assert_error(&admin(&host, "POST", "/api/campaigns", Some(json!({"name": "x", "template": "سلام {nmae}"}))).await, 422, "invalid_template");
+    assert_error(&admin(&host, "POST", "/api/campaigns", Some(json!({"name": "x", "template": "سلام", "audience": {"tiers": ["diamond"]}}))).await, 422, "invalid_audience");
+    assert_error(&admin(&host, "POST", "/api/campaigns", Some(json!({"name": "x", "template": "سلام", "audience": {"moon": 1}}))).await, 422, "invalid_audience");
+    assert_eq!(host.kv_snapshot(), before);
+    let c = broadcast(&host, json!({"name": "فردا", "template": "فردا حراج است", "send_at": "2026-11-25T07:00:00Z"})).await;
+    let id = c["id"].as_str().unwrap();
+    let r = admin(&host, "POST", &format!("/api/campaigns/{id}/cancel"), None).await;
+    assert_eq!((r.status, r.json()["status"].clone()), (200, json!("cancelled")), "{}", r.text());
+    host.set_now(at("2026-11-25T07:00:00Z"));
+    ticks(&host).await;
+    assert!(marketing(&host, m["id"].as_str().unwrap()).await.is_empty());
+    let list = admin(&host, "GET", "/api/campaigns", None).await.json();
+    assert_eq!(list["campaigns"][0]["status"], "cancelled");
 }

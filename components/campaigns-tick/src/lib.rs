@@ -27,8 +27,11 @@ fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
     let kv = Kv::open()?;
     let settings = vafa_spin::http::settings(&kv)?;
     let report = automations::sweep(&kv, &settings, now, Budget::default())?;
-    if report.events > 0 || !report.caught_up {
-        vafa_spin::log::info(&format!("campaigns tick {now}: {} events, {} messages queued, caught up: {}", report.events, report.queued, report.caught_up));
+    if report.events + report.broadcast > 0 || !report.caught_up {
+        vafa_spin::log::info(&format!(
+            "campaigns tick {now}: {} events, {} automation and {} broadcast messages queued, caught up: {}",
+            report.events, report.queued, report.broadcast, report.caught_up
+        ));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The campaigns component: the automations (`/api/automations`), the
-//! messages the club sends by itself when something happens to a member.
-//! The campaigns tick turns events into their messages; the sender applies
-//! the guards when it sends them.
+//! messages the club sends by itself when something happens to a member,
+//! and the broadcasts (`/api/campaigns`). The campaigns tick queues their
+//! messages; the sender applies the guards when it sends them.
 
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
@@ -9,7 +9,8 @@ use spin_sdk::http_component;
 use vafa_core::automation::{AutomationInput, Automations, Kind};
 use vafa_core::error::Result;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
-use vafa_spin::keys;
+use vafa_core::broadcast::CampaignInput;
+use vafa_spin::{broadcasts, keys};
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -21,6 +22,27 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         ["api", "automations"] => match method {
             Method::Get => list(req, &Ctx::new()?),
             _ => not_allowed(&["GET"]),
+        },
+        ["api", "campaigns"] => match method {
+            Method::Get => list_campaigns(req, &Ctx::new()?),
+            Method::Post => create_campaign(req, &Ctx::new()?),
+            _ => not_allowed(&["GET", "POST"]),
+        },
+        ["api", "campaigns", id] => match method {
+            Method::Get => {
+                let ctx = Ctx::new()?;
+                http::require_admin(req, &ctx.kv)?;
+                Ok(http::json(200, &broadcasts::get(&ctx.kv, id)?.view()))
+            }
+            _ => not_allowed(&["GET"]),
+        },
+        ["api", "campaigns", id, "cancel"] => match method {
+            Method::Post => {
+                let ctx = Ctx::new()?;
+                http::require_admin(req, &ctx.kv)?;
+                Ok(http::json(200, &broadcasts::cancel(&ctx.kv, id)?.view()))
+            }
+            _ => not_allowed(&["POST"]),
         },
         ["api", "automations", kind] => match method {
             Method::Get => get(req, &Ctx::new()?, kind),
@@ -68,3 +90,21 @@ fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
     }
     Ok(http::json(200, &automation))
 }
+
+/// `POST /api/campaigns`: a broadcast, queued from its send time by the
+/// campaigns tick.
+fn create_campaign(req: &Request, ctx: &Ctx) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let input: CampaignInput = http::parse_json(req)?;
+    let campaign = broadcasts::create(&ctx.kv, input, &http::settings(&ctx.kv)?, ctx.now)?;
+    Ok(http::json(201, &campaign.view()))
+}
+
+/// `GET /api/campaigns`: the newest first (`?limit=`, default 20).
+fn list_campaigns(req: &Request, ctx: &Ctx) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let (limit, _) = http::paging(req)?;
+    let views: Vec<serde_json::Value> = broadcasts::list(&ctx.kv, limit)?.iter().map(|c| c.view()).collect();
+    Ok(http::json(200, &json!({ "campaigns": views })))
+}
+

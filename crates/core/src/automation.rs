@@ -80,24 +80,33 @@ impl AutomationInput {
         if self.reward_id.is_some() {
             return Err(Error::field("reward_id", "expected null: attaching a reward to an automation is not available yet"));
         }
-        let invalid = |message: String| Error::Unprocessable { code: "invalid_template", message };
-        template::validate(&self.template).map_err(|e| invalid(e.to_string()))?;
-        let longest_tier = settings.tiers.iter().map(|t| t.name.as_str()).max_by_key(|n| n.len()).unwrap_or_default().to_string();
-        let longest = move |name: &str| match name {
-            "name" => Some(LONGEST_NAME.to_string()),
-            "points" => Some(persian_digits("9999999")),
-            "tier" => Some(longest_tier.clone()),
-            "expiry" => Some(persian_digits("1405/12/30")),
-            "store" => Some(settings.sender_signature.clone()),
-            _ => None,
-        };
-        let body = template::render(&self.template, &longest).map_err(|e| invalid(format!("{e} (this automation has no {{code}}, {{link}} or {{otp}})")))?;
-        let parts = crate::sms::count(&marketing_text(&body, settings)).parts;
-        if parts > settings.max_parts as usize {
-            return Err(invalid(format!("with the longest values, the signature and the opt-out footer it takes {parts} SMS parts; the club allows {}", settings.max_parts)));
-        }
+        check_template(&self.template, settings)?;
         Ok(Automation { kind, enabled: self.enabled, template: self.template })
     }
+}
+
+/// Refuses (422 `invalid_template`) a marketing template with a placeholder
+/// it cannot fill ({code}, {link} and {otp} are not served yet) or one that,
+/// with the longest realistic values, the signature and the opt-out footer,
+/// takes more than the club's `max_parts`. Returns its parts.
+pub fn check_template(text: &str, settings: &Settings) -> Result<usize> {
+    let invalid = |message: String| Error::Unprocessable { code: "invalid_template", message };
+    template::validate(text).map_err(|e| invalid(e.to_string()))?;
+    let longest_tier = settings.tiers.iter().map(|t| t.name.as_str()).max_by_key(|n| n.len()).unwrap_or_default().to_string();
+    let longest = move |name: &str| match name {
+        "name" => Some(LONGEST_NAME.to_string()),
+        "points" => Some(persian_digits("9999999")),
+        "tier" => Some(longest_tier.clone()),
+        "expiry" => Some(persian_digits("1405/12/30")),
+        "store" => Some(settings.sender_signature.clone()),
+        _ => None,
+    };
+    let body = template::render(text, &longest).map_err(|e| invalid(format!("{e} ({{code}}, {{link}} and {{otp}} are not available in marketing messages yet)")))?;
+    let parts = crate::sms::count(&marketing_text(&body, settings)).parts;
+    if parts > settings.max_parts as usize {
+        return Err(invalid(format!("with the longest values, the signature and the opt-out footer it takes {parts} SMS parts; the club allows {}", settings.max_parts)));
+    }
+    Ok(parts)
 }
 
 /// The club's automations, one record.

@@ -4,6 +4,7 @@
 
 pub mod automation;
 pub mod bonus;
+pub mod broadcast;
 pub mod consent;
 pub mod error;
 pub mod event;

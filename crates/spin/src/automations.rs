@@ -1,5 +1,6 @@
 //! The campaigns' tick: each club day's events (`vafa_core::event`) turned
-//! into the messages of the automations they call for. Marketing messages
+//! into the messages of the automations they call for, then the broadcasts
+//! whose time has come (`broadcasts`). Marketing messages
 //! are queued for the sender, which applies the guards when it sends them.
 //!
 //! An event is announced at most once per member, whatever the number of
@@ -26,6 +27,8 @@ const EVENTS: DayList = DayList { cursor: keys::CAMPAIGNS_CURSOR, len: keys::eve
 pub struct Report {
     pub events: usize,
     pub queued: usize,
+    /// Broadcast messages queued.
+    pub broadcast: usize,
     pub caught_up: bool,
 }
 
@@ -56,5 +59,8 @@ pub fn sweep(kv: &Kv, settings: &Settings, now: DateTime<Utc>, budget: Budget) -
         }
         Ok(())
     })?;
+    let (broadcast, done) = crate::broadcasts::sweep(kv, settings, &outbox, now, budget)?;
+    report.broadcast = broadcast;
+    report.caught_up &= done;
     Ok(report)
 }

@@ -32,6 +32,9 @@
 //! | `code-order:{CODE}`                | order id (text)              | order webhooks (coupon lines) | validate, consume, cancel |
 //! | `stock-return:{id}`                | claim counter                | cancel                | cancel                    |
 //! | `rate:codes:{caller}:{minute}`     | counter of unknown codes     | validate, consume     | validate, consume         |
+//! | `seq:campaign`, `campaign:{id}`    | counter; JSON `broadcast::Campaign` | POST /api/campaigns, campaigns tick (CAS) | campaigns |
+//! | `campaigns:active`                 | JSON list of campaign ids    | create, campaigns tick (CAS) | campaigns tick     |
+//! | `camp:{id}:{m}`                    | claim counter                | campaigns tick        | campaigns tick            |
 //! | `automations`                      | JSON `automation::Automations` | PUT /api/automations (CAS) | campaigns tick    |
 //! | `campaigns:cursor`                 | JSON `daily::Cursor`         | campaigns tick        | campaigns tick            |
 //! | `auto:{event id}`                  | claim counter                | campaigns tick        | campaigns tick            |
@@ -68,6 +71,8 @@ pub const POINTS_CURSOR: &str = "points:cursor";
 pub const REWARDS: &str = "rewards";
 pub const AUTOMATIONS: &str = "automations";
 pub const CAMPAIGNS_CURSOR: &str = "campaigns:cursor";
+pub const CAMPAIGNS_ACTIVE: &str = "campaigns:active";
+pub const SEQ_CAMPAIGN: &str = "seq:campaign";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -104,6 +109,12 @@ pub fn ledger(n: u64, k: u64) -> String {
 }
 pub fn adjust(n: u64, key: &str) -> String {
     format!("adjust:{n}:{key}")
+}
+pub fn campaign(id: &str) -> String {
+    format!("campaign:{id}")
+}
+pub fn campaign_member(id: &str, member: u64) -> String {
+    format!("camp:{id}:{member}")
 }
 pub fn automation_sent(event_id: &str) -> String {
     format!("auto:{event_id}")
