@@ -214,7 +214,8 @@ async fn a_broadcast_goes_to_its_opted_in_audience_at_its_time_once() {
     host.advance(chrono::Duration::minutes(1));
     ticks(&host).await;
     let got = campaign(&host, id).await;
-    assert_eq!((got["status"].clone(), got["stats"].clone()), (json!("done"), json!({"audience": 2, "queued": 1, "skipped": {"opted_out": 1}})), "{got}");
+    let stats = json!({"audience": 2, "queued": 1, "skipped": {"opted_out": 1, "frequency_cap": 0}, "held": {"quiet_hours": 0, "holiday": 0}});
+    assert_eq!((got["status"].clone(), got["stats"].clone()), (json!("done"), stats), "{got}");
     let sent = marketing(&host, coffee["id"].as_str().unwrap()).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!((sent[0]["status"].clone(), sent[0]["campaign"].clone(), sent[0]["text"].clone()), (json!("sent"), json!(id), json!("سارا، یلدا مبارک! ۰ امتیاز دارید.\nلغو11")));
@@ -264,3 +265,43 @@ async fn bad_broadcasts_are_refused_and_write_nothing_and_a_cancelled_one_sends_
     let list = admin(&host, "GET", "/api/campaigns", None).await.json();
     assert_eq!(list["campaigns"][0]["status"], "cancelled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_shows_the_text_its_parts_and_its_audience() {
+    let host = host().await;
+    let r = admin(&host, "PUT", "/api/settings", Some(json!({"sender_signature": "فروشگاه نمونه"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    create_member(&host, json!({"phone": "09120000001", "tags": ["coffee"], "consent": {"marketing": true, "source": "checkout"}})).await;
+    create_member(&host, json!({"phone": "09120000002", "tags": ["coffee"]})).await;
+    create_member(&host, json!({"phone": "09120000003", "tags": ["tea"], "consent": {"marketing": true, "source": "checkout"}})).await;
+    let before = host.kv_snapshot();
+    let r = admin(&host, "POST", "/api/campaigns/preview", Some(json!({"template": "{name|مشتری عزیز}، {points} امتیاز دارید.", "audience": {"tags": ["coffee"]}}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p = r.json();
+    assert_eq!(p["sample"], "سارا، ۱۲۵۰ امتیاز دارید.\nفروشگاه نمونه\nلغو11");
+    assert_eq!((p["encoding"].clone(), p["parts"].clone(), p["audience"].clone(), p["messages"].clone()), (json!("ucs2"), json!(1), json!(1), json!(1)));
+    assert_eq!(host.kv_snapshot(), before, "a preview writes nothing");
+    assert_error(&admin(&host, "POST", "/api/campaigns/preview", Some(json!({"template": "{nmae}"}))).await, 422, "invalid_template");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaigns_report_counts_what_the_guards_held_and_skipped() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T19:00:00Z")); // 22:30 in Tehran
+    let m = opted_in_member(&host, PHONE).await;
+    ticks(&host).await;
+    let c = broadcast(&host, json!({"name": "شب", "template": "حراج فردا!"})).await;
+    let id = c["id"].as_str().unwrap();
+    ticks(&host).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(&host).await;
+    assert_eq!(campaign(&host, id).await["stats"]["held"]["quiet_hours"], 1);
+    let r = inbound_json(&host, "+989121234567", "لغو11").await;
+    assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
+    host.set_now(at("2026-11-25T05:31:00Z"));
+    ticks(&host).await;
+    let got = campaign(&host, id).await;
+    assert_eq!(got["stats"]["skipped"], json!({"opted_out": 1, "frequency_cap": 0}), "{got}");
+    assert_eq!(marketing(&host, m["id"].as_str().unwrap()).await[0]["status"], "skipped");
+}
+

@@ -9,7 +9,7 @@ use spin_sdk::http_component;
 use vafa_core::automation::{AutomationInput, Automations, Kind};
 use vafa_core::error::Result;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
-use vafa_core::broadcast::CampaignInput;
+use vafa_core::broadcast::{CampaignInput, PreviewInput, sample_text};
 use vafa_spin::{broadcasts, keys};
 
 #[http_component]
@@ -28,11 +28,15 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
             Method::Post => create_campaign(req, &Ctx::new()?),
             _ => not_allowed(&["GET", "POST"]),
         },
+        ["api", "campaigns", "preview"] => match method {
+            Method::Post => preview(req, &Ctx::new()?),
+            _ => not_allowed(&["POST"]),
+        },
         ["api", "campaigns", id] => match method {
             Method::Get => {
                 let ctx = Ctx::new()?;
                 http::require_admin(req, &ctx.kv)?;
-                Ok(http::json(200, &broadcasts::get(&ctx.kv, id)?.view()))
+                Ok(http::json(200, &broadcasts::views(&ctx.kv, &[broadcasts::get(&ctx.kv, id)?])?[0]))
             }
             _ => not_allowed(&["GET"]),
         },
@@ -40,7 +44,7 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
             Method::Post => {
                 let ctx = Ctx::new()?;
                 http::require_admin(req, &ctx.kv)?;
-                Ok(http::json(200, &broadcasts::cancel(&ctx.kv, id)?.view()))
+                Ok(http::json(200, &broadcasts::views(&ctx.kv, &[broadcasts::cancel(&ctx.kv, id)?])?[0]))
             }
             _ => not_allowed(&["POST"]),
         },
@@ -97,14 +101,37 @@ fn create_campaign(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let input: CampaignInput = http::parse_json(req)?;
     let campaign = broadcasts::create(&ctx.kv, input, &http::settings(&ctx.kv)?, ctx.now)?;
-    Ok(http::json(201, &campaign.view()))
+    Ok(http::json(201, &campaign.view(Default::default())))
 }
 
 /// `GET /api/campaigns`: the newest first (`?limit=`, default 20).
 fn list_campaigns(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let (limit, _) = http::paging(req)?;
-    let views: Vec<serde_json::Value> = broadcasts::list(&ctx.kv, limit)?.iter().map(|c| c.view()).collect();
+    let views = broadcasts::views(&ctx.kv, &broadcasts::list(&ctx.kv, limit)?)?;
     Ok(http::json(200, &json!({ "campaigns": views })))
+}
+
+/// `POST /api/campaigns/preview`: the text a sample member would get, its
+/// encoding, parts and characters, and the audience it would reach.
+fn preview(req: &Request, ctx: &Ctx) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let input: PreviewInput = http::parse_json(req)?;
+    let settings = http::settings(&ctx.kv)?;
+    let sample = sample_text(&input.template, &settings)?;
+    let count = vafa_core::sms::count(&sample);
+    let (audience, estimated) = broadcasts::audience_size(&ctx.kv, &settings, &input.audience)?;
+    Ok(http::json(
+        200,
+        &json!({
+            "sample": sample,
+            "encoding": count.encoding,
+            "parts": count.parts,
+            "chars": count.chars,
+            "audience": audience,
+            "audience_estimated": estimated,
+            "messages": audience * count.parts as u64,
+        }),
+    ))
 }
 

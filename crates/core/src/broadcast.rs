@@ -67,6 +67,19 @@ pub struct Stats {
     pub skipped_opted_out: u64,
 }
 
+/// What the guards did to a campaign's messages when they were due: skipped
+/// for good, or held for a later window (each time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Guarded {
+    pub opted_out: u64,
+    pub frequency_cap: u64,
+    pub quiet_hours: u64,
+    pub holiday: u64,
+}
+
+/// The reasons a guard counts, as stored.
+pub const GUARD_REASONS: [&str; 4] = ["opted_out", "frequency_cap", "quiet_hours", "holiday"];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Campaign {
     pub id: String,
@@ -116,6 +129,31 @@ impl CampaignInput {
     }
 }
 
+/// `POST /api/campaigns/preview`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewInput {
+    pub template: String,
+    #[serde(default)]
+    pub audience: Audience,
+}
+
+/// A template as a sample member would get it, with the signature and the
+/// footer; refused as a campaign's would be.
+pub fn sample_text(template: &str, settings: &Settings) -> Result<String> {
+    check_template(template, settings)?;
+    let tier = settings.tiers.first().map(|t| t.name.clone()).unwrap_or_default();
+    let values = |name: &str| match name {
+        "name" => Some("سارا".to_string()),
+        "points" => Some(persian_digits("1250")),
+        "tier" => Some(tier.clone()),
+        "store" => Some(settings.sender_signature.clone()),
+        _ => None,
+    };
+    let body = template::render(template, &values).map_err(|e| Error::Unprocessable { code: "invalid_template", message: e.to_string() })?;
+    Ok(marketing_text(&body, settings))
+}
+
 impl Campaign {
     /// The message for one member.
     pub fn text_for(&self, member: &Member, standing: Standing<'_>, settings: &Settings) -> Result<String> {
@@ -139,7 +177,8 @@ impl Campaign {
         }
     }
 
-    pub fn view(&self) -> serde_json::Value {
+    /// The API's shape; `guarded` comes from the sender's counts.
+    pub fn view(&self, guarded: Guarded) -> serde_json::Value {
         serde_json::json!({
             "id": self.id,
             "name": self.name,
@@ -148,7 +187,12 @@ impl Campaign {
             "send_at": crate::time::format(&self.send_at),
             "status": self.status,
             "created_at": crate::time::format(&self.created_at),
-            "stats": {"audience": self.stats.audience, "queued": self.stats.queued, "skipped": {"opted_out": self.stats.skipped_opted_out}},
+            "stats": {
+                "audience": self.stats.audience,
+                "queued": self.stats.queued,
+                "skipped": {"opted_out": self.stats.skipped_opted_out + guarded.opted_out, "frequency_cap": guarded.frequency_cap},
+                "held": {"quiet_hours": guarded.quiet_hours, "holiday": guarded.holiday},
+            },
         })
     }
 }

@@ -36,11 +36,27 @@ impl Skip {
     }
 }
 
+/// Why a marketing message waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    QuietHours,
+    Holiday,
+}
+
+impl Hold {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::QuietHours => "quiet_hours",
+            Hold::Holiday => "holiday",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Send,
-    /// Not now: quiet hours or a holiday. Try again at this moment.
-    Wait(DateTime<Utc>),
+    /// Not now: try again at this moment.
+    Wait(DateTime<Utc>, Hold),
     Skip(Skip),
 }
 
@@ -59,7 +75,8 @@ pub fn check(member: Option<&Member>, settings: &Settings, now: DateTime<Utc>, s
     }
     let window = next_window(settings, now);
     if window > now {
-        return Verdict::Wait(window);
+        let hold = if is_holiday(settings, settings.timezone.local_date(now)) { Hold::Holiday } else { Hold::QuietHours };
+        return Verdict::Wait(window, hold);
     }
     let cap = &settings.frequency_cap;
     if sent.today >= cap.per_day || sent.week >= cap.per_week {

@@ -11,7 +11,7 @@ use crate::keys;
 use crate::kv::{Kv, decode};
 use crate::outbox::{Outbox, Recipient};
 use chrono::{DateTime, Utc};
-use vafa_core::broadcast::{Campaign, CampaignInput, Standing, Stats, Status};
+use vafa_core::broadcast::{Campaign, CampaignInput, GUARD_REASONS, Guarded, Standing, Stats, Status};
 use vafa_core::error::{Error, Result};
 use vafa_core::member::Member;
 use vafa_core::message::{Kind, Purpose};
@@ -42,6 +42,21 @@ fn change_active(kv: &Kv, mut edit: impl FnMut(&mut Vec<String>)) -> Result<()> 
         kv.put(keys::CAMPAIGNS_ACTIVE, &ids)?;
     }
     Ok(())
+}
+
+/// Campaigns as the API shows them, with the sender's counts of what the
+/// guards did (one batch read).
+pub fn views(kv: &Kv, campaigns: &[Campaign]) -> Result<Vec<serde_json::Value>> {
+    let key_list: Vec<String> = campaigns.iter().flat_map(|c| GUARD_REASONS.map(|r| keys::campaign_count(&c.id, r))).collect();
+    let found = kv.get_many(&key_list)?;
+    let count = |c: &Campaign, r: &str| crate::kv::counter_in(&found, &keys::campaign_count(&c.id, r)).map(|n| n.max(0) as u64);
+    campaigns
+        .iter()
+        .map(|c| {
+            let guarded = Guarded { opted_out: count(c, "opted_out")?, frequency_cap: count(c, "frequency_cap")?, quiet_hours: count(c, "quiet_hours")?, holiday: count(c, "holiday")? };
+            Ok(c.view(guarded))
+        })
+        .collect()
 }
 
 pub fn get(kv: &Kv, id: &str) -> Result<Campaign> {
@@ -86,8 +101,8 @@ pub fn sweep(kv: &Kv, settings: &Settings, outbox: &Outbox<'_>, now: DateTime<Ut
                 return Ok((queued, false));
             }
             let end = last.min(campaign.cursor + PAGE);
-            let (delta, sent) = page(kv, settings, outbox, &campaign, end, now)?;
-            queued += sent;
+            let delta = page(kv, settings, outbox, &campaign, end, now)?;
+            queued += delta.queued as usize;
             seen += (end - campaign.cursor) as usize;
             campaign = advance(kv, &id, end, &delta, last)?;
         }
@@ -102,14 +117,60 @@ pub fn sweep(kv: &Kv, settings: &Settings, outbox: &Outbox<'_>, now: DateTime<Ut
     Ok((queued, true))
 }
 
+/// Members a preview reads at most; beyond, the audience is estimated from
+/// them.
+const PREVIEW_MEMBERS: u64 = 20_000;
+
+/// How many opted-in members `audience` matches: counted over the first
+/// [`PREVIEW_MEMBERS`] members and, in a larger club, scaled to its size
+/// (`true`: estimated).
+pub fn audience_size(kv: &Kv, settings: &Settings, audience: &vafa_core::broadcast::Audience) -> Result<(u64, bool)> {
+    let last = kv.counter(keys::SEQ_MEMBER)?.max(0) as u64;
+    let probe = Campaign { id: String::new(), name: String::new(), template: String::new(), audience: audience.clone(), send_at: chrono::DateTime::UNIX_EPOCH, status: Status::Scheduled, cursor: 0, stats: Stats::default(), created_at: chrono::DateTime::UNIX_EPOCH };
+    let scanned = last.min(PREVIEW_MEMBERS);
+    let mut matched = 0;
+    let mut cursor = 0;
+    while cursor < scanned {
+        let end = scanned.min(cursor + PAGE);
+        matched += members(kv, settings, &Campaign { cursor, ..probe.clone() }, end, |_, _, _| Ok(()))?.0;
+        cursor = end;
+    }
+    Ok(if scanned < last { (matched * last / scanned.max(1), true) } else { (matched, false) })
+}
+
 /// Queues the campaign's message to the members after its cursor up to
 /// `end` that its audience matches and who are opted in.
-fn page(kv: &Kv, settings: &Settings, outbox: &Outbox<'_>, campaign: &Campaign, end: u64, now: DateTime<Utc>) -> Result<(Stats, usize)> {
+fn page(kv: &Kv, settings: &Settings, outbox: &Outbox<'_>, campaign: &Campaign, end: u64, now: DateTime<Utc>) -> Result<Stats> {
+    let mut stats = Stats::default();
+    let (matched, opted_out) = members(kv, settings, campaign, end, |n, member, standing| {
+        let Some(phone) = member.phone.clone() else { return Ok(()) };
+        if !kv.claim(&keys::campaign_member(&campaign.id, n))? {
+            return Ok(());
+        }
+        match campaign.text_for(member, standing, settings) {
+            Ok(text) => {
+                outbox.queue(Some(Recipient { number: n, member }), &phone, text, Kind::Marketing, Purpose::Campaign, Some(&campaign.id), now)?;
+                stats.queued += 1;
+            }
+            Err(err) => crate::log::info(&format!("campaign {} for m_{n}: {err}", campaign.id)),
+        }
+        Ok(())
+    })?;
+    stats.audience = matched + opted_out;
+    stats.skipped_opted_out = opted_out;
+    Ok(stats)
+}
+
+/// Walks the members after the campaign's cursor up to `end` (one batch
+/// read of their records and wallets) and calls `each` for those its
+/// audience matches who are opted in. Returns those, and the matched who
+/// are not opted in.
+fn members(kv: &Kv, settings: &Settings, campaign: &Campaign, end: u64, mut each: impl FnMut(u64, &Member, Standing<'_>) -> Result<()>) -> Result<(u64, u64)> {
     let numbers: Vec<u64> = (campaign.cursor + 1..=end).collect();
     let key_list: Vec<String> = numbers.iter().flat_map(|n| [keys::member(*n), keys::wallet(*n)]).collect();
     let found = kv.get_many(&key_list)?;
     let first_tier = settings.tiers.first().map(|t| t.name.clone()).unwrap_or_default();
-    let (mut stats, mut sent) = (Stats::default(), 0);
+    let (mut matched, mut opted_out) = (0, 0);
     for n in numbers {
         let (mk, wk) = (keys::member(n), keys::wallet(n));
         let Some(member) = found.get(&mk).map(|b| decode::<Member>(&mk, b)).transpose()? else { continue };
@@ -123,24 +184,14 @@ fn page(kv: &Kv, settings: &Settings, outbox: &Outbox<'_>, campaign: &Campaign, 
         if !campaign.audience.matches(&member, standing) {
             continue;
         }
-        stats.audience += 1;
-        let Some(phone) = member.phone.clone().filter(|_| member.accepts_marketing()) else {
-            stats.skipped_opted_out += 1;
-            continue;
-        };
-        if !kv.claim(&keys::campaign_member(&campaign.id, n))? {
+        if !member.accepts_marketing() {
+            opted_out += 1;
             continue;
         }
-        match campaign.text_for(&member, standing, settings) {
-            Ok(text) => {
-                outbox.queue(Some(Recipient { number: n, member: &member }), &phone, text, Kind::Marketing, Purpose::Campaign, Some(&campaign.id), now)?;
-                stats.queued += 1;
-                sent += 1;
-            }
-            Err(err) => crate::log::info(&format!("campaign {} for m_{n}: {err}", campaign.id)),
-        }
+        matched += 1;
+        each(n, &member, standing)?;
     }
-    Ok((stats, sent))
+    Ok((matched, opted_out))
 }
 
 /// Moves the campaign's cursor to `end` and adds a page's counts, by

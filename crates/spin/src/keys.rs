@@ -34,6 +34,7 @@
 //! | `rate:codes:{caller}:{minute}`     | counter of unknown codes     | validate, consume     | validate, consume         |
 //! | `seq:campaign`, `campaign:{id}`    | counter; JSON `broadcast::Campaign` | POST /api/campaigns, campaigns tick (CAS) | campaigns |
 //! | `campaigns:active`                 | JSON list of campaign ids    | create, campaigns tick (CAS) | campaigns tick     |
+//! | `camp-count:{id}:{reason}`         | counter: messages a guard skipped or held | sender | GET /api/campaigns/{id} |
 //! | `camp:{id}:{m}`                    | claim counter                | campaigns tick        | campaigns tick            |
 //! | `automations`                      | JSON `automation::Automations` | PUT /api/automations (CAS) | campaigns tick    |
 //! | `campaigns:cursor`                 | JSON `daily::Cursor`         | campaigns tick        | campaigns tick            |
@@ -112,6 +113,9 @@ pub fn adjust(n: u64, key: &str) -> String {
 }
 pub fn campaign(id: &str) -> String {
     format!("campaign:{id}")
+}
+pub fn campaign_count(id: &str, reason: &str) -> String {
+    format!("camp-count:{id}:{reason}")
 }
 pub fn campaign_member(id: &str, member: u64) -> String {
     format!("camp:{id}:{member}")

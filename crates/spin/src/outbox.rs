@@ -84,7 +84,8 @@ impl<'a> Outbox<'a> {
     #[allow(clippy::too_many_arguments)]
     pub fn queue(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, campaign: Option<&str>, now: DateTime<Utc>) -> Result<Option<Message>> {
         let Some(msg) = self.record(recipient, to, text, kind, purpose, campaign, now)? else { return Ok(None) };
-        self.index_due(msg.number, now)?;
+        // The next minute: this minute's may have been swept already.
+        self.index_due(msg.number, now + chrono::Duration::seconds(60 - now.timestamp().rem_euclid(60)))?;
         Ok(Some(msg))
     }
 
@@ -222,13 +223,15 @@ impl<'a> Outbox<'a> {
                         Verdict::Skip(why) => {
                             m.skip(why);
                             self.kv.put(&keys::message(m.number), &m)?;
+                            self.count_for_campaign(&m, why.as_str())?;
                             report.skipped += 1;
                             continue;
                         }
-                        Verdict::Wait(at) => {
+                        Verdict::Wait(at, hold) => {
                             self.index_due(m.number, at)?;
                             m.wait_until(at);
                             self.kv.put(&keys::message(m.number), &m)?;
+                            self.count_for_campaign(&m, hold.as_str())?;
                             report.waiting += 1;
                             continue;
                         }
@@ -259,6 +262,15 @@ impl<'a> Outbox<'a> {
             }
         }
         Ok(true)
+    }
+
+    /// A guard's verdict on a campaign's message, counted for its report
+    /// (`camp-count:{campaign}:{reason}`).
+    fn count_for_campaign(&self, m: &Message, reason: &str) -> Result<()> {
+        match &m.campaign {
+            Some(c) => self.kv.increment(&keys::campaign_count(c, reason), 1).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// Marketing messages a member was sent today and in the last 7 days.
