@@ -29,7 +29,8 @@ async fn bad_automations_are_refused_and_write_nothing() {
         let host = host.clone();
         async move { admin(&host, "PUT", &format!("/api/automations/{kind}"), Some(body)).await }
     };
-    assert_error(&put("birthday", json!({"enabled": true, "template": "تولدت مبارک"})).await, 422, "invalid_kind");
+    assert_error(&put("anniversary", json!({"enabled": true, "template": "سالگرد عضویت مبارک"})).await, 422, "invalid_kind");
+    assert_error(&put("birthday", json!({"enabled": true, "template": "تولد {points}"})).await, 422, "invalid_template");
     assert_error(&put("winback", json!({"enabled": true, "template": "سلام {nmae}"})).await, 422, "invalid_template");
     assert_error(&put("winback", json!({"enabled": true, "template": "کد شما {code}"})).await, 422, "invalid_template");
     assert_error(&put("winback", json!({"enabled": true, "template": "خرید ".repeat(60)})).await, 422, "invalid_template");

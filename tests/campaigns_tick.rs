@@ -305,3 +305,50 @@ async fn a_campaigns_report_counts_what_the_guards_held_and_skipped() {
     assert_eq!(marketing(&host, m["id"].as_str().unwrap()).await[0]["status"], "skipped");
 }
 
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn birthdays_are_greeted_on_their_day_in_leap_and_common_years() {
+    let host = host().await;
+    host.set_now(at("2025-03-19T06:00:00Z")); // 29 Esfand 1403, a leap year
+    let consent = json!({"marketing": true, "source": "checkout"});
+    let esfand = create_member(&host, json!({"phone": "09120000001", "name": "سارا", "birthday": "1370-12-30", "consent": consent})).await;
+    let nowruz = create_member(&host, json!({"phone": "09120000002", "birthday": "01-01", "consent": consent})).await;
+    let leapling = create_member(&host, json!({"phone": "09120000003", "birthday": "1992-02-29", "calendar": "gregorian", "consent": consent})).await;
+    automation(&host, "birthday", "تولدت مبارک {name|دوست عزیز}!").await;
+    let greeted = |m: &Value| {
+        let (host, id) = (host.clone(), m["id"].as_str().unwrap().to_string());
+        async move {
+            let mut days: Vec<String> = marketing(&host, &id).await.iter().filter(|m| m["campaign"] == "auto:birthday").map(|m| m["created_at"].as_str().unwrap()[..10].to_string()).collect();
+            days.sort();
+            days
+        }
+    };
+    let tick = |when: &'static str| {
+        let host = host.clone();
+        async move {
+            host.set_now(at(when));
+            let t = host.cron("campaigns-tick").await;
+            assert_eq!(t.result, Ok(()), "{}", t.stderr);
+            host.cron("campaigns-tick").await;
+        }
+    };
+    tick("2025-03-19T06:00:00Z").await;
+    assert!(greeted(&esfand).await.is_empty(), "1403 has a 30 Esfand");
+    tick("2025-03-20T06:00:00Z").await; // 30 Esfand 1403
+    assert_eq!(greeted(&esfand).await, ["2025-03-20"]);
+    tick("2025-03-21T06:00:00Z").await; // 1 Farvardin 1404
+    assert_eq!(greeted(&nowruz).await, ["2025-03-21"]);
+    tick("2026-02-28T06:00:00Z").await; // 2026 has no 29 February
+    assert_eq!(greeted(&leapling).await, ["2026-02-28"]);
+    tick("2027-03-20T06:00:00Z").await; // 29 Esfand 1405, a common year
+    assert_eq!(greeted(&esfand).await, ["2025-03-20", "2027-03-20"]);
+    let text = marketing(&host, esfand["id"].as_str().unwrap()).await[0]["text"].clone();
+    assert_eq!(text, "تولدت مبارک سارا!\nلغو11");
+    // A changed birthday moves the greeting.
+    let r = admin(&host, "PATCH", &format!("/api/members/{}", nowruz["id"].as_str().unwrap()), Some(json!({"birthday": "06-15"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    tick("2027-03-21T06:00:00Z").await; // 1 Farvardin 1406: no longer theirs
+    assert_eq!(greeted(&nowruz).await, ["2025-03-21"]);
+    tick("2027-09-06T06:00:00Z").await; // 15 Shahrivar 1406
+    assert_eq!(greeted(&nowruz).await.len(), 2);
+}

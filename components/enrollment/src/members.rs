@@ -53,7 +53,11 @@ pub fn patch(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let patch: MemberPatch = http::parse_json(req)?;
     let mut found = store::live(&ctx.kv, id)?;
     let settings = http::settings(&ctx.kv)?;
+    let birthday = found.member.birthday;
     found.member.apply_patch(patch, member::today(&settings, ctx.now), ctx.now)?;
+    if let Some(b) = found.member.birthday.filter(|b| Some(*b) != birthday) {
+        store::index_birthday(&ctx.kv, found.number, &b)?;
+    }
     store::save(&ctx.kv, &found)?;
     Ok(answer(200, &found))
 }

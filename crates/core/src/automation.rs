@@ -1,7 +1,7 @@
 //! Automations: messages the club sends by itself when something happens to
 //! a member. Served so far: the ones the points' events drive — a tier
 //! upgrade, points about to expire, and win-back when a member becomes
-//! `lapsed`. Each is a marketing message: it passes the guards at send time
+//! `lapsed` — and the member's birthday. Each is a marketing message: it passes the guards at send time
 //! (`guard`) and carries the signature and the opt-out footer.
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,7 @@ pub enum Kind {
     TierUpgrade,
     ExpiryReminder,
     Winback,
+    Birthday,
 }
 
 impl Kind {
@@ -27,7 +28,8 @@ impl Kind {
             "tier_upgrade" => Ok(Kind::TierUpgrade),
             "expiry_reminder" => Ok(Kind::ExpiryReminder),
             "winback" => Ok(Kind::Winback),
-            _ => Err(Error::field("kind", "expected tier_upgrade, expiry_reminder or winback (the automations served so far)")),
+            "birthday" => Ok(Kind::Birthday),
+            _ => Err(Error::field("kind", "expected tier_upgrade, expiry_reminder, winback or birthday (the automations served so far)")),
         }
     }
 
@@ -36,6 +38,7 @@ impl Kind {
             Kind::TierUpgrade => "tier_upgrade",
             Kind::ExpiryReminder => "expiry_reminder",
             Kind::Winback => "winback",
+            Kind::Birthday => "birthday",
         }
     }
 
@@ -81,6 +84,12 @@ impl AutomationInput {
             return Err(Error::field("reward_id", "expected null: attaching a reward to an automation is not available yet"));
         }
         check_template(&self.template, settings)?;
+        // Only the expiry reminder knows the points and the date in question.
+        if kind != Kind::ExpiryReminder
+            && let Some(p) = ["{points", "{expiry"].iter().find(|p| self.template.contains(*p))
+        {
+            return Err(Error::Unprocessable { code: "invalid_template", message: format!("template: {}}} is only available in expiry_reminder", &p[..]) });
+        }
         Ok(Automation { kind, enabled: self.enabled, template: self.template })
     }
 }
@@ -132,13 +141,14 @@ pub fn marketing_text(body: &str, settings: &Settings) -> String {
     if settings.optout_footer.is_empty() { signed } else { format!("{signed}\n{}", settings.optout_footer) }
 }
 
-/// The message an automation sends a member for an event.
-pub fn text_for(automation: &Automation, member: &Member, e: &Event, settings: &Settings) -> Result<String> {
+/// The message an automation sends a member for an event (`None`: for a
+/// day, such as their birthday).
+pub fn text_for(automation: &Automation, member: &Member, e: Option<&Event>, settings: &Settings) -> Result<String> {
     let values = |name: &str| match name {
         "name" => member.name.clone(),
-        "points" => e.points.map(|p| persian_digits(&p.to_string())),
-        "tier" => e.tier.clone().or_else(|| Some(member.tier.clone())),
-        "expiry" => e.expires_on.as_deref().map(|d| persian_digits(&d.replace('-', "/"))),
+        "points" => e.and_then(|e| e.points).map(|p| persian_digits(&p.to_string())),
+        "tier" => e.and_then(|e| e.tier.clone()).or_else(|| Some(member.tier.clone())),
+        "expiry" => e.and_then(|e| e.expires_on.as_deref()).map(|d| persian_digits(&d.replace('-', "/"))),
         "store" => Some(settings.sender_signature.clone()),
         _ => None,
     };
@@ -173,7 +183,7 @@ mod tests {
         let member = input.validate(&s, crate::member::today(&s, now)).unwrap().into_member("m_1".into(), "ABCDEFGH".into(), None, &s, now);
         let e = Event { id: "x".into(), kind: event::Kind::ExpiryReminder, member: "m_1".into(), at: now, tier: None, segment: None, points: Some(40), expires_on: Some("1405-01-31".into()) };
         let a = input_automation("{name|مشتری عزیز}، {points} امتیاز شما در {expiry} می‌سوزد.");
-        assert_eq!(text_for(&a, &member, &e, &s).unwrap(), "مشتری عزیز، ۴۰ امتیاز شما در ۱۴۰۵/۰۱/۳۱ می‌سوزد.\nفروشگاه نمونه\nلغو11");
+        assert_eq!(text_for(&a, &member, Some(&e), &s).unwrap(), "مشتری عزیز، ۴۰ امتیاز شما در ۱۴۰۵/۰۱/۳۱ می‌سوزد.\nفروشگاه نمونه\nلغو11");
     }
 
     fn input_automation(template: &str) -> Automation {

@@ -120,6 +120,22 @@ fn calendar_name(c: Calendar) -> &'static str {
     }
 }
 
+/// The birthdays (calendar, month, day) celebrated on `date`, the club's
+/// local date: its Jalali and its Gregorian day, and on 29 Esfand of a
+/// common year the 30 Esfand birthdays, on 28 February of a common year the
+/// 29 February ones.
+pub fn birthdays_on(date: NaiveDate) -> Vec<(Calendar, u32, u32)> {
+    let j = JalaliDate::from_gregorian(date);
+    let mut out = vec![(Calendar::Jalali, j.month, j.day), (Calendar::Gregorian, date.month(), date.day())];
+    if (j.month, j.day) == (12, 29) && !JalaliDate::is_leap_year(j.year) {
+        out.push((Calendar::Jalali, 12, 30));
+    }
+    if (date.month(), date.day()) == (2, 28) && NaiveDate::from_ymd_opt(date.year(), 2, 29).is_none() {
+        out.push((Calendar::Gregorian, 2, 29));
+    }
+    out
+}
+
 /// The consent part of a create request.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -517,5 +533,17 @@ mod tests {
         assert_eq!(v["stats"]["orders"], 4);
         assert_eq!(v["points"], 120);
         assert!(!m.accepts_transactional());
+    }
+
+    #[test]
+    fn esfand_30_and_february_29_birthdays_fall_on_the_day_before_in_common_years() {
+        let on = |y, m, d| birthdays_on(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        // 29 Esfand 1405 (common) is 20 March 2027; 30 Esfand 1403 (leap) is 20 March 2025.
+        assert!(on(2027, 3, 20).contains(&(Calendar::Jalali, 12, 30)));
+        assert!(!on(2025, 3, 19).contains(&(Calendar::Jalali, 12, 30)), "1403 is leap: 30 Esfand has its own day");
+        assert!(on(2025, 3, 20).contains(&(Calendar::Jalali, 12, 30)));
+        assert!(on(2026, 3, 21).contains(&(Calendar::Jalali, 1, 1)));
+        assert!(on(2026, 2, 28).contains(&(Calendar::Gregorian, 2, 29)));
+        assert!(!on(2028, 2, 28).contains(&(Calendar::Gregorian, 2, 29)));
     }
 }

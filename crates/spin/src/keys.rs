@@ -36,6 +36,9 @@
 //! | `campaigns:active`                 | JSON list of campaign ids    | create, campaigns tick (CAS) | campaigns tick     |
 //! | `camp-count:{id}:{reason}`         | counter: messages a guard skipped or held | sender | GET /api/campaigns/{id} |
 //! | `camp:{id}:{m}`                    | claim counter                | campaigns tick        | campaigns tick            |
+//! | `birthdays-len:{j|g}:{MM}-{DD}`, `birthdays:{j|g}:{MM}-{DD}:{k}` | counter; member number | member create, birthday change | campaigns tick |
+//! | `birthdays:cursor`                 | JSON: the day and its lists' slots done | campaigns tick | campaigns tick |
+//! | `bday:{year}:{m}`                  | claim counter                | campaigns tick        | campaigns tick            |
 //! | `automations`                      | JSON `automation::Automations` | PUT /api/automations (CAS) | campaigns tick    |
 //! | `campaigns:cursor`                 | JSON `daily::Cursor`         | campaigns tick        | campaigns tick            |
 //! | `auto:{event id}`                  | claim counter                | campaigns tick        | campaigns tick            |
@@ -74,6 +77,7 @@ pub const AUTOMATIONS: &str = "automations";
 pub const CAMPAIGNS_CURSOR: &str = "campaigns:cursor";
 pub const CAMPAIGNS_ACTIVE: &str = "campaigns:active";
 pub const SEQ_CAMPAIGN: &str = "seq:campaign";
+pub const BIRTHDAYS_CURSOR: &str = "birthdays:cursor";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -110,6 +114,21 @@ pub fn ledger(n: u64, k: u64) -> String {
 }
 pub fn adjust(n: u64, key: &str) -> String {
     format!("adjust:{n}:{key}")
+}
+fn calendar_letter(c: vafa_core::settings::Calendar) -> char {
+    match c {
+        vafa_core::settings::Calendar::Jalali => 'j',
+        vafa_core::settings::Calendar::Gregorian => 'g',
+    }
+}
+pub fn birthdays_len(c: vafa_core::settings::Calendar, month: u32, day: u32) -> String {
+    format!("birthdays-len:{}:{month:02}-{day:02}", calendar_letter(c))
+}
+pub fn birthday(c: vafa_core::settings::Calendar, month: u32, day: u32, k: u64) -> String {
+    format!("birthdays:{}:{month:02}-{day:02}:{k}", calendar_letter(c))
+}
+pub fn birthday_sent(year: i32, member: u64) -> String {
+    format!("bday:{year}:{member}")
 }
 pub fn campaign(id: &str) -> String {
     format!("campaign:{id}")

@@ -62,6 +62,14 @@ pub fn load(kv: &Kv, number: u64) -> Result<Option<Found>> {
     Ok(Some(Found { number, member, standing }))
 }
 
+/// Puts the member in the index of their birthday's month and day, read
+/// by the campaigns tick on the day (a slot whose member's birthday has
+/// changed since, or who never came to be, is passed over there).
+pub fn index_birthday(kv: &Kv, number: u64, b: &vafa_core::member::Birthday) -> Result<()> {
+    let (len, cal, m, d) = (keys::birthdays_len(b.calendar, b.month, b.day), b.calendar, b.month, b.day);
+    kv.append(&len, |k| keys::birthday(cal, m, d, k), number.to_string().as_bytes()).map(drop)
+}
+
 /// By API id; erased members are still found (their totals remain).
 pub fn by_id(kv: &Kv, id: &str) -> Result<Found> {
     let not_found = || Error::NotFound(format!("member {id}"));
@@ -152,6 +160,9 @@ pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) ->
     let code = new_referral_code(kv, number)?;
     let member = draft.into_member(keys::member_id(number), code.clone(), referred_by, settings, now);
     crate::wallet::open(kv, number)?;
+    if let Some(b) = &member.birthday {
+        index_birthday(kv, number, b)?;
+    }
     kv.put(&keys::member(number), &member)?;
     match kv.claim_slot(&keys::phone(phone.as_str()), &stale, number as i64)? {
         Claim::Won => Ok(Found { number, member, standing: Standing::default() }),
