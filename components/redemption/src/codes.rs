@@ -15,8 +15,8 @@ use vafa_core::error::{Error, Result};
 use vafa_core::redemption::{Consumed, Reason, Redemption, normalize_code};
 use vafa_core::settings::Settings;
 use vafa_spin::http::{self, Caller};
-use vafa_spin::kv::{counter_in, decode, decoded_or_default};
-use vafa_spin::keys;
+use vafa_spin::kv::{counter_in, decoded_or_default};
+use vafa_spin::{codes, keys};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,14 +58,13 @@ fn look_up(req: &Request, ctx: &Ctx, typed: &str) -> Result<Lookup> {
     };
     let rate_key = keys::rate_codes(&caller, ctx.now.timestamp().div_euclid(60));
     let code = normalize_code(typed).unwrap_or_default();
-    let (key, link) = (keys::code(&code), keys::code_order(&code));
-    let found = ctx.kv.get_many(&[key.clone(), link.clone(), rate_key.clone(), keys::SETTINGS.to_string()])?;
-    let order = found.get(&link).map(|b| String::from_utf8_lossy(b).into_owned());
+    let [key, link] = codes::keys_of(&code);
+    let found = ctx.kv.get_many(&[key.clone(), link, rate_key.clone(), keys::SETTINGS.to_string()])?;
     let settings: Settings = decoded_or_default(&found, keys::SETTINGS)?;
     if counter_in(&found, &rate_key)? >= i64::from(settings.code_misses_per_minute) {
         return Err(Error::RateLimited("too many unknown codes from this key this minute; try again in a minute".into()));
     }
-    let record = found.get(&key).map(|b| decode::<Redemption>(&key, b)).transpose()?.map(|r| r.with_order(order.clone(), ctx.now));
+    let (record, order) = codes::read(&found, &code, ctx.now)?;
     Ok(Lookup { key, record, order, settings, rate_key })
 }
 

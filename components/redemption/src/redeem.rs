@@ -26,7 +26,7 @@ use vafa_core::wallet::{Change, Wallet, expiry_month};
 use vafa_spin::kv::{decode, decoded_or_default};
 use vafa_spin::outbox::{Outbox, Recipient};
 use vafa_spin::wallet::{self as journal, Outcome};
-use vafa_spin::{clock, http, keys};
+use vafa_spin::{clock, codes, http, keys};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,12 +135,11 @@ fn fail(ctx: &Ctx, record: &Redemption, balance: i64) -> Result<()> {
 fn load(ctx: &Ctx, id: &str) -> Result<(Redemption, Option<String>)> {
     let rk = keys::redemption(id);
     let first: Redemption = ctx.kv.get(&rk)?.ok_or_else(|| Error::NotFound(format!("redemption {id}")))?;
-    let (key, link) = (keys::code(&first.code), keys::code_order(&first.code));
-    let found = ctx.kv.get_many(&[key.clone(), link.clone()])?;
-    let Some(bytes) = found.get(&key) else { return Ok((first, None)) };
-    let record: Redemption = decode(&key, bytes)?;
-    let order = found.get(&link).map(|b| String::from_utf8_lossy(b).into_owned());
-    Ok((record.with_order(order.clone(), ctx.now), order))
+    let found = ctx.kv.get_many(&codes::keys_of(&first.code))?;
+    match codes::read(&found, &first.code, ctx.now)? {
+        (Some(record), order) => Ok((record, order)),
+        (None, _) => Ok((first, None)),
+    }
 }
 
 pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {

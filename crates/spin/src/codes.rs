@@ -5,9 +5,11 @@
 //! plain write, so the webhook does not have to decode redemptions.
 
 use crate::keys;
-use crate::kv::Kv;
+use crate::kv::{Kv, decode};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use vafa_core::error::Result;
-use vafa_core::redemption::normalize_code;
+use vafa_core::redemption::{Redemption, normalize_code};
 
 /// Links each of `coupons` that could be a reward code to `order_id`; the
 /// first order to carry a code keeps it.
@@ -20,3 +22,20 @@ pub fn link_to_order(kv: &Kv, coupons: &[String], order_id: &str) -> Result<()> 
     }
     Ok(())
 }
+
+/// The keys of a code's record and of its order link, to read in one batch
+/// (with whatever else the caller needs).
+pub fn keys_of(code: &str) -> [String; 2] {
+    [keys::code(code), keys::code_order(code)]
+}
+
+/// A code's record as it stands, from a batch read of [`keys_of`]: used by
+/// the order a webhook linked it to, if any (also returned, for a
+/// compare-and-swap that must see the same).
+pub fn read(found: &HashMap<String, Vec<u8>>, code: &str, now: DateTime<Utc>) -> Result<(Option<Redemption>, Option<String>)> {
+    let [key, link] = keys_of(code);
+    let order = found.get(&link).map(|b| String::from_utf8_lossy(b).into_owned());
+    let record = found.get(&key).map(|b| decode::<Redemption>(&key, b)).transpose()?;
+    Ok((record.map(|r| r.with_order(order.clone(), now)), order))
+}
+
