@@ -2,28 +2,14 @@
 //! the automations' messages (`vafa_spin::automations`). "Now" is the
 //! event's timestamp.
 
-mod bindings {
-    wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/cron.wit" });
-}
-
-use bindings::{Error, Guest, Metadata};
+use chrono::{DateTime, Utc};
 use vafa_spin::automations;
 use vafa_spin::daily::Budget;
 use vafa_spin::kv::Kv;
 
-struct CampaignsTick;
+vafa_spin::cron_component!("campaigns tick", tick);
 
-impl Guest for CampaignsTick {
-    fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-        tick(metadata.timestamp).map_err(|e| {
-            vafa_spin::log::error(&format!("campaigns tick failed: {e:?}"));
-            Error::Other(e.to_string())
-        })
-    }
-}
-
-fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
-    let now = vafa_spin::clock::from_unix(timestamp)?;
+fn tick(now: DateTime<Utc>) -> vafa_core::error::Result<()> {
     let kv = Kv::open()?;
     let settings = vafa_spin::http::settings(&kv)?;
     let report = automations::sweep(&kv, &settings, now, Budget::default())?;
@@ -36,4 +22,3 @@ fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
     Ok(())
 }
 
-bindings::export!(CampaignsTick with_types_in bindings);

@@ -2,27 +2,13 @@
 //! credits, expiry and its reminder, tier, segment; `vafa_spin::daily`).
 //! "Now" is the event's timestamp.
 
-mod bindings {
-    wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/cron.wit" });
-}
-
-use bindings::{Error, Guest, Metadata};
+use chrono::{DateTime, Utc};
 use vafa_spin::daily::{self, Budget};
 use vafa_spin::kv::Kv;
 
-struct PointsTick;
+vafa_spin::cron_component!("points tick", tick);
 
-impl Guest for PointsTick {
-    fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-        tick(metadata.timestamp).map_err(|e| {
-            vafa_spin::log::error(&format!("points tick failed: {e:?}"));
-            Error::Other(e.to_string())
-        })
-    }
-}
-
-fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
-    let now = vafa_spin::clock::from_unix(timestamp)?;
+fn tick(now: DateTime<Utc>) -> vafa_core::error::Result<()> {
     let kv = Kv::open()?;
     let settings = vafa_spin::http::settings(&kv)?;
     let report = daily::sweep(&kv, &settings, now, Budget::default())?;
@@ -35,4 +21,3 @@ fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
     Ok(())
 }
 
-bindings::export!(PointsTick with_types_in bindings);

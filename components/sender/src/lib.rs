@@ -1,33 +1,14 @@
 //! The cron-triggered sender: each tick sweeps the outbox's due index from
 //! its cursor to the tick's time and makes every due try (retries with
 //! backoff, give-up after five tries). "Now" is the event's timestamp.
-//!
-//! The export comes from the cron plugin's own WIT (`wit/cron.wit` at the root, from
-//! spinframework/spin-trigger-cron) through wit-bindgen; everything the tick
-//! imports (key-value, variables, outbound HTTP) comes from spin-sdk.
 
-mod bindings {
-    wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/cron.wit" });
-}
-
-use bindings::{Error, Guest, Metadata};
+use chrono::{DateTime, Utc};
 use vafa_spin::kv::Kv;
 use vafa_spin::outbox::{Budget, Outbox};
 
-struct Sender;
+vafa_spin::cron_component!("sender tick", tick);
 
-impl Guest for Sender {
-    fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-        tick(metadata.timestamp).map_err(|e| {
-            // Debug: the detail (keys masked), not the message a client would see.
-            vafa_spin::log::error(&format!("tick failed: {e:?}"));
-            Error::Other(e.to_string())
-        })
-    }
-}
-
-fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
-    let now = vafa_spin::clock::from_unix(timestamp)?;
+fn tick(now: DateTime<Utc>) -> vafa_core::error::Result<()> {
     let kv = Kv::open()?;
     let sweep = Outbox::new(&kv)?.sweep(now, Budget::default())?;
     if sweep.attempted > 0 || !sweep.caught_up {
@@ -38,5 +19,3 @@ fn tick(timestamp: u64) -> vafa_core::error::Result<()> {
     }
     Ok(())
 }
-
-bindings::export!(Sender with_types_in bindings);

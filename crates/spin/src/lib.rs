@@ -7,6 +7,7 @@ pub mod broadcasts;
 pub mod clock;
 pub mod codes;
 pub mod config;
+pub mod cron;
 pub mod daily;
 pub mod http;
 pub mod keys;
