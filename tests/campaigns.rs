@@ -29,13 +29,22 @@ async fn bad_automations_are_refused_and_write_nothing() {
         let host = host.clone();
         async move { admin(&host, "PUT", &format!("/api/automations/{kind}"), Some(body)).await }
     };
-    assert_error(&put("anniversary", json!({"enabled": true, "template": "سالگرد عضویت مبارک"})).await, 422, "invalid_kind");
+    assert_error(&put("newsletter", json!({"enabled": true, "template": "سلام"})).await, 422, "invalid_kind");
+    assert_error(&put("replenishment", json!({"enabled": true, "template": "وقت خرید دوباره"})).await, 422, "invalid_cycles");
+    assert_error(&put("thank_you", json!({"enabled": true, "template": "ممنون", "offset_days": 400})).await, 422, "invalid_offset_days");
+    assert_error(&put("welcome", json!({"enabled": true, "template": "خوش آمدید! کد هدیه: {code}", "reward_id": "none"})).await, 422, "invalid_reward_id");
     assert_error(&put("birthday", json!({"enabled": true, "template": "تولد {points}"})).await, 422, "invalid_template");
     assert_error(&put("winback", json!({"enabled": true, "template": "سلام {nmae}"})).await, 422, "invalid_template");
     assert_error(&put("winback", json!({"enabled": true, "template": "کد شما {code}"})).await, 422, "invalid_template");
     assert_error(&put("winback", json!({"enabled": true, "template": "خرید ".repeat(60)})).await, 422, "invalid_template");
     assert_error(&put("winback", json!({"enabled": true, "template": "سلام", "offset_days": 2})).await, 422, "invalid_offset_days");
     assert_error(&put("winback", json!({"enabled": true, "template": "سلام", "reward_id": "ten"})).await, 422, "invalid_reward_id");
+    assert_eq!(host.kv_snapshot(), before);
+    // A reward in the catalog, attached without its {code}.
+    let ten = json!({"name": "ده درصد", "kind": "percent", "value": 10, "cost": 100});
+    assert_eq!(admin(&host, "PUT", "/api/rewards/ten", Some(ten)).await.status, 200);
+    let before = host.kv_snapshot();
+    assert_error(&put("winback", json!({"enabled": true, "template": "سلام", "reward_id": "ten"})).await, 422, "invalid_template");
     assert_error(&put("winback", json!({"enabled": true})).await, 422, "invalid_template");
     let anonymous = host.request("PUT", "/api/automations/winback", &[("content-type", "application/json")], json!({"enabled": true, "template": "سلام"}).to_string()).await;
     assert_error(&anonymous, 401, "unauthorized");

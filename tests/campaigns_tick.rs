@@ -352,3 +352,159 @@ async fn birthdays_are_greeted_on_their_day_in_leap_and_common_years() {
     tick("2027-09-06T06:00:00Z").await; // 15 Shahrivar 1406
     assert_eq!(greeted(&nowruz).await.len(), 2);
 }
+
+/// The campaigns of a member's marketing messages, oldest first.
+async fn campaigns_of(host: &Host, member: &str) -> Vec<String> {
+    let mut got: Vec<Value> = marketing(host, member).await;
+    got.reverse();
+    got.iter().map(|m| m["campaign"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// A tick, a minute, and a tick: what the first queued, the second sends.
+async fn queue_and_send(host: &Host) {
+    ticks(host).await;
+    host.advance(chrono::Duration::minutes(1));
+    ticks(host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_is_welcomed_once_with_a_gift_code_that_costs_no_points() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T07:00:00Z"));
+    let gift = json!({"name": "ده درصد خوش‌آمد", "kind": "percent", "value": 10, "cost": 500, "stock": 1});
+    assert_eq!(admin(&host, "PUT", "/api/rewards/welcome-10", Some(gift)).await.status, 200);
+    let body = json!({"enabled": true, "template": "{name|دوست عزیز}، خوش آمدید! کد هدیه: {code}", "reward_id": "welcome-10"});
+    let r = admin(&host, "PUT", "/api/automations/welcome", Some(body)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let consent = json!({"marketing": true, "source": "checkout"});
+    let sara = create_member(&host, json!({"phone": "09120000001", "name": "سارا", "consent": consent})).await;
+    let later = create_member(&host, json!({"phone": "09120000002"})).await;
+    let (sara, later) = (sara["id"].as_str().unwrap(), later["id"].as_str().unwrap());
+    queue_and_send(&host).await;
+    let sent = marketing(&host, sara).await;
+    assert_eq!((sent.len(), sent[0]["status"].as_str(), sent[0]["campaign"].as_str()), (1, Some("sent"), Some("auto:welcome")), "{sent:?}");
+    let text = sent[0]["text"].as_str().unwrap();
+    let code = text.split("کد هدیه: ").nth(1).unwrap().split('\n').next().unwrap();
+    assert_eq!(code.len(), 12, "{text}");
+    let v = admin(&host, "POST", &format!("/api/codes/{code}/validate"), Some(json!({"order_total": 2_000_000}))).await;
+    assert_eq!(v.json()["valid"], true, "{}", v.text());
+    assert_eq!(balance_and_ledger(&host, sara).await, (0, vec![]), "a gift spends no points");
+    assert!(campaigns_of(&host, later).await.is_empty(), "no consent, no welcome");
+
+    // Consent given later is the welcome's moment; the gift is out of stock
+    // by then, so that message is not sent.
+    let r = admin(&host, "POST", &format!("/api/members/{later}/consent"), Some(json!({"marketing": true}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    queue_and_send(&host).await;
+    assert!(campaigns_of(&host, later).await.is_empty(), "out of stock: no code to give");
+
+    // Opting out and in again is no second welcome.
+    for text in ["11", "12"] {
+        assert_eq!(inbound_json(&host, "09120000001", text).await.status, 200);
+    }
+    host.advance(chrono::Duration::days(1));
+    queue_and_send(&host).await;
+    assert_eq!(campaigns_of(&host, sara).await, ["auto:welcome"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thank_you_and_feedback_follow_a_purchase_and_a_reply_of_1_is_a_score_not_an_opt_out() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T07:00:00Z"));
+    let id = club(&host).await;
+    for (kind, template, days) in [("thank_you", "{name|مشتری عزیز}، از خرید شما سپاسگزاریم!", 1), ("feedback", "از ۰ تا ۱۰ به خرید خود چه امتیازی می‌دهید؟ عدد را پاسخ دهید.", 3)] {
+        let r = admin(&host, "PUT", &format!("/api/automations/{kind}"), Some(json!({"enabled": true, "template": template, "offset_days": days}))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    order(&host, "o-1", 5_000_000).await;
+    queue_and_send(&host).await;
+    assert!(campaigns_of(&host, &id).await.is_empty(), "not on the day of the purchase");
+    host.set_now(at("2026-11-25T07:00:00Z"));
+    queue_and_send(&host).await;
+    assert_eq!(campaigns_of(&host, &id).await, ["auto:thank_you"]);
+    host.set_now(at("2026-11-26T07:00:00Z"));
+    queue_and_send(&host).await;
+    assert_eq!(campaigns_of(&host, &id).await, ["auto:thank_you"], "nothing more until the third day");
+    // Before the request, 1 would opt out; now it is the score.
+    host.set_now(at("2026-11-27T07:00:00Z"));
+    queue_and_send(&host).await;
+    let request = marketing(&host, &id).await[0].clone();
+    assert_eq!((request["campaign"].as_str(), request["purpose"].as_str(), request["status"].as_str()), (Some("auto:feedback"), Some("feedback"), Some("sent")), "{request}");
+    let receipts = |host: Host, id: String| async move { messages(&host, &format!("?member_id={id}")).await.into_iter().filter(|m| m["purpose"] == "feedback_receipt").collect::<Vec<_>>() };
+    for _ in 0..2 {
+        let r = inbound_json(&host, PHONE, "۱").await;
+        assert_eq!(r.json()["action"], "feedback_score", "{}", r.text());
+    }
+    let got = receipts(host.clone(), id.clone()).await;
+    assert_eq!(got.len(), 1, "a repeated score is answered once");
+    assert_eq!(got[0]["text"], "امتیاز ۱ شما ثبت شد. از نظرتان سپاسگزاریم!\nبرای لغو پیامک‌ها «لغو11» را بفرستید.\nفروشگاه نمونه");
+    let member = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
+    assert_eq!(member["consent"]["status"], "opted_in", "a score is no opt-out");
+    // Once the window has closed, 1 opts out as always.
+    host.set_now(at("2026-11-30T08:00:00Z"));
+    let r = inbound_json(&host, PHONE, "1").await;
+    assert_eq!(r.json()["action"], "opted_out", "{}", r.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anniversaries_of_joining_fall_on_29_esfand_in_a_common_year() {
+    let host = host().await;
+    let consent = json!({"marketing": true, "source": "checkout"});
+    host.set_now(at("2025-03-20T06:00:00Z")); // 30 Esfand 1403, a leap year
+    let esfand = create_member(&host, json!({"phone": "09120000001", "consent": consent})).await;
+    host.set_now(at("2025-03-21T06:00:00Z")); // 1 Farvardin 1404
+    let nowruz = create_member(&host, json!({"phone": "09120000002", "consent": consent})).await;
+    automation(&host, "anniversary", "یک سال است که با ما هستید؛ سپاس!").await;
+    let greeted = |m: &Value| {
+        let (host, id) = (host.clone(), m["id"].as_str().unwrap().to_string());
+        async move { marketing(&host, &id).await.iter().map(|m| m["created_at"].as_str().unwrap()[..10].to_string()).collect::<Vec<_>>() }
+    };
+    for day in ["2025-03-21", "2026-03-19", "2026-03-20", "2026-03-21", "2026-03-21"] {
+        host.set_now(at(&format!("{day}T06:00:00Z")));
+        let t = host.cron("campaigns-tick").await;
+        assert_eq!(t.result, Ok(()), "{}", t.stderr);
+    }
+    assert_eq!(greeted(&esfand).await, ["2026-03-20"], "1404 has no 30 Esfand: the 29th");
+    assert_eq!(greeted(&nowruz).await, ["2026-03-21"], "a year after, once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replenishment_reminds_a_category_after_its_cycle_unless_the_member_bought_again() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T07:00:00Z"));
+    club(&host).await;
+    let r = admin(&host, "PUT", "/api/automations/replenishment", Some(json!({"enabled": true, "template": "قهوه‌تان رو به پایان است؟", "cycles": {"Coffee": 30}}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let buy = |order: &'static str, phone: &'static str, category: &'static str| {
+        let host = host.clone();
+        async move {
+            let body = json!({"event": "order.paid", "order_id": order, "phone": phone, "total": 1_000_000, "currency": "IRR", "items": [{"sku": "A1", "category": category, "qty": 1, "price": 1_000_000}], "occurred_at": host.now().to_rfc3339()});
+            assert_eq!(generic(&host, "shop-1", &body).await.status, 200);
+        }
+    };
+    let consent = json!({"marketing": true, "source": "checkout"});
+    let (coffee, tea, again) = ("09120000001", "09120000002", "09120000003");
+    for phone in [coffee, tea, again] {
+        create_member(&host, json!({"phone": phone, "consent": consent})).await;
+    }
+    buy("o-1", coffee, "coffee").await;
+    buy("o-2", tea, "tea").await;
+    buy("o-3", again, "COFFEE").await;
+    ticks(&host).await;
+    host.set_now(at("2026-12-04T07:00:00Z"));
+    buy("o-4", again, "coffee").await;
+    for day in ["2026-12-14", "2026-12-24"] {
+        host.set_now(at(&format!("{day}T07:00:00Z")));
+        ticks(&host).await;
+    }
+    let reminded = |phone: &'static str| {
+        let host = host.clone();
+        async move { campaigns_of(&host, &member_id_of(&host, phone).await).await }
+    };
+    assert_eq!(reminded(coffee).await, ["auto:replenishment"], "30 days after the coffee");
+    assert!(reminded(tea).await.is_empty(), "tea has no cycle");
+    assert!(reminded(again).await.is_empty(), "bought again since");
+    host.set_now(at("2027-01-03T07:00:00Z"));
+    ticks(&host).await;
+    assert_eq!(reminded(again).await, ["auto:replenishment"], "30 days after the later coffee");
+}

@@ -12,6 +12,7 @@
 //!     cargo run --profile bench-host -p vafa-bench -- enrollment
 //!     cargo run --profile bench-host -p vafa-bench -- purchase
 //!     cargo run --profile bench-host -p vafa-bench -- redeem
+//!     cargo run --profile bench-host -p vafa-bench -- campaigns
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -425,13 +426,134 @@ async fn redeem(backend: KvBackend) -> Result<Vec<Sample>> {
     Ok(vec![base, redemption, validate, locked, consume, burst])
 }
 
+/// One campaigns tick, added to `sample`; its report line.
+async fn campaigns_tick(host: &Host, sample: &mut Sample) -> Result<String> {
+    let started = Instant::now();
+    let t = host.cron("campaigns-tick").await;
+    sample.add(started.elapsed(), t.kv_ops, t.kv_writes);
+    if t.result.is_err() {
+        bail!("campaigns tick: {:?} {}", t.result, t.stderr);
+    }
+    Ok(t.stderr)
+}
+
+/// Ticks until the campaigns tick reports it has caught up.
+async fn campaigns_until_caught_up(host: &Host, sample: &mut Sample) -> Result<usize> {
+    for n in 1..=1_000 {
+        if !campaigns_tick(host, sample).await?.contains("caught up: false") {
+            return Ok(n);
+        }
+        host.advance(chrono::Duration::minutes(1));
+    }
+    bail!("the campaigns tick never caught up")
+}
+
+/// Copies of stored member `m_1` up to member `to`: members the club holds
+/// but no index names for today (the campaigns tick must not look at them).
+fn pad_members(host: &Host, to: u64) -> Result<()> {
+    let template = String::from_utf8(host.kv_get("member:1").context("no member 1")?)?;
+    let from = vafa_counter(host, "seq:member")?;
+    for n in from + 1..=to {
+        host.kv_set(&format!("member:{n}"), template.replace("\"id\":\"m_1\"", &format!("\"id\":\"m_{n}\"")).as_bytes());
+    }
+    host.kv_increment("seq:member", (to - from) as i64);
+    Ok(())
+}
+
+fn vafa_counter(host: &Host, key: &str) -> Result<u64> {
+    Ok(host.kv_increment(key, 0) as u64)
+}
+
+/// The campaigns tick: with nothing due at 10,000 and at 100,000 members
+/// (every automation on), the day of 300 birthdays, and a broadcast to
+/// 10,000 opted-in members queued tick by tick.
+async fn campaigns(backend: KvBackend) -> Result<Vec<Sample>> {
+    let host = start(backend).await?;
+    host.set_now("2026-11-23T06:00:00Z".parse()?); // 2 Azar 1405
+    admin(&host, "PUT", "/api/settings", Some(&json!({"sender_signature": "فروشگاه نمونه"}))).await;
+    for (kind, extra) in [
+        ("welcome", json!({})),
+        ("thank_you", json!({"offset_days": 1})),
+        ("feedback", json!({"offset_days": 3})),
+        ("replenishment", json!({"cycles": {"coffee": 30}})),
+        ("birthday", json!({})),
+        ("anniversary", json!({})),
+        ("tier_upgrade", json!({})),
+        ("expiry_reminder", json!({})),
+        ("winback", json!({})),
+    ] {
+        let mut body = json!({"enabled": true, "template": "{name|دوست عزیز}، سلام از باشگاه!"});
+        body.as_object_mut().context("an object")?.extend(extra.as_object().cloned().unwrap_or_default());
+        let r = admin(&host, "PUT", &format!("/api/automations/{kind}"), Some(&body)).await;
+        if r.status != 200 {
+            bail!("automation {kind}: {}", r.text());
+        }
+    }
+    let consent = json!({"marketing": true, "source": "checkout"});
+    for i in 0..10_000 {
+        let r = admin(&host, "POST", "/api/members", Some(&json!({"phone": phone(i), "consent": consent}))).await;
+        if r.status != 201 {
+            bail!("member {i}: {}", r.text());
+        }
+    }
+    // Today's 10,000 welcomes are queued; tomorrow nothing is due.
+    campaigns_until_caught_up(&host, &mut Sample::new("welcomes")).await?;
+    host.set_now("2026-11-24T06:00:00Z".parse()?);
+    let mut idle_10k = Sample::new("campaigns tick, nothing due, 10,000 members");
+    for _ in 0..100 {
+        campaigns_tick(&host, &mut idle_10k).await?;
+        host.advance(chrono::Duration::seconds(1));
+    }
+
+    // A broadcast to all 10,000, ticks until queued.
+    let mut broadcast = Sample::new("broadcast to 10,000, per tick");
+    let r = admin(&host, "POST", "/api/campaigns", Some(&json!({"name": "یلدا", "template": "{name|مشتری عزیز}، یلدا مبارک!"}))).await;
+    let id = r.json()["id"].as_str().context("a campaign")?.to_string();
+    let ticks = campaigns_until_caught_up(&host, &mut broadcast).await?;
+    let got = admin(&host, "GET", &format!("/api/campaigns/{id}"), None).await.json();
+    if got["stats"]["queued"] != 10_000 {
+        bail!("the broadcast queued {} in {ticks} ticks", got["stats"]["queued"]);
+    }
+    println!("broadcast to 10,000 queued in {ticks} ticks");
+
+    // 300 birthdays on 10 Azar, greeted in that day's ticks.
+    for i in 0..300 {
+        let r = admin(&host, "POST", "/api/members", Some(&json!({"phone": phone(20_000 + i), "birthday": "1370-09-10", "consent": consent}))).await;
+        if r.status != 201 {
+            bail!("member with a birthday {i}: {}", r.text());
+        }
+    }
+    campaigns_until_caught_up(&host, &mut Sample::new("welcomes")).await?;
+    host.set_now("2026-11-30T06:00:00Z".parse()?);
+    campaigns_until_caught_up(&host, &mut Sample::new("days between")).await?;
+    host.set_now("2026-12-01T06:00:00Z".parse()?); // 10 Azar 1405
+    let mut birthdays = Sample::new("campaigns tick, 300 birthdays (per tick)");
+    let ticks = campaigns_until_caught_up(&host, &mut birthdays).await?;
+    println!("300 birthdays queued in {ticks} ticks");
+
+    // The same quiet day at 100,000 members.
+    pad_members(&host, 100_000)?;
+    host.set_now("2026-12-02T06:00:00Z".parse()?);
+    campaigns_until_caught_up(&host, &mut Sample::new("next day")).await?;
+    let mut idle_100k = Sample::new("campaigns tick, nothing due, 100,000 members");
+    for _ in 0..100 {
+        campaigns_tick(&host, &mut idle_100k).await?;
+        host.advance(chrono::Duration::seconds(1));
+    }
+    println!("{backend:?}: nothing-due tick at 100,000 / at 10,000 members (p50): {:.2}", idle_100k.p50() / idle_10k.p50());
+    let mut base = baseline(&host, 100).await?;
+    base.name = "empty handler (baseline)".into();
+    Ok(vec![base, idle_10k, idle_100k, birthdays, broadcast])
+}
+
 async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
     match which {
         "foundation" => foundation(backend).await,
         "enrollment" => enrollment(backend).await,
         "purchase" => purchase(backend).await,
         "redeem" => redeem(backend).await,
-        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem"),
+        "campaigns" => campaigns(backend).await,
+        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem|campaigns"),
     }
 }
 
@@ -440,7 +562,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "purchase-scoring", "redemption", "admin", "sender", "points-tick"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "purchase-scoring", "redemption", "admin", "campaigns", "sender", "points-tick", "campaigns-tick"])?;
     report(&sqlite, &redis);
     Ok(())
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 use vafa_core::automation::{AutomationInput, Automations, Kind};
+use vafa_core::reward::Catalog;
 use vafa_core::error::Result;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_core::broadcast::{CampaignInput, PreviewInput, sample_text};
@@ -82,7 +83,11 @@ fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let kind = Kind::parse(kind)?;
     let input: AutomationInput = http::parse_json(req)?;
-    let automation = input.validate(kind, &http::settings(&ctx.kv)?)?;
+    let catalog: Catalog = match &input.reward_id {
+        Some(_) => ctx.kv.get(keys::REWARDS)?.unwrap_or_default(),
+        None => Catalog::default(),
+    };
+    let automation = input.validate(kind, &http::settings(&ctx.kv)?, |id| catalog.get(id).is_some())?;
     let updated = ctx.kv.update(keys::AUTOMATIONS, |mut all: Automations| {
         all.put(automation.clone());
         Ok(Some(all))

@@ -1,6 +1,6 @@
 //! The SMS panel's callbacks (the API contract "SMS panel callbacks"): inbound
-//! messages (opt-out and opt-in keywords, join requests) and delivery
-//! reports. Both need `?token=`; both answer 200 to anything well-formed, so
+//! messages (opt-out and opt-in keywords, join requests, feedback scores)
+//! and delivery reports. Both need `?token=`; both answer 200 to anything well-formed, so
 //! a panel never retries a message we chose to ignore.
 
 use crate::Ctx;
@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Request, Response};
 use vafa_core::consent::{self, Source};
 use vafa_core::error::{Error, Result};
+use vafa_core::feedback;
 use vafa_core::keyword::{self, Inbound};
 use vafa_core::member;
 use vafa_core::message::{Kind, Purpose};
@@ -67,8 +68,23 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
     };
     let signature = settings.sender_signature.as_str();
     let member_id = found.as_ref().map(|f| f.member.id.clone());
-    let kind = keyword::classify(&text);
+    // A bare number 0-10 is a score while a feedback request is open.
+    let request = match (&found, keyword::score(&text)) {
+        (Some(f), Some(_)) => ctx.kv.get::<feedback::Request>(&keys::feedback(f.number))?,
+        _ => None,
+    };
+    let open = keyword::score(&text).is_some_and(|n| request.as_ref().is_some_and(|r| r.takes(n, ctx.now, &settings)));
+    let kind = keyword::classify(&text, open);
     let action: &'static str = match (kind, found, &phone) {
+        (Inbound::Score(n), Some(f), Some(p)) => {
+            // The same score again (a redelivery) is answered once.
+            if let Some(r) = request.filter(|r| r.score.is_none()) {
+                ctx.kv.put(&keys::feedback(f.number), &r.scored(n, ctx.now))?;
+                let r = Recipient { number: f.number, member: &f.member };
+                Outbox::new(&ctx.kv)?.send(Some(r), p, feedback::receipt(n, &settings), Kind::Transactional, Purpose::FeedbackReceipt, ctx.now)?;
+            }
+            "feedback_score"
+        }
         (Inbound::OptOut, Some(mut f), Some(p)) => {
             // Confirmed once: a second opt-out changes nothing and sends nothing.
             if f.member.consent.status != consent::ConsentStatus::OptedOut {
@@ -81,7 +97,7 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
         }
         (Inbound::OptIn | Inbound::Join, Some(mut f), Some(p)) if !f.member.accepts_marketing() => {
             f.member.record_consent(true, Source::Keyword, Some(text.clone()), ctx.now);
-            store::save(&ctx.kv, &f)?;
+            store::save_consent(&ctx.kv, &settings, &f, ctx.now)?;
             let r = Recipient { number: f.number, member: &f.member };
             Outbox::new(&ctx.kv)?.send(Some(r), p, consent::optin_confirmation(signature), Kind::Transactional, Purpose::OptInConfirmation, ctx.now)?;
             "opted_in"

@@ -86,7 +86,7 @@ pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {
         Verdict::Correct => {}
     }
     let (status, found) = match store::by_phone(&ctx.kv, &phone)? {
-        Some(found) => (200, opt_in(ctx, found)?),
+        Some(found) => (200, opt_in(ctx, &settings, found)?),
         None => {
             let draft = Draft {
                 phone: phone.clone(),
@@ -100,7 +100,7 @@ pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {
             match store::create(&ctx.kv, &settings, draft, ctx.now) {
                 Ok(found) => (201, found),
                 // Confirmed twice at once: the other request made the member.
-                Err(Error::Conflict { member_id: Some(id), .. }) => (200, opt_in(ctx, store::by_id(&ctx.kv, &id)?)?),
+                Err(Error::Conflict { member_id: Some(id), .. }) => (200, opt_in(ctx, &settings, store::by_id(&ctx.kv, &id)?)?),
                 Err(e) => return Err(e),
             }
         }
@@ -109,10 +109,10 @@ pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {
     Ok(http::json(status, &found.view()))
 }
 
-fn opt_in(ctx: &Ctx, mut found: store::Found) -> Result<store::Found> {
+fn opt_in(ctx: &Ctx, settings: &Settings, mut found: store::Found) -> Result<store::Found> {
     if !found.member.accepts_marketing() {
         found.member.record_consent(true, Source::Web, Some(CONSENT_TEXT.into()), ctx.now);
-        store::save(&ctx.kv, &found)?;
+        store::save_consent(&ctx.kv, settings, &found, ctx.now)?;
     }
     Ok(found)
 }

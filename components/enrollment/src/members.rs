@@ -100,7 +100,7 @@ pub fn consent(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     if let Some(all) = input.all_sms {
         found.member.sms_blocked = !all;
     }
-    store::save(&ctx.kv, &found)?;
+    store::save_consent(&ctx.kv, &http::settings(&ctx.kv)?, &found, ctx.now)?;
     Ok(answer(200, &found))
 }
 

@@ -117,7 +117,7 @@ impl CampaignInput {
         if self.template.contains("{expiry") {
             return Err(Error::Unprocessable { code: "invalid_template", message: "template: {expiry} belongs to the expiry reminder, not to a broadcast".into() });
         }
-        check_template(&self.template, settings)?;
+        check_template(&self.template, settings, false)?;
         if let Some(t) = self.audience.tiers.iter().find(|t| !settings.tiers.iter().any(|x| &x.name == *t)) {
             return Err(Error::field("audience", format!("no tier named {t:?} in the settings")));
         }
@@ -141,7 +141,7 @@ pub struct PreviewInput {
 /// A template as a sample member would get it, with the signature and the
 /// footer; refused as a campaign's would be.
 pub fn sample_text(template: &str, settings: &Settings) -> Result<String> {
-    check_template(template, settings)?;
+    check_template(template, settings, false)?;
     let tier = settings.tiers.first().map(|t| t.name.clone()).unwrap_or_default();
     let values = |name: &str| match name {
         "name" => Some("سارا".to_string()),

@@ -1,5 +1,7 @@
-//! Facts about a member that later work acts on: a tier upgrade (the
-//! congratulation SMS), a change of segment (win-back when a member lapses),
+//! Facts about a member that later work acts on: joining the club's
+//! messages (the welcome), a purchase (the thank-you, the feedback request
+//! and the replenishment reminder, days later), a tier upgrade (the
+//! congratulation), a change of segment (win-back when a member lapses),
 //! points about to expire (the reminder). Each is recorded under the club
 //! day it happened on, so the campaigns' tick reads a day's events without
 //! scanning members.
@@ -19,6 +21,8 @@ use crate::wallet::{MonthIndex, Wallet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    Welcome,
+    Purchase,
     TierUpgrade,
     Segment,
     ExpiryReminder,
@@ -45,20 +49,33 @@ pub struct Event {
     /// `expiry_reminder`: the Jalali date they expire at the end of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_on: Option<String>,
+    /// `purchase`: the order's categories.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
 }
 
 impl Event {
     fn new(kind: Kind, id: String, member: &str, at: DateTime<Utc>) -> Event {
-        Event { id, kind, member: member.to_string(), at, tier: None, segment: None, points: None, expires_on: None }
+        Event { id, kind, member: member.to_string(), at, tier: None, segment: None, points: None, expires_on: None, categories: Vec::new() }
     }
 }
 
+/// A member's first consent to marketing: one id per member, so opting
+/// out and in again is not a second welcome.
+pub fn welcome(member: &str, at: DateTime<Utc>) -> Event {
+    Event::new(Kind::Welcome, format!("welcome:{member}"), member, at)
+}
+
 /// What a change of a member's wallet from `before` to `after` tells
-/// others: a higher tier, an expiry reminder due, and (`time_passed`: in the
+/// others: a new paid order, a higher tier, an expiry reminder due, and (`time_passed`: in the
 /// daily review, not on a purchase) a segment entered with time.
 pub fn changes(before: &Wallet, after: &Wallet, member: &str, at: DateTime<Utc>, settings: &Settings, time_passed: bool) -> Vec<Event> {
     let day = settings.timezone.day(at);
     let mut out = Vec::new();
+    for order in after.orders.iter().filter(|o| !before.orders.iter().any(|b| b.key == o.key)) {
+        let id = format!("purchase:{member}:{}", order.key);
+        out.push(Event { categories: order.categories.clone(), ..Event::new(Kind::Purchase, id, member, at) });
+    }
     if after.tier_rank(settings) > before.tier_rank(settings)
         && let Some(tier) = &after.tier
     {

@@ -17,8 +17,9 @@ pub enum Inbound {
     OptIn,
     /// Join the club (`عضویت`, `join`).
     Join,
-    /// An integer 0..=10 other than the keywords above: an NPS answer.
-    Number(u8),
+    /// An integer 0..=10 while the member has an open feedback request:
+    /// their score.
+    Score(u8),
     /// Anything else.
     Other,
 }
@@ -94,14 +95,15 @@ pub fn normalize(text: &str) -> String {
     out.trim_matches(is_edge_punctuation).to_owned()
 }
 
-/// Classifies an inbound reply after [`normalize`].
+/// Classifies an inbound reply after [`normalize`]; `feedback_open`: the
+/// member has a feedback request open (`feedback::Request::open`).
 ///
 /// Numbers compare by value, so `01` and `011` are opt-outs too. `1` is an
-/// opt-out keyword in the product design ("Members", opt-out) and wins over reading
-/// it as an NPS score of 1: honouring a possible opt-out is the safe side.
-/// `11` stops and `12` rejoins, as on Iranian service lines (the product design,
-/// "Iranian SMS norms").
-pub fn classify(text: &str) -> Inbound {
+/// opt-out keyword in Iran and also a feedback score: while a feedback
+/// request is open a bare 0..=10 is the score, otherwise `1` opts out.
+/// `11` always stops and `12` rejoins, as on Iranian service lines (the
+/// product design, "Iranian SMS norms").
+pub fn classify(text: &str, feedback_open: bool) -> Inbound {
     let text = normalize(text);
     match text.as_str() {
         "لغو" | "لغو11" | "انصراف" | "stop" | "unsubscribe" => return Inbound::OptOut,
@@ -109,17 +111,28 @@ pub fn classify(text: &str) -> Inbound {
         "عضویت" | "join" => return Inbound::Join,
         _ => {}
     }
-    // At most 3 digits keeps `parse` from overflowing and is enough for 0..=12
-    // with a leading zero or two.
-    if text.is_empty() || text.len() > 3 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Inbound::Other;
-    }
-    match text.parse::<u8>() {
-        Ok(1 | 11) => Inbound::OptOut,
-        Ok(12) => Inbound::OptIn,
-        Ok(n @ 0..=10) => Inbound::Number(n),
+    match number(&text) {
+        Some(n @ 0..=10) if feedback_open => Inbound::Score(n),
+        Some(1 | 11) => Inbound::OptOut,
+        Some(12) => Inbound::OptIn,
         _ => Inbound::Other,
     }
+}
+
+/// A reply that is a bare number 0..=10 (the one case where an open
+/// feedback request changes what it means).
+pub fn score(text: &str) -> Option<u8> {
+    number(&normalize(text)).filter(|n| *n <= 10)
+}
+
+/// A normalised reply that is only digits, as a number. At most 3 digits
+/// keeps `parse` from overflowing and is enough for 0..=12 with a leading
+/// zero or two.
+fn number(text: &str) -> Option<u8> {
+    if text.is_empty() || text.len() > 3 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 #[cfg(test)]
@@ -128,7 +141,7 @@ mod tests {
 
     fn check(input: &str, expect: Inbound) {
         assert_eq!(
-            classify(input),
+            classify(input, false),
             expect,
             "classify({input:?}), normalised {:?}",
             normalize(input)
@@ -176,12 +189,10 @@ mod tests {
             ("عضويت", Join),
             ("عضوى\u{200C}ت", Join),
             ("JOIN", Join),
-            // NPS answers.
-            ("0", Number(0)),
-            ("۷", Number(7)),
-            ("١٠", Number(10)),
-            (" 9 ", Number(9)),
-            ("10.", Number(10)),
+            // Numbers with no feedback request open.
+            ("0", Other),
+            ("۷", Other),
+            ("10.", Other),
             // Everything else.
             ("13", Other),
             ("100", Other),
@@ -196,6 +207,19 @@ mod tests {
         for (input, expect) in cases {
             check(input, expect);
         }
+    }
+
+    #[test]
+    fn a_bare_number_is_a_score_only_while_feedback_is_open() {
+        use Inbound::*;
+        for (input, expect) in [("0", Score(0)), ("۱", Score(1)), ("١٠", Score(10)), (" 9 ", Score(9)), ("01", Score(1))] {
+            assert_eq!(classify(input, true), expect, "{input:?}");
+            assert!(score(input).is_some(), "{input:?}");
+        }
+        for (input, expect) in [("11", OptOut), ("لغو", OptOut), ("لغو11", OptOut), ("stop", OptOut), ("12", OptIn), ("13", Other)] {
+            assert_eq!(classify(input, true), expect, "{input:?} means the same with feedback open");
+        }
+        assert_eq!((score("11"), score("-1"), score("لغو"), score("۷")), (None, None, None, Some(7)));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod broadcast;
 pub mod consent;
 pub mod error;
 pub mod event;
+pub mod feedback;
 pub mod guard;
 pub mod jalali;
 pub mod json;

@@ -60,6 +60,10 @@ pub enum Purpose {
     OptInConfirmation,
     Campaign,
     RewardCode,
+    /// A feedback request (a campaign message that opens a reply window).
+    Feedback,
+    /// The thanks for a feedback score.
+    FeedbackReceipt,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,7 +34,11 @@ pub struct Settings {
     pub optout_footer: String,
     pub max_parts: u32,
     pub winback_days: u32,
+    /// The feedback automation's default delay after a purchase (days).
     pub feedback_delay_days: u32,
+    /// Days after a feedback request is sent that a bare number 0-10 from
+    /// the member is their score (and `1` no opt-out).
+    pub feedback_reply_days: u32,
     pub attribution_days: u32,
 }
 
@@ -124,6 +128,7 @@ impl Default for Settings {
             max_parts: 3,
             winback_days: 60,
             feedback_delay_days: 3,
+            feedback_reply_days: 3,
             attribution_days: 7,
         }
     }
@@ -204,6 +209,7 @@ impl Settings {
         in_range("max_parts", self.max_parts, 1, 10)?;
         in_range("winback_days", self.winback_days, 1, 3650)?;
         in_range("feedback_delay_days", self.feedback_delay_days, 0, 365)?;
+        in_range("feedback_reply_days", self.feedback_reply_days, 1, 30)?;
         in_range("attribution_days", self.attribution_days, 1, 365)?;
         Ok(())
     }

@@ -129,6 +129,9 @@ pub struct OrderState {
     /// The member's first paid order (a referral pays out on it).
     #[serde(default)]
     pub first: bool,
+    /// The categories of its lines (replenishment reminders follow them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,7 +279,10 @@ impl Wallet {
                     let due = settings.timezone.day(fact.at) + settings.pending_days as Day;
                     next.pending.push(Pending { key: fact.key.to_string(), reference: fact.reference.to_string(), points, due });
                 }
-                let state = OrderState { key: fact.key.to_string(), total: fact.total, earned: points, refunded: 0, taken: 0, cancelled: false, refunds: Vec::new(), first };
+                let mut categories: Vec<String> = fact.items.iter().filter_map(|i| i.category.as_deref().map(str::to_lowercase)).collect();
+                categories.sort_unstable();
+                categories.dedup();
+                let state = OrderState { key: fact.key.to_string(), total: fact.total, earned: points, refunded: 0, taken: 0, cancelled: false, refunds: Vec::new(), first, categories };
                 (state, points, Kind::Earn)
             }
             (_, None) => return OrderDecision::UnknownOrder,

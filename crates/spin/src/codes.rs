@@ -2,14 +2,16 @@
 //! a code in its coupon lines links it to the order (`code-order:{CODE}`),
 //! and the redemption component reads the link with the code: a store that
 //! only sends webhooks still has its codes marked used. The link is a
-//! plain write, so the webhook does not have to decode redemptions.
+//! plain write, so the webhook does not have to decode redemptions. Codes
+//! given as an automation's reward are issued here too ([`gift`]).
 
 use crate::keys;
 use crate::kv::{Kv, decode};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use vafa_core::error::Result;
-use vafa_core::redemption::{Redemption, normalize_code};
+use vafa_core::redemption::{Redemption, State, code_from, normalize_code};
+use vafa_core::reward::Reward;
 
 /// Links each of `coupons` that could be a reward code to `order_id`; the
 /// first order to carry a code keeps it.
@@ -39,3 +41,30 @@ pub fn read(found: &HashMap<String, Vec<u8>>, code: &str, now: DateTime<Utc>) ->
     Ok((record.map(|r| r.with_order(order.clone(), now)), order))
 }
 
+
+/// Issues a fresh code of `reward` to a member as a gift (an automation's
+/// reward): no points are spent, a unit of stock is taken as for any
+/// redemption. `id` names the redemption (`GET /api/redemptions/{id}`).
+/// `None`: the reward is inactive or out of stock.
+pub fn gift(kv: &Kv, reward: &Reward, member_id: &str, id: String, now: DateTime<Utc>) -> Result<Option<Redemption>> {
+    if !reward.active {
+        return Ok(None);
+    }
+    if let Some(limit) = reward.stock
+        && kv.increment(&keys::reward_taken(&reward.id), 1)? > limit as i64
+    {
+        kv.increment(&keys::reward_taken(&reward.id), -1)?;
+        return Ok(None);
+    }
+    let code = loop {
+        if let Some(c) = code_from(&crate::clock::random::<24>()?) {
+            break c;
+        }
+    };
+    let expires_at = now + chrono::Duration::days(reward.valid_days.into());
+    let gift = Reward { cost: 0, ..reward.clone() };
+    let record = Redemption { id, code, member_id: member_id.to_string(), reward: gift, state: State::Issued, created_at: now, expires_at, lot: 0, stock: reward.stock.is_some(), lock: None, order_id: None, balance: None };
+    kv.put(&keys::redemption(&record.id), &record)?;
+    kv.put(&keys::code(&record.code), &record)?;
+    Ok(Some(record))
+}

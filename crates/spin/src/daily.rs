@@ -53,8 +53,8 @@ pub struct Report {
 
 /// A list kept per club day (a counter and a slot per entry), swept from
 /// a cursor to today: the review index here, the events for the campaigns.
-pub struct DayList {
-    pub cursor: &'static str,
+pub struct DayList<'a> {
+    pub cursor: &'a str,
     pub len: fn(Day) -> String,
     pub slot: fn(Day, u64) -> String,
 }
@@ -62,7 +62,7 @@ pub struct DayList {
 /// Calls `each` with every entry from the cursor to today, in order, until
 /// the budget runs out (`Ok(false)`: more is left for the next tick). The
 /// cursor moves after each batch, so a killed sweep redoes at most one.
-pub fn sweep_days(kv: &Kv, list: &DayList, today: Day, budget: Budget, mut each: impl FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+pub fn sweep_days(kv: &Kv, list: &DayList<'_>, today: Day, budget: Budget, mut each: impl FnMut(&[u8]) -> Result<()>) -> Result<bool> {
     let clock = crate::clock::Stopwatch::start();
     let saved: Option<Cursor> = kv.get(list.cursor)?;
     let mut cursor = saved.clone().unwrap_or(Cursor { day: today, done: 0 });
@@ -95,7 +95,7 @@ pub fn sweep_days(kv: &Kv, list: &DayList, today: Day, budget: Budget, mut each:
     Ok(true)
 }
 
-const REVIEWS: DayList = DayList { cursor: keys::POINTS_CURSOR, len: keys::review_len, slot: keys::review };
+const REVIEWS: DayList<'static> = DayList { cursor: keys::POINTS_CURSOR, len: keys::review_len, slot: keys::review };
 
 /// Sweeps the review index from the cursor to today.
 pub fn sweep(kv: &Kv, settings: &Settings, now: DateTime<Utc>, budget: Budget) -> Result<Report> {

@@ -39,9 +39,14 @@
 //! | `birthdays-len:{j|g}:{MM}-{DD}`, `birthdays:{j|g}:{MM}-{DD}:{k}` | counter; member number | member create, birthday change | campaigns tick |
 //! | `birthdays:cursor`                 | JSON: the day and its lists' slots done | campaigns tick | campaigns tick |
 //! | `bday:{year}:{m}`                  | claim counter                | campaigns tick        | campaigns tick            |
+//! | `joined-len:{MM}-{DD}`, `joined:{MM}-{DD}:{k}` | counter; member number (Jalali day of joining) | member create | campaigns tick (anniversary) |
+//! | `anniversaries:cursor`             | JSON: the day and its lists' slots done | campaigns tick | campaigns tick |
+//! | `anniv:{year}:{m}`                 | claim counter                | campaigns tick        | campaigns tick            |
+//! | `auto-cursor:{kind}:{days}`        | JSON `daily::Cursor`: purchases `days` ago swept | campaigns tick | campaigns tick |
+//! | `feedback:{m}`                     | JSON `feedback::Request`     | sender (request sent), inbound hook (score) | inbound hook |
 //! | `automations`                      | JSON `automation::Automations` | PUT /api/automations (CAS) | campaigns tick    |
 //! | `campaigns:cursor`                 | JSON `daily::Cursor`         | campaigns tick        | campaigns tick            |
-//! | `auto:{event id}`                  | claim counter                | campaigns tick        | campaigns tick            |
+//! | `auto:{event id}`, `auto:{kind}:{days}:{event id}` | claim counter | campaigns tick  | campaigns tick            |
 //! | `mkt-sent:{m}:{day}`               | counter of marketing SMS sent| sender                | sender (frequency cap)    |
 //! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
 //! | `otp-fail:{phone tag}:{issued}`    | counter of wrong codes       | verify                | verify                    |
@@ -78,6 +83,7 @@ pub const CAMPAIGNS_CURSOR: &str = "campaigns:cursor";
 pub const CAMPAIGNS_ACTIVE: &str = "campaigns:active";
 pub const SEQ_CAMPAIGN: &str = "seq:campaign";
 pub const BIRTHDAYS_CURSOR: &str = "birthdays:cursor";
+pub const ANNIVERSARIES_CURSOR: &str = "anniversaries:cursor";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -129,6 +135,21 @@ pub fn birthday(c: vafa_core::settings::Calendar, month: u32, day: u32, k: u64) 
 }
 pub fn birthday_sent(year: i32, member: u64) -> String {
     format!("bday:{year}:{member}")
+}
+pub fn joined_len(month: u32, day: u32) -> String {
+    format!("joined-len:{month:02}-{day:02}")
+}
+pub fn joined(month: u32, day: u32, k: u64) -> String {
+    format!("joined:{month:02}-{day:02}:{k}")
+}
+pub fn anniversary_sent(year: i32, member: u64) -> String {
+    format!("anniv:{year}:{member}")
+}
+pub fn automation_cursor(kind: &str, days: u32) -> String {
+    format!("auto-cursor:{kind}:{days}")
+}
+pub fn feedback(member: u64) -> String {
+    format!("feedback:{member}")
 }
 pub fn campaign(id: &str) -> String {
     format!("campaign:{id}")

@@ -12,6 +12,7 @@ use crate::keys;
 use crate::kv::{Claim, Kv, counter_in, decode};
 use chrono::{DateTime, Utc};
 use vafa_core::error::{Error, Result};
+use vafa_core::jalali::JalaliDate;
 use vafa_core::member::{Draft, Member, REFERRAL_CODE_LEN, Standing};
 use vafa_core::phone::Phone;
 use vafa_core::secret;
@@ -163,6 +164,9 @@ pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) ->
     if let Some(b) = &member.birthday {
         index_birthday(kv, number, b)?;
     }
+    let joined = JalaliDate::from_gregorian(settings.timezone.local_date(now));
+    kv.append(&keys::joined_len(joined.month, joined.day), |k| keys::joined(joined.month, joined.day, k), number.to_string().as_bytes())?;
+    welcome_if_opted_in(kv, settings, &member, now)?;
     kv.put(&keys::member(number), &member)?;
     match kv.claim_slot(&keys::phone(phone.as_str()), &stale, number as i64)? {
         Claim::Won => Ok(Found { number, member, standing: Standing::default() }),
@@ -191,6 +195,22 @@ fn new_referral_code(kv: &Kv, number: u64) -> Result<String> {
 
 pub fn save(kv: &Kv, found: &Found) -> Result<()> {
     kv.put(&keys::member(found.number), &found.member)
+}
+
+/// Saves a member whose consent was just recorded. Consent to marketing is
+/// the club's welcome: an event (one id per member, so opting out and in
+/// again is no second welcome), recorded before the member is saved so a
+/// kill between the two loses nothing.
+pub fn save_consent(kv: &Kv, settings: &Settings, found: &Found, now: DateTime<Utc>) -> Result<()> {
+    welcome_if_opted_in(kv, settings, &found.member, now)?;
+    save(kv, found)
+}
+
+fn welcome_if_opted_in(kv: &Kv, settings: &Settings, member: &Member, now: DateTime<Utc>) -> Result<()> {
+    if member.accepts_marketing() {
+        crate::wallet::record_event(kv, settings, &vafa_core::event::welcome(&member.id, now))?;
+    }
+    Ok(())
 }
 
 /// Moves a member to a new phone. The new phone is claimed first (the

@@ -259,6 +259,12 @@ impl<'a> Outbox<'a> {
                 if let (Some(key), Status::Sent) = (&sent_key, m.status) {
                     self.kv.increment(key, 1)?;
                 }
+                // A feedback request, once out, opens the member's window
+                // for a score (a kill before this leaves `1` an opt-out).
+                if let (Purpose::Feedback, Status::Sent, Some(n)) = (m.purpose, m.status, m.member_id.as_deref().and_then(keys::member_number)) {
+                    let campaign = m.campaign.as_deref().unwrap_or_default();
+                    self.kv.put(&keys::feedback(n), &vafa_core::feedback::Request::sent(campaign, now))?;
+                }
             }
         }
         Ok(true)
