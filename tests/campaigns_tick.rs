@@ -405,6 +405,15 @@ async fn a_member_is_welcomed_once_with_a_gift_code_that_costs_no_points() {
     host.advance(chrono::Duration::days(1));
     queue_and_send(&host).await;
     assert_eq!(campaigns_of(&host, sara).await, ["auto:welcome"]);
+
+    // The gift is a redemption like any other; cancelling it gives back no
+    // points (its stock unit returns).
+    let record: Value = serde_json::from_slice(&host.kv_get(&format!("code:{code}")).unwrap()).unwrap();
+    let got = admin(&host, "GET", &format!("/api/redemptions/{}", record["id"].as_str().unwrap()), None).await.json();
+    assert_eq!((got["code"].as_str(), got["reward_id"].as_str()), (Some(code), Some("welcome-10")), "{got}");
+    let r = admin(&host, "POST", &format!("/api/redemptions/{}/cancel", record["id"].as_str().unwrap()), None).await;
+    assert_eq!((r.status, r.json()["balance"].as_i64()), (200, Some(0)), "{}", r.text());
+    assert_eq!(balance_and_ledger(&host, sara).await, (0, vec![]), "no points come back from a gift");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -161,8 +161,10 @@ pub fn cancel(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let number = keys::member_number(&record.member_id).ok_or_else(|| Error::internal("a redemption names no member"))?;
     let settings = http::settings(&ctx.kv)?;
     let back = Change { op: format!("redeem-cancel:{id}"), kind: Kind::RedeemCancel, points: record.reward.cost as i64, reference: Some(id.to_string()), at: ctx.now, expires: record.lot, must_cover: false, note: None };
-    let balance = match journal::change(&ctx.kv, &settings, number, &back)? {
-        Outcome::Applied { applied, repeat: false } => applied.entry.balance,
+    // A gift (an automation's reward) spent no points: none come back.
+    let returned = if back.points > 0 { Some(journal::change(&ctx.kv, &settings, number, &back)?) } else { None };
+    let balance = match returned {
+        Some(Outcome::Applied { applied, repeat: false }) => applied.entry.balance,
         _ => journal::read(&ctx.kv, number)?.balance,
     };
     if record.stock && ctx.kv.claim(&keys::stock_return(id))? {
