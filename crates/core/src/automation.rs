@@ -176,7 +176,7 @@ impl AutomationInput {
             }
             cycles.insert(category, days);
         }
-        if (kind == Kind::Replenishment) != !cycles.is_empty() || cycles.len() > 100 {
+        if (kind == Kind::Replenishment) == cycles.is_empty() || cycles.len() > 100 {
             let why = if kind == Kind::Replenishment { "expected 1-100 categories with their cycle in days" } else { "only replenishment has cycles" };
             return Err(Error::field("cycles", why));
         }

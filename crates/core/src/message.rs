@@ -4,7 +4,7 @@
 
 use crate::member::Member;
 use crate::phone::Phone;
-use crate::provider::Outcome;
+use crate::provider::{Outcome, id_of};
 use crate::sms::{self, Encoding};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -297,14 +297,6 @@ pub struct MessageView<'a> {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-pub fn id_of(number: u64) -> String {
-    format!("s_{number}")
-}
-
-pub fn number_of(id: &str) -> Option<u64> {
-    id.strip_prefix("s_")?.parse().ok()
-}
-
 /// The code is written in ASCII digits (so phones offer to autofill it);
 /// Persian digits in the rest of the text stay.
 fn redact_digits(text: &str) -> String {
@@ -365,11 +357,5 @@ mod tests {
         let mut m = msg(Purpose::OptOutConfirmation);
         m.erase();
         assert_eq!((m.to.as_ref(), m.text.as_str(), m.status), (None, "", Status::Failed));
-    }
-
-    #[test]
-    fn ids_round_trip() {
-        assert_eq!(number_of(&id_of(42)), Some(42));
-        assert_eq!(number_of("m_42"), None);
     }
 }

@@ -99,6 +99,16 @@ pub enum Outcome {
 
 /// The call that sends `text` to `to`, with our message number as the
 /// panel's local id. `None` for the sandbox.
+/// A message's id (`s_<number>`): the number is the panel's local id, so
+/// the id is what a panel is told and reports back.
+pub fn id_of(number: u64) -> String {
+    format!("s_{number}")
+}
+
+pub fn number_of(id: &str) -> Option<u64> {
+    id.strip_prefix("s_")?.parse().ok()
+}
+
 pub fn request(cfg: &PanelConfig, number: u64, to: &Phone, text: &str) -> Result<Option<HttpCall>> {
     let config_error = |what: &str| Error::internal(format!("{} provider: {what}", cfg.kind.name()));
     Ok(Some(match cfg.kind {
@@ -144,7 +154,7 @@ pub fn request(cfg: &PanelConfig, number: u64, to: &Phone, text: &str) -> Result
                 return Err(config_error("sms_base_url must be the webhook URL"));
             }
             let body = serde_json::to_vec(&serde_json::json!({
-                "id": crate::message::id_of(number),
+                "id": id_of(number),
                 "to": to.as_str(),
                 "text": text,
                 "sender": cfg.sender,
@@ -279,6 +289,12 @@ fn unreadable(provider: &str, http: u16, body: &[u8]) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        assert_eq!(number_of(&id_of(42)), Some(42));
+        assert_eq!(number_of("m_42"), None);
+    }
 
     fn cfg(kind: ProviderKind) -> PanelConfig {
         PanelConfig { kind, api_key: "key".into(), sender: "10004346".into(), base_url: "http://127.0.0.1:9".into() }
