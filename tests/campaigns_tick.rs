@@ -214,7 +214,8 @@ async fn a_broadcast_goes_to_its_opted_in_audience_at_its_time_once() {
     host.advance(chrono::Duration::minutes(1));
     ticks(&host).await;
     let got = campaign(&host, id).await;
-    let stats = json!({"audience": 2, "queued": 1, "skipped": {"opted_out": 1, "frequency_cap": 0}, "held": {"quiet_hours": 0, "holiday": 0}});
+    let stats = json!({"audience": 2, "queued": 1, "sent": 1, "delivered": 0, "failed": 0, "parts": 1, "clicks": 0, "conversions": 0, "revenue": 0, "optouts": 0,
+        "skipped": {"opted_out": 1, "frequency_cap": 0}, "held": {"quiet_hours": 0, "holiday": 0}});
     assert_eq!((got["status"].clone(), got["stats"].clone()), (json!("done"), stats), "{got}");
     let sent = marketing(&host, coffee["id"].as_str().unwrap()).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -516,4 +517,90 @@ async fn replenishment_reminds_a_category_after_its_cycle_unless_the_member_boug
     host.set_now(at("2027-01-03T07:00:00Z"));
     ticks(&host).await;
     assert_eq!(reminded(again).await, ["auto:replenishment"], "30 days after the later coffee");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_reports_its_clicks_deliveries_conversions_and_opt_outs() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T07:00:00Z"));
+    let r = admin(&host, "PUT", "/api/settings", Some(json!({"sender_signature": "فروشگاه نمونه", "sms_part_cost": 1_200}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    store(&host, "shop-1", false).await;
+    let phones = [PHONE, "09120000002", "09120000003"];
+    let mut ids = Vec::new();
+    for p in phones {
+        ids.push(opted_in_member(&host, p).await["id"].as_str().unwrap().to_string());
+    }
+    let target = "https://shop.example.ir/yalda?utm_source=sms";
+    let c = broadcast(&host, json!({"name": "یلدا", "template": "یلدا مبارک! {link}", "link_url": target})).await;
+    let id = c["id"].as_str().unwrap();
+    queue_and_send(&host).await;
+    let slug_of = |member: String| {
+        let host = host.clone();
+        async move {
+            let text = marketing(&host, &member).await[0]["text"].as_str().unwrap().to_string();
+            text.split("http://127.0.0.1:3000/l/").nth(1).unwrap_or_else(|| panic!("no link in {text}"))[..8].to_string()
+        }
+    };
+    let (a, b) = (slug_of(ids[0].clone()).await, slug_of(ids[1].clone()).await);
+    assert_ne!(a, b, "a link per member");
+    for slug in [&a, &a, &b] {
+        let r = host.request("GET", &format!("/l/{slug}"), &[], "").await;
+        assert_eq!((r.status, r.header("location").as_deref()), (302, Some(target)), "{}", r.text());
+    }
+    assert_error(&host.request("GET", "/l/ZZZZZZZZ", &[], "").await, 404, "not_found");
+    // A delivery report, a purchase inside the window (and a second one),
+    // an opt-out; then a purchase after the window.
+    let first = marketing(&host, &ids[0]).await[0].clone();
+    let path = format!("/hooks/sms/delivery?token={}", vafa_test_host::CALLBACK_TOKEN);
+    for _ in 0..2 {
+        let r = public(&host, "POST", &path, json!({"provider_id": first["provider_id"], "status": "delivered"})).await;
+        assert_eq!(r.json()["updated"], true, "{}", r.text());
+    }
+    host.advance(chrono::Duration::days(2));
+    assert_eq!(generic(&host, "shop-1", &paid("o-1", PHONE, 5_000_000)).await.status, 200);
+    assert_eq!(generic(&host, "shop-1", &paid("o-2", PHONE, 1_000_000)).await.status, 200);
+    assert_eq!(inbound_json(&host, phones[2], "11").await.json()["action"], "opted_out");
+    host.advance(chrono::Duration::days(6));
+    assert_eq!(generic(&host, "shop-1", &paid("o-3", phones[1], 2_000_000)).await.status, 200);
+    // An erased member's link still leads on and counts nothing.
+    assert_eq!(admin(&host, "DELETE", &format!("/api/members/{}", ids[1]), None).await.status, 204);
+    assert_eq!(host.request("GET", &format!("/l/{b}"), &[], "").await.status, 302);
+
+    let r = admin(&host, "GET", &format!("/api/reports/campaigns/{id}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    if host.kv_backend() == vafa_test_host::KvBackend::Sqlite {
+        assert!(r.kv_ops <= 10, "a report is a handful of reads: {}", r.kv_ops);
+    }
+    let got = r.json();
+    let s = &got["stats"];
+    let counted = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(
+        [counted("queued"), counted("sent"), counted("delivered"), counted("clicks"), counted("conversions"), counted("revenue"), counted("optouts")],
+        [3, 3, 1, 2, 1, 5_000_000, 1],
+        "{got}"
+    );
+    assert_eq!((got["rates"]["ctr"].as_f64(), got["rates"]["conversion_rate"].as_f64()), (Some(0.6667), Some(0.3333)), "{got}");
+    assert_eq!(got["rates"]["cost"], counted("parts") * 1_200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_scores_make_the_automations_nps() {
+    let host = host().await;
+    host.set_now(at("2026-11-24T07:00:00Z"));
+    club(&host).await;
+    let r = admin(&host, "PUT", "/api/automations/feedback", Some(json!({"enabled": true, "template": "از ۰ تا ۱۰ چه امتیازی می‌دهید؟", "offset_days": 0}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let phones = ["09120000002", "09120000003", "09120000004"];
+    for (i, p) in phones.iter().enumerate() {
+        create_member(&host, json!({"phone": p, "consent": {"marketing": true, "source": "checkout"}})).await;
+        generic(&host, "shop-1", &paid(&format!("o-{i}"), p, 1_000_000)).await;
+    }
+    queue_and_send(&host).await;
+    for (p, score) in phones.iter().zip(["10", "9", "3"]) {
+        assert_eq!(inbound_json(&host, p, score).await.json()["action"], "feedback_score");
+    }
+    let got = admin(&host, "GET", "/api/reports/campaigns/auto:feedback", None).await.json();
+    assert_eq!((got["stats"]["sent"].as_u64(), got["nps"]["responses"].as_u64(), got["nps"]["score"].as_i64()), (Some(3), Some(3), Some(33)), "{got}");
+    assert_error(&admin(&host, "GET", "/api/reports/campaigns/auto:newsletter", None).await, 404, "not_found");
 }

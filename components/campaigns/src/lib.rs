@@ -1,7 +1,9 @@
 //! The campaigns component: the automations (`/api/automations`), the
 //! messages the club sends by itself when something happens to a member,
-//! and the broadcasts (`/api/campaigns`). The campaigns tick queues their
-//! messages; the sender applies the guards when it sends them.
+//! the broadcasts (`/api/campaigns`), their reports
+//! (`/api/reports/campaigns/{id}`) and the members' short links (`/l/{slug}`).
+//! The campaigns tick queues their messages; the sender applies the guards
+//! when it sends them.
 
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
@@ -11,7 +13,7 @@ use vafa_core::reward::Catalog;
 use vafa_core::error::Result;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_core::broadcast::{CampaignInput, PreviewInput, sample_text};
-use vafa_spin::{broadcasts, keys};
+use vafa_spin::{broadcasts, config, keys, tracking};
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -48,6 +50,14 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
                 Ok(http::json(200, &broadcasts::views(&ctx.kv, &[broadcasts::cancel(&ctx.kv, id)?])?[0]))
             }
             _ => not_allowed(&["POST"]),
+        },
+        ["api", "reports", "campaigns", id] => match method {
+            Method::Get => report(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET"]),
+        },
+        ["l", slug] => match method {
+            Method::Get => follow(&Ctx::new()?, slug),
+            _ => not_allowed(&["GET"]),
         },
         ["api", "automations", kind] => match method {
             Method::Get => get(req, &Ctx::new()?, kind),
@@ -123,7 +133,7 @@ fn preview(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let input: PreviewInput = http::parse_json(req)?;
     let settings = http::settings(&ctx.kv)?;
-    let sample = sample_text(&input.template, &settings)?;
+    let sample = sample_text(&input.template, input.link_url.as_deref(), &settings, &config::public_base_url()?)?;
     let count = vafa_core::sms::count(&sample);
     let (audience, estimated) = broadcasts::audience_size(&ctx.kv, &settings, &input.audience)?;
     Ok(http::json(
@@ -140,3 +150,30 @@ fn preview(req: &Request, ctx: &Ctx) -> Result<Response> {
     ))
 }
 
+
+/// `GET /api/reports/campaigns/{id}`: a broadcast's stats with its
+/// click-through and conversion rates and cost; for an automation
+/// (`auto:<kind>`), its counters alone.
+fn report(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let settings = http::settings(&ctx.kv)?;
+    if let Some(kind) = id.strip_prefix("auto:") {
+        Kind::parse(kind).map_err(|_| vafa_core::error::Error::NotFound(format!("campaign {id}")))?;
+        let mut report = tracking::counts(&ctx.kv, id)?.report(id, &settings);
+        if kind == "feedback" {
+            report["nps"] = tracking::nps(&ctx.kv, id)?;
+        }
+        return Ok(http::json(200, &report));
+    }
+    let campaign = broadcasts::get(&ctx.kv, id)?;
+    Ok(http::json(200, &campaign.report(tracking::counts(&ctx.kv, id)?, &settings)))
+}
+
+/// `GET /l/{slug}` (public): 302 to the campaign's page, the click counted
+/// once per member; an unknown slug is 404.
+fn follow(ctx: &Ctx, slug: &str) -> Result<Response> {
+    let valid = slug.len() == vafa_core::broadcast::SLUG_LEN && slug.bytes().all(|b| b.is_ascii_alphanumeric());
+    let link = if valid { tracking::click(&ctx.kv, slug)? } else { None };
+    let link = link.ok_or_else(|| vafa_core::error::Error::NotFound(format!("link {slug}")))?;
+    Ok(Response::builder().status(302).header("location", link.url).header("cache-control", "no-store").body(()).build())
+}

@@ -80,6 +80,7 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
             // The same score again (a redelivery) is answered once.
             if let Some(r) = request.filter(|r| r.score.is_none()) {
                 ctx.kv.put(&keys::feedback(f.number), &r.scored(n, ctx.now))?;
+                vafa_spin::tracking::count(&ctx.kv, &r.campaign, &format!("score-{n}"), 1)?;
                 let r = Recipient { number: f.number, member: &f.member };
                 Outbox::new(&ctx.kv)?.send(Some(r), p, feedback::receipt(n, &settings), Kind::Transactional, Purpose::FeedbackReceipt, ctx.now)?;
             }
@@ -90,6 +91,7 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
             if f.member.consent.status != consent::ConsentStatus::OptedOut {
                 f.member.record_consent(false, Source::Keyword, Some(text.clone()), ctx.now);
                 store::save(&ctx.kv, &f)?;
+                vafa_spin::tracking::optout(&ctx.kv, &settings, f.number, ctx.now)?;
                 let r = Recipient { number: f.number, member: &f.member };
                 Outbox::new(&ctx.kv)?.send(Some(r), p, consent::optout_confirmation(signature), Kind::Transactional, Purpose::OptOutConfirmation, ctx.now)?;
             }

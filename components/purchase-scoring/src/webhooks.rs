@@ -91,6 +91,9 @@ pub fn receive(req: &Request, ctx: &Ctx, format: Format, store_id: &str) -> Resu
     };
     if update.paid {
         vafa_spin::codes::link_to_order(&ctx.kv, &update.coupons, &update.order_id)?;
+        // A purchase soon after a campaign's message is its conversion
+        // (once per member: safe to count before the points, and again).
+        vafa_spin::tracking::conversion(&ctx.kv, &settings, member.number, update.total, ctx.now)?;
     }
     let buyer = orders::Buyer { number: member.number, referred_by: member.member.referred_by.as_deref(), tags: &member.member.tags };
     let club = orders::Club { settings: &settings, rules: &rules };

@@ -188,7 +188,7 @@ impl AutomationInput {
             let why = if code { "a reward is attached: the template must give the member its {code}" } else { "{code} needs a reward_id: the code of a reward attached to the automation" };
             return Err(Error::Unprocessable { code: "invalid_template", message: format!("template: {why}") });
         }
-        check_template(&self.template, settings, code)?;
+        check_template(&self.template, settings, code.then(|| ("code", "W".repeat(crate::redemption::CODE_LEN))))?;
         // Only the expiry reminder knows the points and the date in question.
         if kind != Kind::ExpiryReminder
             && let Some(p) = ["{points", "{expiry"].iter().find(|p| self.template.contains(*p))
@@ -200,11 +200,12 @@ impl AutomationInput {
 }
 
 /// Refuses (422 `invalid_template`) a marketing template with a placeholder
-/// it cannot fill (`{code}` only with a reward, `code`; `{link}` and `{otp}`
-/// never yet) or one that, with the longest realistic values, the signature
-/// and the opt-out footer, takes more than the club's `max_parts`. Returns
-/// its parts.
-pub fn check_template(text: &str, settings: &Settings, code: bool) -> Result<usize> {
+/// it cannot fill or one that, with the longest realistic values, the
+/// signature and the opt-out footer, takes more than the club's
+/// `max_parts`. `extra`: the one placeholder this message also fills
+/// (`{code}` with a reward, `{link}` with a target) and its longest value;
+/// `{otp}` never. Returns its parts.
+pub fn check_template(text: &str, settings: &Settings, extra: Option<(&str, String)>) -> Result<usize> {
     let invalid = |message: String| Error::Unprocessable { code: "invalid_template", message };
     template::validate(text).map_err(|e| invalid(e.to_string()))?;
     let longest_tier = settings.tiers.iter().map(|t| t.name.as_str()).max_by_key(|n| n.len()).unwrap_or_default().to_string();
@@ -214,10 +215,9 @@ pub fn check_template(text: &str, settings: &Settings, code: bool) -> Result<usi
         "tier" => Some(longest_tier.clone()),
         "expiry" => Some(persian_digits("1405/12/30")),
         "store" => Some(settings.sender_signature.clone()),
-        "code" if code => Some("W".repeat(crate::redemption::CODE_LEN)),
-        _ => None,
+        other => extra.as_ref().filter(|(name, _)| *name == other).map(|(_, value)| value.clone()),
     };
-    let body = template::render(text, &longest).map_err(|e| invalid(format!("{e} ({{code}} needs a reward attached to an automation; {{link}} and {{otp}} are not available in marketing messages)")))?;
+    let body = template::render(text, &longest).map_err(|e| invalid(format!("{e} ({{code}} needs a reward attached to an automation, {{link}} a broadcast's link_url; {{otp}} is not for marketing)")))?;
     let parts = crate::sms::count(&marketing_text(&body, settings)).parts;
     if parts > settings.max_parts as usize {
         return Err(invalid(format!("with the longest values, the signature and the opt-out footer it takes {parts} SMS parts; the club allows {}", settings.max_parts)));

@@ -67,18 +67,106 @@ pub struct Stats {
     pub skipped_opted_out: u64,
 }
 
-/// What the guards did to a campaign's messages when they were due: skipped
-/// for good, or held for a later window (each time).
+/// What became of a campaign's messages, counted when each fact happened
+/// (`camp-count:{campaign}:{name}`): the guards' verdicts when a message was
+/// due (skipped for good, or held for a later window, each time), the
+/// sender's outcomes, delivery reports, clicks on its short links, the
+/// purchases and opt-outs that followed it. The same counters serve an
+/// automation (`auto:<kind>`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Guarded {
+pub struct Counts {
     pub opted_out: u64,
     pub frequency_cap: u64,
     pub quiet_hours: u64,
     pub holiday: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    /// SMS parts sent (what the panel charges by).
+    pub parts: u64,
+    /// Members who followed their short link (once each).
+    pub clicks: u64,
+    /// Members who bought within `attribution_days` of their message (once
+    /// each), and what those orders came to (minor units).
+    pub conversions: u64,
+    pub revenue: u64,
+    /// Members who opted out within `attribution_days` of their message.
+    pub optouts: u64,
 }
 
-/// The reasons a guard counts, as stored.
-pub const GUARD_REASONS: [&str; 4] = ["opted_out", "frequency_cap", "quiet_hours", "holiday"];
+/// The counters' names, as stored.
+pub const COUNTERS: [&str; 12] = ["opted_out", "frequency_cap", "quiet_hours", "holiday", "sent", "delivered", "failed", "parts", "clicks", "conversions", "revenue", "optouts"];
+
+impl Counts {
+    /// From the counters' values, in [`COUNTERS`] order.
+    pub fn from_values(v: [u64; 12]) -> Counts {
+        let [opted_out, frequency_cap, quiet_hours, holiday, sent, delivered, failed, parts, clicks, conversions, revenue, optouts] = v;
+        Counts { opted_out, frequency_cap, quiet_hours, holiday, sent, delivered, failed, parts, clicks, conversions, revenue, optouts }
+    }
+
+    /// The stats both views share.
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "parts": self.parts,
+            "clicks": self.clicks,
+            "conversions": self.conversions,
+            "revenue": self.revenue,
+            "optouts": self.optouts,
+            "held": {"quiet_hours": self.quiet_hours, "holiday": self.holiday},
+        })
+    }
+
+    /// `GET /api/reports/campaigns/{id}` for an automation, which has no
+    /// record of its own: its counters and rates.
+    pub fn report(&self, id: &str, settings: &Settings) -> serde_json::Value {
+        let mut stats = self.json();
+        stats["skipped"] = serde_json::json!({"opted_out": self.opted_out, "frequency_cap": self.frequency_cap});
+        serde_json::json!({"id": id, "stats": stats, "rates": self.rates(settings)})
+    }
+
+    /// Click-through and conversion rate (per message sent: not every
+    /// panel reports deliveries) and the cost estimate (parts ×
+    /// `sms_part_cost`).
+    fn rates(&self, settings: &Settings) -> serde_json::Value {
+        let ratio = |n: u64, d: u64| if d == 0 { 0.0 } else { (n as f64 / d as f64 * 10_000.0).round() / 10_000.0 };
+        serde_json::json!({
+            "ctr": ratio(self.clicks, self.sent),
+            "conversion_rate": ratio(self.conversions, self.sent),
+            "cost": self.parts * settings.sms_part_cost,
+        })
+    }
+}
+
+/// The length of a short link's slug.
+pub const SLUG_LEN: usize = 8;
+
+/// A member's short link: `{public_base_url}/l/{slug}`.
+pub fn short_link(base: &str, slug: &str) -> String {
+    format!("{}/l/{slug}", base.trim_end_matches('/'))
+}
+
+/// A campaign's link target: an absolute http(s) URL.
+fn check_link_url(url: &str) -> Result<()> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 500 && url.len() > 8 && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(()) } else { Err(Error::field("link_url", "expected an http:// or https:// URL of at most 500 characters")) }
+}
+
+/// A template's `{link}` and the campaign's `link_url` go together. The
+/// longest link, for counting parts, when there is one.
+fn link_for(template: &str, link_url: Option<&str>, public_base: &str) -> Result<Option<(&'static str, String)>> {
+    match (template.contains("{link"), link_url) {
+        (true, None) => Err(Error::Unprocessable { code: "invalid_template", message: "template: {link} needs the campaign's link_url, the page it leads to".into() }),
+        (false, Some(_)) => Err(Error::field("link_url", "the template has no {link} to carry it")),
+        (false, None) => Ok(None),
+        (true, Some(url)) => {
+            check_link_url(url)?;
+            Ok(Some(("link", short_link(public_base, &"W".repeat(SLUG_LEN)))))
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Campaign {
@@ -94,6 +182,9 @@ pub struct Campaign {
     pub stats: Stats,
     #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    /// Where its `{link}` leads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_url: Option<String>,
 }
 
 /// `POST /api/campaigns`.
@@ -106,10 +197,13 @@ pub struct CampaignInput {
     pub audience: Audience,
     #[serde(default, with = "crate::time::rfc3339::option")]
     pub send_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub link_url: Option<String>,
 }
 
 impl CampaignInput {
-    pub fn validate(self, id: String, settings: &Settings, now: DateTime<Utc>) -> Result<Campaign> {
+    /// `public_base`: where short links are served.
+    pub fn validate(self, id: String, settings: &Settings, now: DateTime<Utc>, public_base: &str) -> Result<Campaign> {
         let name = self.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 80 {
             return Err(Error::field("name", "expected 1-80 characters"));
@@ -117,7 +211,7 @@ impl CampaignInput {
         if self.template.contains("{expiry") {
             return Err(Error::Unprocessable { code: "invalid_template", message: "template: {expiry} belongs to the expiry reminder, not to a broadcast".into() });
         }
-        check_template(&self.template, settings, false)?;
+        check_template(&self.template, settings, link_for(&self.template, self.link_url.as_deref(), public_base)?)?;
         if let Some(t) = self.audience.tiers.iter().find(|t| !settings.tiers.iter().any(|x| &x.name == *t)) {
             return Err(Error::field("audience", format!("no tier named {t:?} in the settings")));
         }
@@ -125,7 +219,7 @@ impl CampaignInput {
         if send_at < now - Duration::minutes(5) {
             return Err(Error::field("send_at", "expected now or a time to come (at most 5 minutes ago)"));
         }
-        Ok(Campaign { id, name, template: self.template, audience: self.audience, send_at, status: Status::Scheduled, cursor: 0, stats: Stats::default(), created_at: now })
+        Ok(Campaign { id, name, template: self.template, audience: self.audience, send_at, status: Status::Scheduled, cursor: 0, stats: Stats::default(), created_at: now, link_url: self.link_url })
     }
 }
 
@@ -136,18 +230,22 @@ pub struct PreviewInput {
     pub template: String,
     #[serde(default)]
     pub audience: Audience,
+    #[serde(default)]
+    pub link_url: Option<String>,
 }
 
 /// A template as a sample member would get it, with the signature and the
 /// footer; refused as a campaign's would be.
-pub fn sample_text(template: &str, settings: &Settings) -> Result<String> {
-    check_template(template, settings, false)?;
+pub fn sample_text(template: &str, link_url: Option<&str>, settings: &Settings, public_base: &str) -> Result<String> {
+    let link = link_for(template, link_url, public_base)?;
+    check_template(template, settings, link.clone())?;
     let tier = settings.tiers.first().map(|t| t.name.clone()).unwrap_or_default();
     let values = |name: &str| match name {
         "name" => Some("سارا".to_string()),
         "points" => Some(persian_digits("1250")),
         "tier" => Some(tier.clone()),
         "store" => Some(settings.sender_signature.clone()),
+        "link" => link.as_ref().map(|_| short_link(public_base, "AB3DE7GH")),
         _ => None,
     };
     let body = template::render(template, &values).map_err(|e| Error::Unprocessable { code: "invalid_template", message: e.to_string() })?;
@@ -155,9 +253,10 @@ pub fn sample_text(template: &str, settings: &Settings) -> Result<String> {
 }
 
 impl Campaign {
-    /// The message for one member.
-    pub fn text_for(&self, member: &Member, standing: Standing<'_>, settings: &Settings) -> Result<String> {
+    /// The message for one member, with their short link if it has one.
+    pub fn text_for(&self, member: &Member, standing: Standing<'_>, link: Option<&str>, settings: &Settings) -> Result<String> {
         let values = |name: &str| match name {
+            "link" => link.map(str::to_string),
             "name" => member.name.clone(),
             "points" => Some(persian_digits(&standing.points.to_string())),
             "tier" => Some(standing.tier.to_string()),
@@ -177,8 +276,12 @@ impl Campaign {
         }
     }
 
-    /// The API's shape; `guarded` comes from the sender's counts.
-    pub fn view(&self, guarded: Guarded) -> serde_json::Value {
+    /// The API's shape, with the counts of what became of its messages.
+    pub fn view(&self, counts: Counts) -> serde_json::Value {
+        let mut stats = counts.json();
+        stats["audience"] = self.stats.audience.into();
+        stats["queued"] = self.stats.queued.into();
+        stats["skipped"] = serde_json::json!({"opted_out": self.stats.skipped_opted_out + counts.opted_out, "frequency_cap": counts.frequency_cap});
         serde_json::json!({
             "id": self.id,
             "name": self.name,
@@ -187,13 +290,16 @@ impl Campaign {
             "send_at": crate::time::format(&self.send_at),
             "status": self.status,
             "created_at": crate::time::format(&self.created_at),
-            "stats": {
-                "audience": self.stats.audience,
-                "queued": self.stats.queued,
-                "skipped": {"opted_out": self.stats.skipped_opted_out + guarded.opted_out, "frequency_cap": guarded.frequency_cap},
-                "held": {"quiet_hours": guarded.quiet_hours, "holiday": guarded.holiday},
-            },
+            "link_url": self.link_url,
+            "stats": stats,
         })
+    }
+
+    /// `GET /api/reports/campaigns/{id}`: the view and its rates.
+    pub fn report(&self, counts: Counts, settings: &Settings) -> serde_json::Value {
+        let mut view = self.view(counts);
+        view["rates"] = counts.rates(settings);
+        view
     }
 }
 
@@ -222,9 +328,27 @@ mod tests {
     #[test]
     fn a_send_time_in_the_past_and_a_template_too_long_are_refused() {
         let now: DateTime<Utc> = "2026-11-24T08:00:00Z".parse().unwrap();
-        let input = |template: &str, send_at: &str| CampaignInput { name: "یلدا".into(), template: template.into(), audience: Audience::default(), send_at: Some(send_at.parse().unwrap()) };
-        assert!(input("تخفیف یلدا!", "2026-11-24T07:56:00Z").validate("c_1".into(), &Settings::default(), now).is_ok());
-        assert!(matches!(input("تخفیف یلدا!", "2026-11-24T07:54:00Z").validate("c_1".into(), &Settings::default(), now), Err(Error::InvalidField { .. })));
-        assert!(matches!(input(&"خرید ".repeat(60), "2026-11-24T08:00:00Z").validate("c_1".into(), &Settings::default(), now), Err(Error::Unprocessable { code: "invalid_template", .. })));
+        let input = |template: &str, send_at: &str| CampaignInput { name: "یلدا".into(), template: template.into(), audience: Audience::default(), send_at: Some(send_at.parse().unwrap()), link_url: None };
+        assert!(input("تخفیف یلدا!", "2026-11-24T07:56:00Z").validate("c_1".into(), &Settings::default(), now, BASE).is_ok());
+        assert!(matches!(input("تخفیف یلدا!", "2026-11-24T07:54:00Z").validate("c_1".into(), &Settings::default(), now, BASE), Err(Error::InvalidField { .. })));
+        assert!(matches!(input(&"خرید ".repeat(60), "2026-11-24T08:00:00Z").validate("c_1".into(), &Settings::default(), now, BASE), Err(Error::Unprocessable { code: "invalid_template", .. })));
+    }
+
+    const BASE: &str = "https://club.example.ir";
+
+    #[test]
+    fn a_link_needs_its_target_and_counts_in_the_parts() {
+        let now: DateTime<Utc> = "2026-11-24T08:00:00Z".parse().unwrap();
+        let input = |template: &str, link_url: Option<&str>| CampaignInput { name: "یلدا".into(), template: template.into(), audience: Audience::default(), send_at: None, link_url: link_url.map(str::to_string) };
+        let ok = input("حراج یلدا: {link}", Some("https://shop.example.ir/yalda?utm=sms")).validate("c_1".into(), &Settings::default(), now, BASE).unwrap();
+        assert_eq!(ok.link_url.as_deref(), Some("https://shop.example.ir/yalda?utm=sms"));
+        assert!(matches!(input("حراج یلدا: {link}", None).validate("c_1".into(), &Settings::default(), now, BASE), Err(Error::Unprocessable { code: "invalid_template", .. })));
+        assert!(matches!(input("حراج یلدا", Some("https://shop.example.ir")).validate("c_1".into(), &Settings::default(), now, BASE), Err(Error::InvalidField { .. })));
+        assert!(matches!(input("{link}", Some("javascript:alert(1)")).validate("c_1".into(), &Settings::default(), now, BASE), Err(Error::InvalidField { .. })));
+        // 180 Persian letters leave room for one part's link, not for a
+        // base URL of 200 characters.
+        let long_base = format!("https://{}.ir", "a".repeat(200));
+        assert!(matches!(input(&format!("{} {{link}}", "ب".repeat(150)), Some("https://shop.example.ir")).validate("c_1".into(), &Settings::default(), now, &long_base), Err(Error::Unprocessable { code: "invalid_template", .. })));
+        assert_eq!(sample_text("یلدا {link}", Some("https://shop.example.ir"), &Settings::default(), BASE).unwrap(), "یلدا https://club.example.ir/l/AB3DE7GH\nلغو11");
     }
 }

@@ -40,6 +40,9 @@ pub struct Settings {
     /// the member is their score (and `1` no opt-out).
     pub feedback_reply_days: u32,
     pub attribution_days: u32,
+    /// What the panel charges for one SMS part, in minor units (0: not
+    /// known), for the cost estimate in campaign reports.
+    pub sms_part_cost: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +133,7 @@ impl Default for Settings {
             feedback_delay_days: 3,
             feedback_reply_days: 3,
             attribution_days: 7,
+            sms_part_cost: 0,
         }
     }
 }

@@ -11,7 +11,8 @@ use crate::keys;
 use crate::kv::{Kv, decode};
 use crate::outbox::{Outbox, Recipient};
 use chrono::{DateTime, Utc};
-use vafa_core::broadcast::{Campaign, CampaignInput, GUARD_REASONS, Guarded, Standing, Stats, Status};
+use crate::tracking;
+use vafa_core::broadcast::{Campaign, CampaignInput, Standing, Stats, Status, short_link};
 use vafa_core::error::{Error, Result};
 use vafa_core::member::Member;
 use vafa_core::message::{Kind, Purpose};
@@ -23,7 +24,7 @@ const PAGE: u64 = 100;
 /// Records a campaign and makes it active. Validated before anything is
 /// written: a refused campaign writes nothing.
 pub fn create(kv: &Kv, input: CampaignInput, settings: &Settings, now: DateTime<Utc>) -> Result<Campaign> {
-    let checked = input.validate(String::new(), settings, now)?;
+    let checked = input.validate(String::new(), settings, now, &crate::config::public_base_url()?)?;
     let n = kv.increment(keys::SEQ_CAMPAIGN, 1)? as u64;
     let campaign = Campaign { id: format!("c_{n}"), ..checked };
     kv.put(&keys::campaign(&campaign.id), &campaign)?;
@@ -44,19 +45,9 @@ fn change_active(kv: &Kv, mut edit: impl FnMut(&mut Vec<String>)) -> Result<()> 
     Ok(())
 }
 
-/// Campaigns as the API shows them, with the sender's counts of what the
-/// guards did (one batch read).
+/// Campaigns as the API shows them, with their counters.
 pub fn views(kv: &Kv, campaigns: &[Campaign]) -> Result<Vec<serde_json::Value>> {
-    let key_list: Vec<String> = campaigns.iter().flat_map(|c| GUARD_REASONS.map(|r| keys::campaign_count(&c.id, r))).collect();
-    let found = kv.get_many(&key_list)?;
-    let count = |c: &Campaign, r: &str| crate::kv::counter_in(&found, &keys::campaign_count(&c.id, r)).map(|n| n.max(0) as u64);
-    campaigns
-        .iter()
-        .map(|c| {
-            let guarded = Guarded { opted_out: count(c, "opted_out")?, frequency_cap: count(c, "frequency_cap")?, quiet_hours: count(c, "quiet_hours")?, holiday: count(c, "holiday")? };
-            Ok(c.view(guarded))
-        })
-        .collect()
+    campaigns.iter().map(|c| Ok(c.view(tracking::counts(kv, &c.id)?))).collect()
 }
 
 pub fn get(kv: &Kv, id: &str) -> Result<Campaign> {
@@ -126,7 +117,7 @@ const PREVIEW_MEMBERS: u64 = 20_000;
 /// (`true`: estimated).
 pub fn audience_size(kv: &Kv, settings: &Settings, audience: &vafa_core::broadcast::Audience) -> Result<(u64, bool)> {
     let last = kv.counter(keys::SEQ_MEMBER)?.max(0) as u64;
-    let probe = Campaign { id: String::new(), name: String::new(), template: String::new(), audience: audience.clone(), send_at: chrono::DateTime::UNIX_EPOCH, status: Status::Scheduled, cursor: 0, stats: Stats::default(), created_at: chrono::DateTime::UNIX_EPOCH };
+    let probe = Campaign { id: String::new(), name: String::new(), template: String::new(), audience: audience.clone(), send_at: chrono::DateTime::UNIX_EPOCH, status: Status::Scheduled, cursor: 0, stats: Stats::default(), created_at: chrono::DateTime::UNIX_EPOCH, link_url: None };
     let scanned = last.min(PREVIEW_MEMBERS);
     let mut matched = 0;
     let mut cursor = 0;
@@ -142,12 +133,20 @@ pub fn audience_size(kv: &Kv, settings: &Settings, audience: &vafa_core::broadca
 /// `end` that its audience matches and who are opted in.
 fn page(kv: &Kv, settings: &Settings, outbox: &Outbox<'_>, campaign: &Campaign, end: u64, now: DateTime<Utc>) -> Result<Stats> {
     let mut stats = Stats::default();
+    let base = match &campaign.link_url {
+        Some(_) => crate::config::public_base_url()?,
+        None => String::new(),
+    };
     let (matched, opted_out) = members(kv, settings, campaign, end, |n, member, standing| {
         let Some(phone) = member.phone.clone() else { return Ok(()) };
         if !kv.claim(&keys::campaign_member(&campaign.id, n))? {
             return Ok(());
         }
-        match campaign.text_for(member, standing, settings) {
+        let link = match &campaign.link_url {
+            Some(url) => Some(short_link(&base, &tracking::new_link(kv, &campaign.id, n, url)?)),
+            None => None,
+        };
+        match campaign.text_for(member, standing, link.as_deref(), settings) {
             Ok(text) => {
                 outbox.queue(Some(Recipient { number: n, member }), &phone, text, Kind::Marketing, Purpose::Campaign, Some(&campaign.id), now)?;
                 stats.queued += 1;

@@ -30,3 +30,8 @@ pub fn sms_timeout_ms() -> Result<u64> {
     let raw = get("sms_timeout_ms")?;
     raw.trim().parse().map_err(|_| Error::internal(format!("sms_timeout_ms {raw:?} is not a number of milliseconds")))
 }
+
+/// Where the app is reached from outside: short links are served under it.
+pub fn public_base_url() -> Result<String> {
+    Ok(get("public_base_url")?.trim().trim_end_matches('/').to_string())
+}

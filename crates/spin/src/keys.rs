@@ -34,8 +34,12 @@
 //! | `rate:codes:{caller}:{minute}`     | counter of unknown codes     | validate, consume     | validate, consume         |
 //! | `seq:campaign`, `campaign:{id}`    | counter; JSON `broadcast::Campaign` | POST /api/campaigns, campaigns tick (CAS) | campaigns |
 //! | `campaigns:active`                 | JSON list of campaign ids    | create, campaigns tick (CAS) | campaigns tick     |
-//! | `camp-count:{id}:{reason}`         | counter: messages a guard skipped or held | sender | GET /api/campaigns/{id} |
+//! | `camp-count:{id}:{name}`           | counter (`broadcast::COUNTERS`): guards' verdicts, sent, delivered, failed, parts, clicks, conversions, revenue, opt-outs | sender, delivery hook, GET /l, order webhooks, inbound | GET /api/campaigns/{id}, reports |
 //! | `camp:{id}:{m}`                    | claim counter                | campaigns tick        | campaigns tick            |
+//! | `link:{slug}`                      | JSON `tracking::Link`: campaign, member, target | campaigns tick | GET /l/{slug}       |
+//! | `click:{campaign}:{m}`             | claim counter                | GET /l/{slug}         | GET /l/{slug}             |
+//! | `last-mkt:{m}`                     | JSON `tracking::Touch`: the last campaign sent and when | sender | order webhooks, inbound opt-out |
+//! | `conv:{campaign}:{m}`              | claim counter                | order webhooks        | order webhooks            |
 //! | `birthdays-len:{j|g}:{MM}-{DD}`, `birthdays:{j|g}:{MM}-{DD}:{k}` | counter; member number | member create, birthday change | campaigns tick |
 //! | `birthdays:cursor`                 | JSON: the day and its lists' slots done | campaigns tick | campaigns tick |
 //! | `bday:{year}:{m}`                  | claim counter                | campaigns tick        | campaigns tick            |
@@ -150,6 +154,18 @@ pub fn automation_cursor(kind: &str, days: u32) -> String {
 }
 pub fn feedback(member: u64) -> String {
     format!("feedback:{member}")
+}
+pub fn link(slug: &str) -> String {
+    format!("link:{slug}")
+}
+pub fn click(campaign: &str, member: u64) -> String {
+    format!("click:{campaign}:{member}")
+}
+pub fn last_marketing(member: u64) -> String {
+    format!("last-mkt:{member}")
+}
+pub fn conversion(campaign: &str, member: u64) -> String {
+    format!("conv:{campaign}:{member}")
 }
 pub fn campaign(id: &str) -> String {
     format!("campaign:{id}")

@@ -17,4 +17,5 @@ pub mod members;
 pub mod orders;
 pub mod outbox;
 pub mod panel;
+pub mod tracking;
 pub mod wallet;

@@ -5,7 +5,7 @@
 //! members or messages, and a tick killed half-way is finished by the next.
 
 use crate::kv::{BATCH, Kv};
-use crate::{clock, config, keys, log, panel};
+use crate::{clock, config, keys, log, panel, tracking};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use vafa_core::error::Result;
@@ -145,8 +145,28 @@ impl<'a> Outbox<'a> {
         if let Some(pid) = msg.provider_id.as_deref().filter(|p| !p.is_empty()) {
             self.kv.set_number(&keys::message_by_provider(self.panel.kind.name(), pid), msg.number)?;
         }
+        self.track(msg, now)?;
         if blacklisted {
             self.block_member(msg)?;
+        }
+        Ok(())
+    }
+
+    /// A campaign's message that went out or failed for good, in its
+    /// counters; one sent is the member's last touch (for conversions and
+    /// opt-outs).
+    fn track(&self, msg: &Message, now: DateTime<Utc>) -> Result<()> {
+        let Some(campaign) = msg.campaign.as_deref() else { return Ok(()) };
+        match msg.status {
+            Status::Sent => {
+                tracking::count(self.kv, campaign, "sent", 1)?;
+                tracking::count(self.kv, campaign, "parts", vafa_core::sms::count(&msg.text).parts as i64)?;
+                if let Some(n) = msg.member_id.as_deref().and_then(keys::member_number) {
+                    self.kv.put(&keys::last_marketing(n), &tracking::Touch { campaign: campaign.to_string(), at: now })?;
+                }
+            }
+            Status::Failed => tracking::count(self.kv, campaign, "failed", 1)?,
+            _ => {}
         }
         Ok(())
     }
@@ -311,11 +331,16 @@ impl<'a> Outbox<'a> {
         let key = keys::message_by_provider(self.panel.kind.name(), provider_id);
         let Some(number) = self.kv.get_number(&key)? else { return Ok(false) };
         let Some(mut m) = self.kv.get::<Message>(&keys::message(number))? else { return Ok(false) };
-        if m.status == Status::Delivered {
+        let before = m.status;
+        if before == Status::Delivered {
             return Ok(true);
         }
         m.record_delivery(delivered, now);
         self.kv.put(&keys::message(number), &m)?;
+        // Counted once per message: a repeated "undelivered" changes nothing.
+        if let Some(campaign) = m.campaign.as_deref().filter(|_| delivered || before == Status::Sent) {
+            tracking::count(self.kv, campaign, if delivered { "delivered" } else { "failed" }, 1)?;
+        }
         Ok(true)
     }
 }
