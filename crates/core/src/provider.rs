@@ -97,8 +97,6 @@ pub enum Outcome {
     Blacklisted(String),
 }
 
-/// The call that sends `text` to `to`, with our message number as the
-/// panel's local id. `None` for the sandbox.
 /// A message's id (`s_<number>`): the number is the panel's local id, so
 /// the id is what a panel is told and reports back.
 pub fn id_of(number: u64) -> String {
@@ -109,6 +107,77 @@ pub fn number_of(id: &str) -> Option<u64> {
     id.strip_prefix("s_")?.parse().ok()
 }
 
+/// One message of a call.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub number: u64,
+    pub to: &'a Phone,
+    pub text: &'a str,
+}
+
+impl ProviderKind {
+    /// The most messages one call carries: Kavenegar's `sms/sendarray` 200
+    /// receptors (its documented batch size), SMS.ir's `send/bulk` 100
+    /// mobiles of one text; the webhook contract and the sandbox take one.
+    pub fn batch_limit(self) -> usize {
+        match self {
+            ProviderKind::Kavenegar => 200,
+            ProviderKind::SmsIr => 100,
+            ProviderKind::Sandbox | ProviderKind::Webhook => 1,
+        }
+    }
+}
+
+/// Splits messages into the calls that carry them, as indexes into `msgs`:
+/// up to the provider's limit, and for SMS.ir only messages of one text
+/// together.
+pub fn batches(kind: ProviderKind, msgs: &[Outgoing<'_>]) -> Vec<Vec<usize>> {
+    let limit = kind.batch_limit();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for (i, m) in msgs.iter().enumerate() {
+        let fits = |b: &&mut Vec<usize>| b.len() < limit && (kind != ProviderKind::SmsIr || msgs[b[0]].text == m.text);
+        match out.iter_mut().find(fits) {
+            Some(b) => b.push(i),
+            None => out.push(vec![i]),
+        }
+    }
+    out
+}
+
+/// The call that sends `msgs` (one batch of [`batches`]), each with our
+/// message number as the panel's local id. `None` for the sandbox.
+pub fn request_many(cfg: &PanelConfig, msgs: &[Outgoing<'_>]) -> Result<Option<HttpCall>> {
+    match (cfg.kind, msgs) {
+        (_, [m]) => request(cfg, m.number, m.to, m.text),
+        (ProviderKind::Sandbox, _) => Ok(None),
+        (ProviderKind::Kavenegar, _) => {
+            if cfg.api_key.is_empty() {
+                return Err(Error::internal("kavenegar provider: sms_api_key is empty"));
+            }
+            let array = |f: &dyn Fn(&Outgoing<'_>) -> String| serde_json::to_string(&msgs.iter().map(f).collect::<Vec<String>>()).map_err(Error::internal);
+            let body = form_urlencoded::Serializer::new(String::new())
+                .append_pair("receptor", &array(&|m| national(m.to))?)
+                .append_pair("sender", &array(&|_| cfg.sender.clone())?)
+                .append_pair("message", &array(&|m| m.text.to_string())?)
+                .append_pair("localmessageids", &array(&|m| m.number.to_string())?)
+                .finish();
+            Ok(Some(HttpCall {
+                method: "POST",
+                url: format!("{}/v1/{}/sms/sendarray.json", cfg.base(), cfg.api_key),
+                headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into())],
+                body: body.into_bytes(),
+            }))
+        }
+        (ProviderKind::SmsIr, [first, ..]) if msgs.iter().all(|m| m.text == first.text) => {
+            let mobiles: Vec<String> = msgs.iter().map(|m| national(m.to)).collect();
+            Ok(Some(smsir_bulk(cfg, first.text, &mobiles)?))
+        }
+        _ => Err(Error::internal(format!("{} provider: these messages cannot share a call", cfg.kind.name()))),
+    }
+}
+
+/// The call that sends `text` to `to`, with our message number as the
+/// panel's local id. `None` for the sandbox.
 pub fn request(cfg: &PanelConfig, number: u64, to: &Phone, text: &str) -> Result<Option<HttpCall>> {
     let config_error = |what: &str| Error::internal(format!("{} provider: {what}", cfg.kind.name()));
     Ok(Some(match cfg.kind {
@@ -130,25 +199,7 @@ pub fn request(cfg: &PanelConfig, number: u64, to: &Phone, text: &str) -> Result
                 body: body.into_bytes(),
             }
         }
-        ProviderKind::SmsIr => {
-            let line: u64 = cfg.sender.parse().map_err(|_| config_error("sms_sender must be the line number, digits only"))?;
-            let body = serde_json::json!({
-                "lineNumber": line,
-                "messageText": text,
-                "mobiles": [national(to)],
-                "sendDateTime": null,
-            });
-            HttpCall {
-                method: "POST",
-                url: format!("{}/v1/send/bulk", cfg.base()),
-                headers: vec![
-                    ("content-type".into(), "application/json".into()),
-                    ("accept".into(), "application/json".into()),
-                    ("x-api-key".into(), cfg.api_key.clone()),
-                ],
-                body: serde_json::to_vec(&body).map_err(Error::internal)?,
-            }
-        }
+        ProviderKind::SmsIr => smsir_bulk(cfg, text, &[national(to)])?,
         ProviderKind::Webhook => {
             if cfg.base().is_empty() {
                 return Err(config_error("sms_base_url must be the webhook URL"));
@@ -173,6 +224,27 @@ pub fn request(cfg: &PanelConfig, number: u64, to: &Phone, text: &str) -> Result
     }))
 }
 
+/// SMS.ir's `send/bulk`: one text to `mobiles`.
+fn smsir_bulk(cfg: &PanelConfig, text: &str, mobiles: &[String]) -> Result<HttpCall> {
+    let line: u64 = cfg.sender.parse().map_err(|_| Error::internal("smsir provider: sms_sender must be the line number, digits only"))?;
+    let body = serde_json::json!({
+        "lineNumber": line,
+        "messageText": text,
+        "mobiles": mobiles,
+        "sendDateTime": null,
+    });
+    Ok(HttpCall {
+        method: "POST",
+        url: format!("{}/v1/send/bulk", cfg.base()),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("accept".into(), "application/json".into()),
+            ("x-api-key".into(), cfg.api_key.clone()),
+        ],
+        body: serde_json::to_vec(&body).map_err(Error::internal)?,
+    })
+}
+
 /// Iranian panels take the national form `09121234567`; other numbers go in
 /// the international `00` form they also accept.
 fn national(to: &Phone) -> String {
@@ -184,11 +256,18 @@ fn national(to: &Phone) -> String {
 
 /// Reads a panel's answer to a send.
 pub fn parse_answer(kind: ProviderKind, status: u16, body: &[u8]) -> Outcome {
+    parse_answers(kind, status, body, 1).swap_remove(0)
+}
+
+/// Reads a panel's answer to a call carrying `n` messages: an outcome per
+/// message, in their order. An answer that is not one per message (an
+/// error, or a count that does not match) is the same outcome for all.
+pub fn parse_answers(kind: ProviderKind, status: u16, body: &[u8], n: usize) -> Vec<Outcome> {
     match kind {
-        ProviderKind::Sandbox => Outcome::Accepted { provider_id: String::new() },
-        ProviderKind::Kavenegar => kavenegar_answer(status, body),
-        ProviderKind::SmsIr => smsir_answer(status, body),
-        ProviderKind::Webhook => webhook_answer(status, body),
+        ProviderKind::Sandbox => vec![Outcome::Accepted { provider_id: String::new() }; n],
+        ProviderKind::Kavenegar => kavenegar_answers(status, body, n),
+        ProviderKind::SmsIr => smsir_answers(status, body, n),
+        ProviderKind::Webhook => vec![webhook_answer(status, body); n],
     }
 }
 
@@ -212,17 +291,24 @@ struct KavenegarEntry {
     status: u16,
 }
 
-fn kavenegar_answer(http: u16, body: &[u8]) -> Outcome {
+fn kavenegar_answers(http: u16, body: &[u8], n: usize) -> Vec<Outcome> {
     let Ok(answer) = serde_json::from_slice::<KavenegarAnswer>(body) else {
-        return unreadable("kavenegar", http, body);
+        return vec![unreadable("kavenegar", http, body); n];
     };
     let code = answer.ret.status;
     if code == 200 {
-        return match answer.entries.as_deref().and_then(|e| e.first()) {
-            // Status 14 ("filtered"): the recipient blocks advertising (*800#).
-            Some(e) if e.status == 14 => Outcome::Blacklisted(format!("kavenegar: message {} filtered: the number blocks advertising", e.messageid)),
-            Some(e) => Outcome::Accepted { provider_id: e.messageid.to_string() },
-            None => Outcome::Retry("kavenegar: status 200 without an entry".into()),
+        return match answer.entries.as_deref() {
+            // One entry per receptor, in their order.
+            Some(entries) if entries.len() == n => entries
+                .iter()
+                .map(|e| match e.status {
+                    // Status 14 ("filtered"): the recipient blocks advertising (*800#).
+                    14 => Outcome::Blacklisted(format!("kavenegar: message {} filtered: the number blocks advertising", e.messageid)),
+                    _ => Outcome::Accepted { provider_id: e.messageid.to_string() },
+                })
+                .collect(),
+            // Retried with the same local ids, which the panel does not send twice.
+            got => vec![Outcome::Retry(format!("kavenegar: status 200 with {} entries for {n} messages", got.map_or(0, <[_]>::len))); n],
         };
     }
     let reason = format!("kavenegar {code}: {}", answer.ret.message);
@@ -230,7 +316,7 @@ fn kavenegar_answer(http: u16, body: &[u8]) -> Outcome {
     // calls"; every other code (401 key, 407 IP, 411 receptor, 412 sender,
     // 413 text, 414 receptors, 418 credit, 419 arrays, ...) fails the same
     // way on a retry.
-    if code >= 500 || code == 451 { Outcome::Retry(reason) } else { Outcome::Fail(reason) }
+    vec![if code >= 500 || code == 451 { Outcome::Retry(reason) } else { Outcome::Fail(reason) }; n]
 }
 
 #[derive(Deserialize)]
@@ -246,22 +332,29 @@ struct SmsIrData {
     message_ids: Option<Vec<i64>>,
 }
 
-fn smsir_answer(http: u16, body: &[u8]) -> Outcome {
+fn smsir_answers(http: u16, body: &[u8], n: usize) -> Vec<Outcome> {
     let Ok(answer) = serde_json::from_slice::<SmsIrAnswer>(body) else {
-        return unreadable("smsir", http, body);
+        return vec![unreadable("smsir", http, body); n];
     };
     let reason = format!("smsir {}: {}", answer.status, answer.message.unwrap_or_default());
+    let all = |o: Outcome| vec![o; n];
     match answer.status {
-        1 => match answer.data.and_then(|d| d.message_ids).as_deref() {
-            Some([0, ..]) => Outcome::Blacklisted("smsir: the number is blacklisted (*800#)".into()),
-            Some([id, ..]) => Outcome::Accepted { provider_id: id.to_string() },
-            _ => Outcome::Retry("smsir: success without a message id".into()),
+        // One id per mobile, in their order; 0 for a blacklisted number.
+        1 => match answer.data.and_then(|d| d.message_ids) {
+            Some(ids) if ids.len() == n => ids
+                .into_iter()
+                .map(|id| match id {
+                    0 => Outcome::Blacklisted("smsir: the number is blacklisted (*800#)".into()),
+                    id => Outcome::Accepted { provider_id: id.to_string() },
+                })
+                .collect(),
+            _ => all(Outcome::Retry(format!("smsir: success without a message id for each of {n}"))),
         },
         // 20: rate limited, "try again later".
-        20 => Outcome::Retry(reason),
-        115 => Outcome::Blacklisted(reason),
-        _ if http >= 500 => Outcome::Retry(reason),
-        _ => Outcome::Fail(reason),
+        20 => all(Outcome::Retry(reason)),
+        115 => all(Outcome::Blacklisted(reason)),
+        _ if http >= 500 => all(Outcome::Retry(reason)),
+        _ => all(Outcome::Fail(reason)),
     }
 }
 
@@ -314,6 +407,47 @@ mod tests {
             [("receptor", "09121234567"), ("sender", "10004346"), ("message", "سلام"), ("localid", "42")]
                 .map(|(k, v)| (k.to_string(), v.to_string()))
         );
+    }
+
+    #[test]
+    fn many_messages_share_calls_up_to_the_panels_limits() {
+        let phone = to();
+        let texts = ["a", "b", "a"];
+        let msgs: Vec<Outgoing<'_>> = (0..450).map(|i| Outgoing { number: i as u64 + 1, to: &phone, text: texts[i % 3] }).collect();
+        let sizes = |kind| batches(kind, &msgs).iter().map(Vec::len).collect::<Vec<_>>();
+        assert_eq!(sizes(ProviderKind::Kavenegar), [200, 200, 50]);
+        assert_eq!(sizes(ProviderKind::SmsIr), [100, 100, 100, 100, 50], "one text a call");
+        assert!(batches(ProviderKind::SmsIr, &msgs).iter().all(|b| b.iter().all(|i| msgs[*i].text == msgs[b[0]].text)));
+        assert_eq!(sizes(ProviderKind::Webhook).len(), 450);
+
+        let call = request_many(&cfg(ProviderKind::Kavenegar), &msgs[..3]).unwrap().unwrap();
+        assert_eq!(call.url, "http://127.0.0.1:9/v1/key/sms/sendarray.json");
+        let fields: std::collections::HashMap<String, String> = form_urlencoded::parse(&call.body).into_owned().collect();
+        assert_eq!(fields["receptor"], r#"["09121234567","09121234567","09121234567"]"#);
+        assert_eq!(fields["localmessageids"], r#"["1","2","3"]"#);
+        assert_eq!(fields["message"], r#"["a","b","a"]"#);
+        let same: Vec<Outgoing<'_>> = vec![msgs[0], msgs[2]];
+        let body: serde_json::Value = serde_json::from_slice(&request_many(&cfg(ProviderKind::SmsIr), &same).unwrap().unwrap().body).unwrap();
+        assert_eq!(body["mobiles"].as_array().unwrap().len(), 2);
+        assert!(request_many(&cfg(ProviderKind::SmsIr), &msgs[..2]).is_err(), "two texts cannot share send/bulk");
+    }
+
+    #[test]
+    fn a_bulk_answer_is_an_outcome_per_message() {
+        let ok = br#"{"return":{"status":200,"message":"ok"},"entries":[{"messageid":7,"status":1},{"messageid":8,"status":14}]}"#;
+        let got = parse_answers(ProviderKind::Kavenegar, 200, ok, 2);
+        assert_eq!(got[0], Outcome::Accepted { provider_id: "7".into() });
+        assert!(matches!(got[1], Outcome::Blacklisted(_)));
+        assert!(parse_answers(ProviderKind::Kavenegar, 200, ok, 3).iter().all(|o| matches!(o, Outcome::Retry(_))), "entries that do not match");
+        let no_credit = br#"{"return":{"status":418,"message":"credit"},"entries":null}"#;
+        assert!(parse_answers(ProviderKind::Kavenegar, 418, no_credit, 2).iter().all(|o| matches!(o, Outcome::Fail(_))));
+        for garbage in [&b"<html>502</html>"[..], b"", b"{\"return\": 5}"] {
+            assert!(parse_answers(ProviderKind::Kavenegar, 502, garbage, 2).iter().all(|o| matches!(o, Outcome::Retry(_))), "{garbage:?}");
+        }
+        let smsir = br#"{"status":1,"message":"ok","data":{"packId":"x","messageIds":[11,0],"cost":2}}"#;
+        let got = parse_answers(ProviderKind::SmsIr, 200, smsir, 2);
+        assert_eq!(got[0], Outcome::Accepted { provider_id: "11".into() });
+        assert!(matches!(got[1], Outcome::Blacklisted(_)));
     }
 
     #[test]

@@ -251,6 +251,21 @@ impl Kv {
         Ok(found)
     }
 
+    /// Writes many keys in one call (one commit on SQLite, `MSET` on Redis).
+    pub fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> Result<()> {
+        match pairs.as_slice() {
+            [] => Ok(()),
+            [(key, value)] => self.set_raw(key, value),
+            [(first, _), ..] => retry_busy(|| batch::set_many(&self.bucket, &pairs)).map_err(|e| fault("set-many", first, &e)),
+        }
+    }
+
+    /// A record, encoded for [`Kv::set_many`].
+    pub fn entry<T: Serialize>(key: String, value: &T) -> Result<(String, Vec<u8>)> {
+        let bytes = encode(&key, value)?;
+        Ok((key, bytes))
+    }
+
     /// A number kept as text (an index slot pointing at a record).
     pub fn get_number(&self, key: &str) -> Result<Option<u64>> {
         Ok(self.get_raw(key)?.as_deref().and_then(number_value))

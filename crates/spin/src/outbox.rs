@@ -111,64 +111,125 @@ impl<'a> Outbox<'a> {
         self.kv.append(&keys::due_len(minute), |k| keys::due(minute, k), number.to_string().as_bytes()).map(drop)
     }
 
-    /// One try. The try is claimed first, so two processes never make the
-    /// same one; its retry is indexed before the panel is called, so a try
-    /// killed half-way is still retried.
+    /// One try of one message sent at once (its retry indexed before the
+    /// panel is called): see [`Outbox::attempt_batch`].
     fn attempt(&self, msg: &mut Message, now: DateTime<Utc>) -> Result<()> {
-        let try_no = msg.attempts + 1;
-        if !self.kv.claim(&keys::attempt(msg.number, try_no))? {
-            // That try was begun before and left no outcome: count it.
-            if let Some(at) = msg.record_lost_attempt(now) {
-                self.index_due(msg.number, at)?;
-            }
-            return self.kv.put(&keys::message(msg.number), msg);
+        if !self.claim_try(msg, now, false)? {
+            return Ok(());
         }
-        if try_no < message::MAX_ATTEMPTS {
-            self.index_due(msg.number, msg.retry_at(now))?;
-        }
-        let outcome = match msg.to.as_ref().map(|to| provider::request(&self.panel, msg.number, to, &msg.text)) {
+        let outcome = match &msg.to {
             None => Outcome::Fail("not sent: the member was erased".into()),
-            Some(Ok(None)) => Outcome::Accepted { provider_id: format!("sandbox-{}", msg.number) },
-            Some(Ok(Some(call))) => panel::send(&self.panel, &call, self.timeout_ms),
-            Some(Err(e)) => Outcome::Fail(e.to_string()),
+            Some(to) => match provider::request(&self.panel, msg.number, to, &msg.text) {
+                Ok(None) => Outcome::Accepted { provider_id: format!("sandbox-{}", msg.number) },
+                Ok(Some(call)) => panel::send_many(&self.panel, &call, self.timeout_ms, 1).swap_remove(0),
+                Err(e) => Outcome::Fail(e.to_string()),
+            },
         };
-        let blacklisted = matches!(outcome, Outcome::Blacklisted(_));
+        let mut settled = Settled::default();
+        self.settle(msg, outcome, now, false, &mut settled)?;
+        self.finish(settled, std::slice::from_ref(msg))
+    }
+
+    /// One try of each due message, in as few panel calls as the provider
+    /// allows (`provider::batches`). The messages come from a minute the
+    /// sweep reads again until it is done, so a retry is indexed after the
+    /// call, and only for those that failed. The outcomes are written in
+    /// one batch (records, panel ids, touches, feedback windows) and
+    /// counted per campaign.
+    fn attempt_batch(&self, msgs: &mut [Message], now: DateTime<Utc>) -> Result<()> {
+        let mut live = Vec::with_capacity(msgs.len());
+        for (i, m) in msgs.iter_mut().enumerate() {
+            if self.claim_try(m, now, true)? {
+                live.push(i);
+            }
+        }
+        let outcomes = self.call(msgs, &live);
+        let mut settled = Settled::default();
+        for (i, outcome) in live.into_iter().zip(outcomes) {
+            self.settle(&mut msgs[i], outcome, now, true, &mut settled)?;
+        }
+        self.finish(settled, msgs)
+    }
+
+    /// Claims a message's next try, so two processes never make the same
+    /// one. A try claimed before that left no outcome (its tick was killed)
+    /// counts as failed, and is retried with the same local id, which
+    /// Kavenegar never sends twice (false: not to be tried now). A retry
+    /// must be indexed before a record says it waits; a message not `due`
+    /// from the sweep's minute has it indexed now, before the call.
+    fn claim_try(&self, m: &mut Message, now: DateTime<Utc>, due: bool) -> Result<bool> {
+        let try_no = m.attempts + 1;
+        if !self.kv.claim(&keys::attempt(m.number, try_no))? {
+            if let Some(at) = m.record_lost_attempt(now) {
+                self.index_due(m.number, at)?;
+            }
+            self.kv.put(&keys::message(m.number), m)?;
+            return Ok(false);
+        }
+        if !due && try_no < message::MAX_ATTEMPTS {
+            self.index_due(m.number, m.retry_at(now))?;
+        }
+        Ok(true)
+    }
+
+    /// Records one try's outcome on the message and gathers its writes.
+    fn settle(&self, m: &mut Message, outcome: Outcome, now: DateTime<Utc>, due: bool, settled: &mut Settled) -> Result<()> {
         let summary = match &outcome {
             Outcome::Accepted { provider_id } => format!("accepted as {provider_id}"),
             Outcome::Retry(r) => format!("will retry: {r}"),
             Outcome::Fail(r) | Outcome::Blacklisted(r) => format!("failed: {r}"),
         };
-        let to = msg.to.as_ref().map_or_else(|| "an erased member".to_string(), |p| p.to_string());
-        log::info(&format!("sms {} to {to} try {try_no} via {}: {summary}", msg.id, self.panel.kind.name()));
-        msg.record_attempt(outcome, now);
-        self.kv.put(&keys::message(msg.number), msg)?;
-        if let Some(pid) = msg.provider_id.as_deref().filter(|p| !p.is_empty()) {
-            self.kv.set_number(&keys::message_by_provider(self.panel.kind.name(), pid), msg.number)?;
+        let to = m.to.as_ref().map_or_else(|| "an erased member".to_string(), |p| p.to_string());
+        log::info(&format!("sms {} to {to} try {} via {}: {summary}", m.id, m.attempts + 1, self.panel.kind.name()));
+        if matches!(outcome, Outcome::Blacklisted(_)) {
+            settled.blacklisted.push(m.number);
         }
-        self.track(msg, now)?;
-        if blacklisted {
-            self.block_member(msg)?;
+        if let Some(at) = m.record_attempt(outcome, now).filter(|_| due) {
+            self.index_due(m.number, at)?;
+        }
+        settled.writes.push(Kv::entry(keys::message(m.number), m)?);
+        if let Some(pid) = m.provider_id.as_deref().filter(|p| !p.is_empty() && m.status == Status::Sent) {
+            settled.writes.push((keys::message_by_provider(self.panel.kind.name(), pid), m.number.to_string().into_bytes()));
+        }
+        track(m, now, settled)
+    }
+
+    /// Writes what the tries settled, then counts it.
+    fn finish(&self, settled: Settled, msgs: &[Message]) -> Result<()> {
+        self.kv.set_many(settled.writes)?;
+        for ((campaign, name), by) in settled.counts {
+            tracking::count(self.kv, &campaign, name, by)?;
+        }
+        for m in msgs.iter().filter(|m| settled.blacklisted.contains(&m.number)) {
+            self.block_member(m)?;
         }
         Ok(())
     }
 
-    /// A campaign's message that went out or failed for good, in its
-    /// counters; one sent is the member's last touch (for conversions and
-    /// opt-outs).
-    fn track(&self, msg: &Message, now: DateTime<Utc>) -> Result<()> {
-        let Some(campaign) = msg.campaign.as_deref() else { return Ok(()) };
-        match msg.status {
-            Status::Sent => {
-                tracking::count(self.kv, campaign, "sent", 1)?;
-                tracking::count(self.kv, campaign, "parts", vafa_core::sms::count(&msg.text).parts as i64)?;
-                if let Some(n) = msg.member_id.as_deref().and_then(keys::member_number) {
-                    self.kv.put(&keys::last_marketing(n), &tracking::Touch { campaign: campaign.to_string(), at: now })?;
-                }
+    /// The panel's outcome for each of `msgs[live]`, in order.
+    fn call(&self, msgs: &[Message], live: &[usize]) -> Vec<Outcome> {
+        let mut out: Vec<Option<Outcome>> = vec![None; live.len()];
+        let mut sendable = Vec::with_capacity(live.len());
+        for (pos, i) in live.iter().enumerate() {
+            let m = &msgs[*i];
+            match &m.to {
+                None => out[pos] = Some(Outcome::Fail("not sent: the member was erased".into())),
+                Some(to) => sendable.push((pos, provider::Outgoing { number: m.number, to, text: &m.text })),
             }
-            Status::Failed => tracking::count(self.kv, campaign, "failed", 1)?,
-            _ => {}
         }
-        Ok(())
+        let outgoing: Vec<provider::Outgoing<'_>> = sendable.iter().map(|(_, o)| *o).collect();
+        for batch in provider::batches(self.panel.kind, &outgoing) {
+            let group: Vec<provider::Outgoing<'_>> = batch.iter().map(|j| outgoing[*j]).collect();
+            let results = match provider::request_many(&self.panel, &group) {
+                Ok(None) => group.iter().map(|o| Outcome::Accepted { provider_id: format!("sandbox-{}", o.number) }).collect(),
+                Ok(Some(call)) => panel::send_many(&self.panel, &call, self.timeout_ms, group.len()),
+                Err(e) => vec![Outcome::Fail(e.to_string()); group.len()],
+            };
+            for (j, result) in batch.iter().zip(results) {
+                out[sendable[*j].0] = Some(result);
+            }
+        }
+        out.into_iter().map(|o| o.unwrap_or_else(|| Outcome::Retry("no outcome".into()))).collect()
     }
 
     /// A number the panel reports blacklisted gets no more SMS from us.
@@ -212,9 +273,11 @@ impl<'a> Outbox<'a> {
         Ok(report)
     }
 
-    /// Tries every due message of one minute. Returns false if the budget
-    /// ran out first: the minute is then swept again by the next tick
-    /// (messages already sent are skipped by their status).
+    /// Tries every due message of one minute, a chunk at a time: the guards
+    /// and the consent gate decide each message, then the chunk's sendable
+    /// messages go out together ([`Outbox::attempt_batch`]). Returns false
+    /// if the budget ran out first: the minute is then swept again by the
+    /// next tick (messages already sent are skipped by their status).
     fn sweep_minute(&self, minute: i64, len: u64, now: DateTime<Utc>, budget: &Budget, clock: &clock::Stopwatch, report: &mut Sweep) -> Result<bool> {
         let slot_keys: Vec<String> = (1..=len).map(|k| keys::due(minute, k)).collect();
         let mut numbers = self.kv.numbers_at(&slot_keys)?;
@@ -224,12 +287,15 @@ impl<'a> Outbox<'a> {
         for chunk in numbers.chunks(BATCH) {
             let due: Vec<Message> = messages_at(self.kv, chunk)?.into_iter().filter(|m| m.is_due(now)).collect();
             let members = self.members_of(&due)?;
+            let mut sent_counts = None;
+            let mut ready = Vec::with_capacity(due.len());
+            let mut out_of_budget = false;
             for mut m in due {
                 if report.attempted >= budget.max_messages || clock.millis() >= budget.max_millis {
-                    return Ok(false);
+                    out_of_budget = true;
+                    break;
                 }
                 let member = m.member_id.as_deref().and_then(|id| members.get(id));
-                let mut sent_key = None;
                 if m.kind == Kind::Marketing {
                     // The guards, at send time: consent may have changed,
                     // and the hour, the day and the member's count matter now.
@@ -237,9 +303,14 @@ impl<'a> Outbox<'a> {
                         Some(s) => s,
                         None => settings.insert(crate::http::settings(self.kv)?),
                     };
-                    let number = m.member_id.as_deref().and_then(keys::member_number).unwrap_or(0);
                     let day = settings.timezone.day(now);
-                    match guard::check(member, settings, now, self.marketing_sent(number, day)?) {
+                    let counts: &mut HashMap<u64, guard::Sent> = match &mut sent_counts {
+                        Some(c) => c,
+                        None => sent_counts.insert(self.marketing_sent(&members, day)?),
+                    };
+                    let number = m.member_id.as_deref().and_then(keys::member_number).unwrap_or(0);
+                    let sent = counts.entry(number).or_default();
+                    match guard::check(member, settings, now, *sent) {
                         Verdict::Skip(why) => {
                             m.skip(why);
                             self.kv.put(&keys::message(m.number), &m)?;
@@ -255,7 +326,12 @@ impl<'a> Outbox<'a> {
                             report.waiting += 1;
                             continue;
                         }
-                        Verdict::Send => sent_key = Some(keys::marketing_sent(number, day)),
+                        // Counted now, so the member's next message in this
+                        // chunk sees it.
+                        Verdict::Send => {
+                            sent.today += 1;
+                            sent.week += 1;
+                        }
                     }
                 }
                 report.attempted += 1;
@@ -270,21 +346,23 @@ impl<'a> Outbox<'a> {
                     report.failed += 1;
                     continue;
                 }
-                self.attempt(&mut m, now)?;
+                ready.push(m);
+            }
+            self.attempt_batch(&mut ready, now)?;
+            let day = settings.as_ref().map(|s| s.timezone.day(now));
+            for m in &ready {
                 match m.status {
                     Status::Sent | Status::Delivered => report.sent += 1,
                     Status::Failed | Status::Skipped => report.failed += 1,
                     Status::Queued => report.retrying += 1,
                 }
-                if let (Some(key), Status::Sent) = (&sent_key, m.status) {
-                    self.kv.increment(key, 1)?;
+                // The frequency cap counts marketing messages sent.
+                if let (Kind::Marketing, Status::Sent, Some(day), Some(n)) = (m.kind, m.status, day, m.member_id.as_deref().and_then(keys::member_number)) {
+                    self.kv.increment(&keys::marketing_sent(n, day), 1)?;
                 }
-                // A feedback request, once out, opens the member's window
-                // for a score (a kill before this leaves `1` an opt-out).
-                if let (Purpose::Feedback, Status::Sent, Some(n)) = (m.purpose, m.status, m.member_id.as_deref().and_then(keys::member_number)) {
-                    let campaign = m.campaign.as_deref().unwrap_or_default();
-                    self.kv.put(&keys::feedback(n), &vafa_core::feedback::Request::sent(campaign, now))?;
-                }
+            }
+            if out_of_budget {
+                return Ok(false);
             }
         }
         Ok(true)
@@ -299,12 +377,18 @@ impl<'a> Outbox<'a> {
         }
     }
 
-    /// Marketing messages a member was sent today and in the last 7 days.
-    fn marketing_sent(&self, member: u64, day: i32) -> Result<guard::Sent> {
-        let key_list: Vec<String> = (0..7).map(|d| keys::marketing_sent(member, day - d)).collect();
+    /// Marketing messages each of `members` was sent today and in the last
+    /// 7 days, in one batch read.
+    fn marketing_sent(&self, members: &HashMap<String, Member>, day: i32) -> Result<HashMap<u64, guard::Sent>> {
+        let numbers: Vec<u64> = members.keys().filter_map(|id| keys::member_number(id)).collect();
+        let key_list: Vec<String> = numbers.iter().flat_map(|n| (0..7).map(move |d| keys::marketing_sent(*n, day - d))).collect();
         let found = self.kv.get_many(&key_list)?;
         let count = |k: &String| crate::kv::counter_in(&found, k).map(|n| n.max(0) as u32);
-        Ok(guard::Sent { today: count(&key_list[0])?, week: key_list.iter().map(count).sum::<Result<u32>>()? })
+        let mut out = HashMap::with_capacity(numbers.len());
+        for (n, days) in numbers.iter().zip(key_list.chunks(7)) {
+            out.insert(*n, guard::Sent { today: count(&days[0])?, week: days.iter().map(count).sum::<Result<u32>>()? });
+        }
+        Ok(out)
     }
 
     fn members_of(&self, msgs: &[Message]) -> Result<HashMap<String, Member>> {
@@ -359,8 +443,38 @@ pub fn erase_member_messages(kv: &Kv, member: u64) -> Result<()> {
     Ok(())
 }
 
-/// The messages with these numbers, in their order, absent ones skipped;
-/// [`BATCH`] a `get-many`.
+/// What a round of tries leaves to write and count.
+#[derive(Default)]
+struct Settled {
+    writes: Vec<(String, Vec<u8>)>,
+    counts: HashMap<(String, &'static str), i64>,
+    blacklisted: Vec<u64>,
+}
+
+/// A campaign's message that went out or failed for good, in its counters;
+/// one sent is the member's last touch (for conversions and opt-outs), and
+/// a feedback request sent opens the member's window for a score (a kill
+/// before it is written leaves `1` an opt-out).
+fn track(m: &Message, now: DateTime<Utc>, settled: &mut Settled) -> Result<()> {
+    let Some(campaign) = m.campaign.as_deref() else { return Ok(()) };
+    let mut add = |name: &'static str, by: i64| *settled.counts.entry((campaign.to_string(), name)).or_default() += by;
+    match m.status {
+        Status::Sent => {
+            add("sent", 1);
+            add("parts", m.parts as i64);
+            if let Some(n) = m.member_id.as_deref().and_then(keys::member_number) {
+                settled.writes.push(Kv::entry(keys::last_marketing(n), &tracking::Touch { campaign: campaign.to_string(), at: now })?);
+                if m.purpose == Purpose::Feedback {
+                    settled.writes.push(Kv::entry(keys::feedback(n), &vafa_core::feedback::Request::sent(campaign, now))?);
+                }
+            }
+        }
+        Status::Failed => add("failed", 1),
+        _ => {}
+    }
+    Ok(())
+}
+
 fn messages_at(kv: &Kv, numbers: &[u64]) -> Result<Vec<Message>> {
     let mut out = Vec::with_capacity(numbers.len());
     for chunk in numbers.chunks(BATCH) {

@@ -1,15 +1,17 @@
-//! Performs a panel call (built by `vafa_core::provider`) over Spin's
+//! Performs a panel call (built by `vafa_core::provider`, for one message
+//! or a batch) over Spin's
 //! outbound HTTP, with a deadline: a panel that does not answer in time is a
 //! retryable failure, never a request that hangs.
 
 use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types};
 use vafa_core::provider::{self, HttpCall, Outcome, PanelConfig};
 
-/// Sends one message through the configured panel and reads its answer.
-pub fn send(cfg: &PanelConfig, call: &HttpCall, timeout_ms: u64) -> Outcome {
+/// Makes a call carrying `n` messages and reads the panel's answer: an
+/// outcome per message, in order (a call that fails is a retry for all).
+pub fn send_many(cfg: &PanelConfig, call: &HttpCall, timeout_ms: u64, n: usize) -> Vec<Outcome> {
     match perform(call, timeout_ms) {
-        Ok((status, body)) => provider::parse_answer(cfg.kind, status, &body),
-        Err(reason) => Outcome::Retry(reason),
+        Ok((status, body)) => provider::parse_answers(cfg.kind, status, &body, n),
+        Err(reason) => vec![Outcome::Retry(reason); n],
     }
 }
 
