@@ -147,3 +147,109 @@ async fn a_tick_killed_at_any_step_is_finished_by_the_next_without_sending_twice
         assert!(messages(&host, "").await.iter().all(|m| m["status"] == "sent"), "step {n}");
     }
 }
+
+/// `n` copies of the queued message `template` (numbers 1..=n, each to its
+/// own phone), due in the minute the template's retry is indexed for.
+fn seed_messages(host: &Host, template: &serde_json::Value, n: u64) {
+    let due_at: chrono::DateTime<chrono::Utc> = template["next_attempt_at"].as_str().unwrap().parse().unwrap();
+    let minute = (due_at.timestamp() + 59).div_euclid(60);
+    for k in 1..=n {
+        let mut m = template.clone();
+        m["id"] = json!(format!("s_{k}"));
+        m["number"] = json!(k);
+        m["to"] = json!(format!("+98912{:07}", 5000 + k));
+        host.kv_set(&format!("msg:{k}"), m.to_string().as_bytes());
+        host.kv_set(&format!("due:{minute}:{k}"), k.to_string().as_bytes());
+    }
+    let seq = host.kv_increment("seq:message", 0);
+    host.kv_increment("seq:message", n as i64 - seq);
+    let len = host.kv_increment(&format!("due-len:{minute}"), 0);
+    host.kv_increment(&format!("due-len:{minute}"), n as i64 - len);
+}
+
+/// Puts the store back as `base` was (keys added since deleted, changed
+/// ones written back).
+fn restore(host: &Host, base: &std::collections::BTreeMap<String, Vec<u8>>) {
+    for (k, v) in host.kv_snapshot() {
+        match base.get(&k) {
+            None => host.kv_delete(&k),
+            Some(b) if *b != v => host.kv_set(&k, b),
+            Some(_) => {}
+        }
+    }
+    for (k, v) in base {
+        if host.kv_get(k).is_none() {
+            host.kv_set(k, v);
+        }
+    }
+}
+
+/// The stored message record (the API redacts nothing here, but reads it
+/// as the sender does).
+fn stored_message(host: &Host, n: u64) -> serde_json::Value {
+    serde_json::from_slice(&host.kv_get(&format!("msg:{n}")).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_messages_go_in_calls_of_200_each_once_whichever_operation_kills_the_tick() {
+    let host = host_with_provider("kavenegar").await;
+    queued_confirmations(&host, 1).await;
+    let template = stored_message(&host, 1);
+    seed_messages(&host, &template, 500);
+    host.advance(chrono::Duration::seconds(90));
+    let (base, start) = (host.kv_snapshot(), host.now());
+    let each_once = |host: &Host, context: &str| {
+        let mut ids: Vec<String> = host.panel().delivered().iter().map(|d| d.local_id.clone().unwrap_or_default()).collect();
+        ids.sort_by_key(|i| i.parse::<u64>().unwrap_or(0));
+        ids.dedup();
+        assert_eq!(ids.len(), 500, "{context}: each message delivered once");
+        assert_eq!(host.panel().delivered().len(), 500, "{context}: and never twice");
+        assert!((1..=500).all(|k| stored_message(host, k)["status"] == "sent"), "{context}: every record says sent");
+    };
+
+    // Undisturbed: three calls (200, 200, 100) and at most three operations
+    // a message, writes included.
+    host.panel().clear();
+    let clean = host.cron(SENDER).await;
+    assert_eq!(clean.result, Ok(()), "{}", clean.stderr);
+    let receptors: Vec<usize> = host
+        .panel()
+        .requests()
+        .iter()
+        .map(|r| {
+            assert!(r.path.ends_with("/sms/sendarray.json"), "{}", r.path);
+            let form: std::collections::HashMap<String, String> = form_urlencoded::parse(&r.body).into_owned().collect();
+            serde_json::from_str::<Vec<String>>(&form["receptor"]).unwrap().len()
+        })
+        .collect();
+    assert_eq!(receptors, [200, 200, 100]);
+    each_once(&host, "undisturbed");
+    if host.kv_backend() == vafa_test_host::KvBackend::Sqlite {
+        assert!(clean.kv_ops <= 3 * 500, "{} operations for 500 messages", clean.kv_ops);
+    }
+    assert!(clean.kv_writes <= 3 * 500, "{} writes for 500 messages", clean.kv_writes);
+
+    // Killed at each operation in turn, then left to finish: what the panel
+    // would deliver is each message once (a replay carries the same
+    // localid, which it does not send again). Inside a run of alike
+    // operations (a chunk's 200 claims; on Redis, whose store reads no
+    // batches, the reads key by key) every 25th is killed; every other
+    // operation, and each run's first and last, in turn.
+    let trace = &clean.kv_trace;
+    let inside_run = |i: usize| i > 0 && i + 1 < trace.len() && trace[i - 1] == trace[i] && trace[i + 1] == trace[i];
+    let steps: Vec<usize> = (0..trace.len()).filter(|&i| !inside_run(i) || i % 25 == 0).collect();
+    assert!(steps.len() < trace.len() / 5, "{} of {} operations", steps.len(), trace.len());
+    for i in steps {
+        let n = i as u32 + 1;
+        restore(&host, &base);
+        host.set_now(start);
+        host.panel().clear();
+        host.inject_kv_fault(n, Fault::Trap);
+        let killed = host.cron(SENDER).await;
+        assert!(killed.result.is_err(), "step {n}: the fault did not fire");
+        for wait in [61, 120, 240] {
+            tick_after(&host, wait).await;
+        }
+        each_once(&host, &format!("killed at operation {n} ({})", trace[i]));
+    }
+}

@@ -61,9 +61,15 @@ pub enum Fault {
 pub struct KvCounts {
     ops: AtomicU32,
     writes: AtomicU32,
+    /// Each operation's name (`get`, `increment`, `set-many`…), in order.
+    trace: std::sync::Mutex<Vec<String>>,
 }
 
 impl KvCounts {
+    pub fn trace(&self) -> Vec<String> {
+        self.trace.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     pub fn ops(&self) -> u32 {
         self.ops.load(Ordering::SeqCst)
     }
@@ -140,6 +146,7 @@ impl KvCall {
     /// `Ok(Some(msg))`: the operation must return its error with `msg`.
     async fn begin(&mut self, op: &str) -> wasmtime::Result<Option<String>> {
         let n = self.counts.ops.fetch_add(1, Ordering::SeqCst) + 1;
+        self.counts.trace.lock().unwrap_or_else(|e| e.into_inner()).push(op.to_string());
         if WRITES.contains(&op) {
             self.counts.writes.fetch_add(1, Ordering::SeqCst);
         }

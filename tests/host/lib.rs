@@ -170,6 +170,9 @@ pub struct Tick {
     pub result: Result<(), String>,
     pub kv_ops: u32,
     pub kv_writes: u32,
+    /// The key-value operations' names (`get`, `increment`, `set-many`…),
+    /// in order: operation `n` of a fault is `kv_trace[n - 1]`.
+    pub kv_trace: Vec<String>,
     pub stdout: String,
     pub stderr: String,
     pub trap: Option<String>,

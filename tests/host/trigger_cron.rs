@@ -40,6 +40,7 @@ pub async fn tick(inner: Arc<Inner>, component_name: String, timestamp: u64) -> 
         result,
         kv_ops: counts.ops(),
         kv_writes: counts.writes(),
+        kv_trace: counts.trace(),
         stdout,
         stderr,
         trap,

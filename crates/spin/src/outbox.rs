@@ -144,6 +144,10 @@ impl<'a> Outbox<'a> {
             }
         }
         let outcomes = self.call(msgs, &live);
+        let accepted = outcomes.iter().filter(|o| matches!(o, Outcome::Accepted { .. })).count();
+        if !outcomes.is_empty() {
+            log::info(&format!("sms: {accepted} of {} accepted by {}", outcomes.len(), self.panel.kind.name()));
+        }
         let mut settled = Settled::default();
         for (i, outcome) in live.into_iter().zip(outcomes) {
             self.settle(&mut msgs[i], outcome, now, true, &mut settled)?;
@@ -179,8 +183,11 @@ impl<'a> Outbox<'a> {
             Outcome::Retry(r) => format!("will retry: {r}"),
             Outcome::Fail(r) | Outcome::Blacklisted(r) => format!("failed: {r}"),
         };
-        let to = m.to.as_ref().map_or_else(|| "an erased member".to_string(), |p| p.to_string());
-        log::info(&format!("sms {} to {to} try {} via {}: {summary}", m.id, m.attempts + 1, self.panel.kind.name()));
+        // A batch's accepted messages are summed up in one line.
+        if !due || !matches!(outcome, Outcome::Accepted { .. }) {
+            let to = m.to.as_ref().map_or_else(|| "an erased member".to_string(), |p| p.to_string());
+            log::info(&format!("sms {} to {to} try {} via {}: {summary}", m.id, m.attempts + 1, self.panel.kind.name()));
+        }
         if matches!(outcome, Outcome::Blacklisted(_)) {
             settled.blacklisted.push(m.number);
         }

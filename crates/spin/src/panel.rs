@@ -35,12 +35,6 @@ fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
     request.set_path_with_query(Some(path)).map_err(|_| "path")?;
 
     let body = request.body().map_err(|_| "body")?;
-    {
-        let stream = body.write().map_err(|_| "body stream")?;
-        for chunk in call.body.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|_| "could not write the request")?;
-        }
-    }
     let options = types::RequestOptions::new();
     let ns = timeout_ms.saturating_mul(1_000_000);
     // Each may be refused by a host that does not support it; then its own
@@ -49,7 +43,15 @@ fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
     let _ = options.set_first_byte_timeout(Some(ns));
     let _ = options.set_between_bytes_timeout(Some(ns));
 
+    // The request goes out first and its body after: a body larger than
+    // the host's buffer (a bulk call) written before would wait forever.
     let future = outgoing_handler::handle(request, Some(options)).map_err(|e| format!("panel call refused: {}", describe(&e)))?;
+    {
+        let stream = body.write().map_err(|_| "body stream")?;
+        for chunk in call.body.chunks(4096) {
+            stream.blocking_write_and_flush(chunk).map_err(|_| "could not write the request")?;
+        }
+    }
     types::OutgoingBody::finish(body, None).map_err(|_| "could not finish the request")?;
     future.subscribe().block();
     let response = match future.get() {
