@@ -13,6 +13,7 @@
 //!     cargo run --profile bench-host -p vafa-bench -- purchase
 //!     cargo run --profile bench-host -p vafa-bench -- redeem
 //!     cargo run --profile bench-host -p vafa-bench -- campaigns
+//!     cargo run --profile bench-host -p vafa-bench -- sending
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -546,6 +547,55 @@ async fn campaigns(backend: KvBackend) -> Result<Vec<Sample>> {
     Ok(vec![base, idle_10k, idle_100k, birthdays, broadcast])
 }
 
+/// A broadcast to 10,000 members end to end through the fake Kavenegar
+/// panel: queued by the campaigns tick, sent by the sender in bulk calls;
+/// then the campaign's report.
+async fn sending(backend: KvBackend) -> Result<Vec<Sample>> {
+    let host = start(backend).await?;
+    host.set_variable("sms_provider", "kavenegar");
+    host.set_now("2026-11-24T06:00:00Z".parse()?);
+    let consent = json!({"marketing": true, "source": "checkout"});
+    for i in 0..10_000 {
+        let r = admin(&host, "POST", "/api/members", Some(&json!({"phone": phone(i), "consent": consent}))).await;
+        if r.status != 201 {
+            bail!("member {i}: {}", r.text());
+        }
+    }
+    let r = admin(&host, "POST", "/api/campaigns", Some(&json!({"name": "یلدا", "template": "یلدا مبارک! تا ۳۰ درصد تخفیف در فروشگاه."}))).await;
+    let id = r.json()["id"].as_str().context("a campaign")?.to_string();
+    campaigns_until_caught_up(&host, &mut Sample::new("queueing")).await?;
+    host.panel().clear();
+    let mut ticks = Sample::new("sender tick, bulk (2,000 messages a tick)");
+    let started = Instant::now();
+    let mut sent = 0;
+    while sent < 10_000 {
+        host.advance(chrono::Duration::minutes(1));
+        let t0 = Instant::now();
+        let t = host.cron("sender").await;
+        ticks.add(t0.elapsed(), t.kv_ops, t.kv_writes);
+        if t.result.is_err() || ticks.times.len() > 50 {
+            bail!("sender: {:?} {}", t.result, t.stderr);
+        }
+        sent = host.panel().delivered().len();
+    }
+    let took = started.elapsed();
+    let calls = host.panel().requests().len();
+    let ops: u32 = ticks.kv_ops.iter().map(|o| o.0).sum();
+    println!(
+        "{backend:?}: 10,000 messages in {} ticks, {calls} panel calls, {:.0} messages/s of host time, {:.2} KV operations a message",
+        ticks.times.len(),
+        10_000.0 / took.as_secs_f64(),
+        f64::from(ops) / 10_000.0
+    );
+    let mut report = Sample::new("GET /api/reports/campaigns/{id} (10,000 sent)");
+    for _ in 0..100 {
+        timed(&mut report, admin(&host, "GET", &format!("/api/reports/campaigns/{id}"), None), 200).await?;
+    }
+    let mut base = baseline(&host, 100).await?;
+    base.name = "empty handler (baseline)".into();
+    Ok(vec![base, ticks, report])
+}
+
 async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
     match which {
         "foundation" => foundation(backend).await,
@@ -553,7 +603,8 @@ async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
         "purchase" => purchase(backend).await,
         "redeem" => redeem(backend).await,
         "campaigns" => campaigns(backend).await,
-        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem|campaigns"),
+        "sending" => sending(backend).await,
+        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem|campaigns|sending"),
     }
 }
 
