@@ -72,9 +72,7 @@ async fn a_tier_upgrade_sends_its_congratulation_within_quiet_hours() {
     let id = club(&host).await;
     ticks(&host).await;
     automation(&host, "tier_upgrade", "{name|مشتری عزیز}، به سطح {tier} رسیدید!").await;
-    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
-    host.advance(chrono::Duration::minutes(1));
-    ticks(&host).await;
+    order(&host, "1", 20_000_000).await;
     host.advance(chrono::Duration::minutes(1));
     ticks(&host).await;
     let sent = marketing(&host, &id).await;
@@ -129,9 +127,7 @@ async fn the_frequency_cap_skips_a_second_message_the_same_day() {
     ticks(&host).await;
     automation(&host, "tier_upgrade", "به سطح {tier} رسیدید!").await;
     // Silver, then gold the same day: two upgrades, one message a day.
-    generic(&host, "shop-1", &paid("1", PHONE, 20_000_000)).await;
-    host.advance(chrono::Duration::minutes(1));
-    ticks(&host).await;
+    order(&host, "1", 20_000_000).await;
     host.advance(chrono::Duration::minutes(1));
     ticks(&host).await;
     order(&host, "2", 90_000_000).await;

@@ -453,16 +453,12 @@ async fn campaigns_until_caught_up(host: &Host, sample: &mut Sample) -> Result<u
 /// but no index names for today (the campaigns tick must not look at them).
 fn pad_members(host: &Host, to: u64) -> Result<()> {
     let template = String::from_utf8(host.kv_get("member:1").context("no member 1")?)?;
-    let from = vafa_counter(host, "seq:member")?;
+    let from = host.kv_increment("seq:member", 0) as u64;
     for n in from + 1..=to {
         host.kv_set(&format!("member:{n}"), template.replace("\"id\":\"m_1\"", &format!("\"id\":\"m_{n}\"")).as_bytes());
     }
     host.kv_increment("seq:member", (to - from) as i64);
     Ok(())
-}
-
-fn vafa_counter(host: &Host, key: &str) -> Result<u64> {
-    Ok(host.kv_increment(key, 0) as u64)
 }
 
 /// The campaigns tick: with nothing due at 10,000 and at 100,000 members

@@ -69,11 +69,12 @@ pub fn receive(req: &Request, ctx: &Ctx) -> Result<Response> {
     let signature = settings.sender_signature.as_str();
     let member_id = found.as_ref().map(|f| f.member.id.clone());
     // A bare number 0-10 is a score while a feedback request is open.
-    let request = match (&found, keyword::score(&text)) {
+    let score = keyword::score(&text);
+    let request = match (&found, score) {
         (Some(f), Some(_)) => ctx.kv.get::<feedback::Request>(&keys::feedback(f.number))?,
         _ => None,
     };
-    let open = keyword::score(&text).is_some_and(|n| request.as_ref().is_some_and(|r| r.takes(n, ctx.now, &settings)));
+    let open = score.is_some_and(|n| request.as_ref().is_some_and(|r| r.takes(n, ctx.now, &settings)));
     let kind = keyword::classify(&text, open);
     let action: &'static str = match (kind, found, &phone) {
         (Inbound::Score(n), Some(f), Some(p)) => {

@@ -254,11 +254,6 @@ fn national(to: &Phone) -> String {
     }
 }
 
-/// Reads a panel's answer to a send.
-pub fn parse_answer(kind: ProviderKind, status: u16, body: &[u8]) -> Outcome {
-    parse_answers(kind, status, body, 1).swap_remove(0)
-}
-
 /// Reads a panel's answer to a call carrying `n` messages: an outcome per
 /// message, in their order. An answer that is not one per message (an
 /// error, or a count that does not match) is the same outcome for all.
@@ -493,7 +488,7 @@ mod tests {
             (w, 400, "", |o| matches!(o, Fail(_))),
         ];
         for (kind, http, body, ok) in cases {
-            let got = parse_answer(kind, http, body.as_bytes());
+            let got = parse_answers(kind, http, body.as_bytes(), 1).swap_remove(0);
             assert!(ok(&got), "{kind:?} {http} {body}: got {got:?}");
         }
     }

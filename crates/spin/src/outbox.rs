@@ -379,7 +379,7 @@ impl<'a> Outbox<'a> {
     /// (`camp-count:{campaign}:{reason}`).
     fn count_for_campaign(&self, m: &Message, reason: &str) -> Result<()> {
         match &m.campaign {
-            Some(c) => self.kv.increment(&keys::campaign_count(c, reason), 1).map(drop),
+            Some(c) => tracking::count(self.kv, c, reason, 1),
             None => Ok(()),
         }
     }

@@ -33,15 +33,20 @@ pub fn count(kv: &Kv, campaign: &str, name: &str, by: i64) -> Result<()> {
     kv.increment(&keys::campaign_count(campaign, name), by).map(drop)
 }
 
-/// A campaign's counters, in one batch read.
-pub fn counts(kv: &Kv, campaign: &str) -> Result<Counts> {
-    let key_list: Vec<String> = COUNTERS.iter().map(|n| keys::campaign_count(campaign, n)).collect();
+/// Counters `names` of a campaign, in one batch read (absent ones are 0).
+fn counters<const N: usize>(kv: &Kv, campaign: &str, names: [&str; N]) -> Result<[u64; N]> {
+    let key_list = names.map(|n| keys::campaign_count(campaign, n));
     let found = kv.get_many(&key_list)?;
-    let mut values = [0u64; COUNTERS.len()];
+    let mut values = [0u64; N];
     for (v, key) in values.iter_mut().zip(&key_list) {
         *v = crate::kv::counter_in(&found, key)?.max(0) as u64;
     }
-    Ok(Counts::from_values(values))
+    Ok(values)
+}
+
+/// A campaign's counters, in one batch read.
+pub fn counts(kv: &Kv, campaign: &str) -> Result<Counts> {
+    Ok(Counts::from_values(counters(kv, campaign, COUNTERS)?))
 }
 
 /// A fresh short link for member `number` in `campaign`: an unguessable
@@ -101,12 +106,8 @@ pub fn optout(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>) -> 
 /// (`score-0` … `score-10`), as the Net Promoter Score: the share of 9s and
 /// 10s less the share of 0s to 6s, in points (-100 to 100).
 pub fn nps(kv: &Kv, campaign: &str) -> Result<serde_json::Value> {
-    let key_list: Vec<String> = (0..=10).map(|n| keys::campaign_count(campaign, &format!("score-{n}"))).collect();
-    let found = kv.get_many(&key_list)?;
-    let mut by_score = [0u64; 11];
-    for (v, key) in by_score.iter_mut().zip(&key_list) {
-        *v = crate::kv::counter_in(&found, key)?.max(0) as u64;
-    }
+    let names: [String; 11] = std::array::from_fn(|n| format!("score-{n}"));
+    let by_score = counters(kv, campaign, names.each_ref().map(String::as_str))?;
     let responses: u64 = by_score.iter().sum();
     let (promoters, detractors): (u64, u64) = (by_score[9..].iter().sum(), by_score[..7].iter().sum());
     let score = if responses == 0 { 0 } else { ((promoters as i64 - detractors as i64) * 100) / responses as i64 };
