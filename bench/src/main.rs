@@ -609,7 +609,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "purchase-scoring", "redemption", "admin", "campaigns", "sender", "points-tick", "campaigns-tick"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "sender", "poller", "points-tick", "campaigns-tick"])?;
     report(&sqlite, &redis);
     Ok(())
 }

@@ -156,3 +156,14 @@ pub async fn member_id_of(host: &Host, phone: &str) -> String {
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["id"].as_str().unwrap().to_string()
 }
+
+/// The digits of an SMS (a join code).
+pub fn code_from(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The text of the last SMS the fake panel delivered to `e164`.
+pub async fn last_sms_to(host: &Host, e164: &str) -> String {
+    let d = host.panel().delivered();
+    d.iter().rev().find(|d| d.to == e164).unwrap_or_else(|| panic!("no SMS to {e164}: {d:?}")).text.clone()
+}

@@ -6,14 +6,10 @@ use spin_sdk::http::{Request, Response};
 use vafa_core::consent::Source;
 use vafa_core::error::{Error, Result};
 use vafa_core::member::{self, Draft};
-use vafa_core::message::{Kind, Purpose};
 use vafa_core::otp::{self, JoinInput, Pending, Verdict, VerifyInput};
-use vafa_core::phone::Phone;
-use vafa_core::secret;
 use vafa_core::settings::Settings;
 use vafa_spin::members::{self as store};
-use vafa_spin::outbox::{Outbox, Recipient};
-use vafa_spin::{clock, http, keys};
+use vafa_spin::{http, keys};
 
 /// The exact words a member agrees to by confirming the code.
 const CONSENT_TEXT: &str = "عضویت در باشگاه مشتریان و دریافت پیامک‌های آن با تأیید کد پیامکی";
@@ -27,36 +23,8 @@ pub fn start(req: &Request, ctx: &Ctx) -> Result<Response> {
         vafa_core::shop::validate_id(s)?;
     }
     let referral = input.referral_code.as_deref().map(member::normalize_referral_code).transpose()?;
-    send_code(ctx, &settings, &phone, &input, name, referral)?;
+    vafa_spin::join::send_code(&ctx.kv, &settings, &phone, &input, name, referral, ctx.now)?;
     Ok(http::json(202, &serde_json::json!({"expires_in": otp::TTL.num_seconds()})))
-}
-
-/// Rate limits, then a fresh code (replacing any earlier one) by SMS. Also
-/// used when `عضویت` arrives by SMS from an unknown number.
-pub fn send_code(ctx: &Ctx, settings: &Settings, phone: &Phone, input: &JoinInput, name: Option<String>, referral: Option<String>) -> Result<()> {
-    let kv = &ctx.kv;
-    let per_phone = keys::rate_join_phone(phone.as_str(), ctx.now.timestamp().div_euclid(3600));
-    if kv.increment(&per_phone, 1)? > otp::MAX_REQUESTS_PER_HOUR {
-        kv.increment(&per_phone, -1)?;
-        return Err(Error::RateLimited(format!("at most {} codes an hour for one phone", otp::MAX_REQUESTS_PER_HOUR)));
-    }
-    let all = keys::rate_join_all(ctx.now.timestamp().div_euclid(60));
-    if kv.increment(&all, 1)? > otp::MAX_REQUESTS_PER_MINUTE {
-        kv.increment(&all, -1)?;
-        kv.increment(&per_phone, -1)?;
-        return Err(Error::RateLimited("too many sign-ups right now; try again in a minute".into()));
-    }
-    let code = loop {
-        if let Some(code) = secret::six_digits(clock::random()?) {
-            break code;
-        }
-    };
-    kv.put(&keys::otp(phone.as_str()), &Pending::new(phone.as_str(), &code, ctx.now, input, name, referral))?;
-    let existing = store::by_phone(kv, phone)?;
-    let recipient = existing.as_ref().map(|f| Recipient { number: f.number, member: &f.member });
-    Outbox::new(kv)?.send(recipient, phone, otp::code_text(&code, &settings.sender_signature), Kind::Transactional, Purpose::JoinCode, ctx.now)?;
-    vafa_spin::log::info(&format!("join code sent to {phone}"));
-    Ok(())
 }
 
 pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {

@@ -1,9 +1,8 @@
 //! The enrollment component: members and their consent, public double
-//! opt-in, the SMS panel callbacks and the message log.
+//! opt-in and the message log.
 //! Handlers are thin: parse and authenticate, read, let `vafa-core` decide,
 //! write through `vafa-spin`, answer.
 
-mod inbound;
 mod join;
 mod members;
 mod messages;
@@ -56,14 +55,6 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         ["api", "messages"] => match method {
             Get => messages::list(req, &Ctx::new()?),
             _ => not_allowed(&["GET"]),
-        },
-        ["hooks", "sms", "inbound"] => match method {
-            Post => inbound::receive(req, &Ctx::new()?),
-            _ => not_allowed(&["POST"]),
-        },
-        ["hooks", "sms", "delivery"] => match method {
-            Post => inbound::delivery(req, &Ctx::new()?),
-            _ => not_allowed(&["POST"]),
         },
         _ => Err(no_route()),
     }

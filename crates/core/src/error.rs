@@ -21,6 +21,9 @@ pub enum Error {
     MethodNotAllowed(&'static [&'static str]),
     /// 409 with a specific code; `member_id` names the member a conflict is about.
     Conflict { code: &'static str, message: String, member_id: Option<String> },
+    /// 409 `insufficient_credit`: the SMS panel's credit cannot pay for
+    /// what was asked (both in the panel's unit).
+    InsufficientCredit { needed: u64, available: u64 },
     /// 410 with a specific code (an expired or used-up code).
     Gone { code: &'static str, message: String },
     /// 413 `body_too_large`.
@@ -63,6 +66,9 @@ impl fmt::Display for Error {
             Error::NotFound(what) => write!(f, "{what} not found"),
             Error::MethodNotAllowed(allow) => write!(f, "method not allowed; allowed: {}", allow.join(", ")),
             Error::Conflict { message, .. } | Error::Gone { message, .. } | Error::Denied { message, .. } => f.write_str(message),
+            Error::InsufficientCredit { needed, available } => {
+                write!(f, "the SMS panel's credit is {available}; this needs {needed}. Top up the panel's account first")
+            }
             Error::BodyTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
             Error::InvalidField { field, message } => write!(f, "{field}: {message}"),
             Error::Unprocessable { message, .. } => f.write_str(message),

@@ -8,19 +8,27 @@
 //!   `sender`, `message`, `localid`; every answer is
 //!   `{"return": {"status", "message"}, "entries": [...]}` and the HTTP status
 //!   equals `return.status`.
+//!   Many messages go in one `sms/sendarray.json` (JSON arrays `receptor`,
+//!   `sender`, `message`, `localmessageids`).
 //! - SMS.ir v1 (`https://app.sms.ir/developer/help/bulk`): `POST {base}/v1/send/bulk`,
 //!   header `x-api-key`, JSON `lineNumber`, `messageText`, `mobiles`; answer
 //!   `{"status", "message", "data": {"packId", "messageIds", "cost"}}`,
-//!   `status` 1 = success, message id 0 = a blacklisted number.
+//!   `status` 1 = success, message id 0 = a blacklisted number. Different
+//!   texts go together in `send/likeToLike` (`messageTexts`, `mobiles`).
 //! - `webhook`: Vafa's own contract for any other panel: `POST {sms_base_url}`
-//!   JSON `{"id", "to", "text", "sender"}`, header
-//!   `x-vafa-signature: sha256=<hex HMAC-SHA256(body, sms_api_key)>`; any 2xx
-//!   is accepted, an optional `{"provider_id"}` in the answer is kept.
+//!   JSON `{"id", "to", "text", "sender"}` (a JSON array of them for many),
+//!   header `x-vafa-signature: sha256=<hex HMAC-SHA256(body, sms_api_key)>`;
+//!   any 2xx is accepted, an optional `{"provider_id"}` in the answer (an
+//!   array of them, in order, for many) is kept.
+//!
+//! Polling the panels (replies, delivery states, credit) is in [`poll`].
 
 use crate::error::{Error, Result};
 use crate::phone::Phone;
 use crate::secret;
 use serde::Deserialize;
+
+pub mod poll;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -117,31 +125,21 @@ pub struct Outgoing<'a> {
 
 impl ProviderKind {
     /// The most messages one call carries: Kavenegar's `sms/sendarray` 200
-    /// receptors (its documented batch size), SMS.ir's `send/bulk` 100
-    /// mobiles of one text; the webhook contract and the sandbox take one.
+    /// receptors (its documented batch size), SMS.ir's `send/bulk` and
+    /// `send/likeToLike` 100 mobiles, the webhook contract 100.
     pub fn batch_limit(self) -> usize {
         match self {
-            ProviderKind::Kavenegar => 200,
-            ProviderKind::SmsIr => 100,
-            ProviderKind::Sandbox | ProviderKind::Webhook => 1,
+            ProviderKind::Kavenegar | ProviderKind::Sandbox => 200,
+            ProviderKind::SmsIr | ProviderKind::Webhook => 100,
         }
     }
 }
 
-/// Splits messages into the calls that carry them, as indexes into `msgs`:
-/// up to the provider's limit, and for SMS.ir only messages of one text
-/// together.
-pub fn batches(kind: ProviderKind, msgs: &[Outgoing<'_>]) -> Vec<Vec<usize>> {
+/// Splits messages into the calls that carry them, in order, up to the
+/// provider's limit: as ranges of `msgs`.
+pub fn batches(kind: ProviderKind, msgs: &[Outgoing<'_>]) -> Vec<std::ops::Range<usize>> {
     let limit = kind.batch_limit();
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    for (i, m) in msgs.iter().enumerate() {
-        let fits = |b: &&mut Vec<usize>| b.len() < limit && (kind != ProviderKind::SmsIr || msgs[b[0]].text == m.text);
-        match out.iter_mut().find(fits) {
-            Some(b) => b.push(i),
-            None => out.push(vec![i]),
-        }
-    }
-    out
+    (0..msgs.len()).step_by(limit).map(|start| start..msgs.len().min(start + limit)).collect()
 }
 
 /// The call that sends `msgs` (one batch of [`batches`]), each with our
@@ -168,11 +166,20 @@ pub fn request_many(cfg: &PanelConfig, msgs: &[Outgoing<'_>]) -> Result<Option<H
                 body: body.into_bytes(),
             }))
         }
-        (ProviderKind::SmsIr, [first, ..]) if msgs.iter().all(|m| m.text == first.text) => {
+        (ProviderKind::SmsIr, [first, ..]) => {
             let mobiles: Vec<String> = msgs.iter().map(|m| national(m.to)).collect();
-            Ok(Some(smsir_bulk(cfg, first.text, &mobiles)?))
+            if msgs.iter().all(|m| m.text == first.text) {
+                return Ok(Some(smsir_bulk(cfg, first.text, &mobiles)?));
+            }
+            let texts: Vec<&str> = msgs.iter().map(|m| m.text).collect();
+            let body = serde_json::json!({"lineNumber": smsir_line(cfg)?, "messageTexts": texts, "mobiles": mobiles, "sendDateTime": null});
+            Ok(Some(smsir_call(cfg, "likeToLike", &body)?))
         }
-        _ => Err(Error::internal(format!("{} provider: these messages cannot share a call", cfg.kind.name()))),
+        (ProviderKind::Webhook, _) => {
+            let body: Vec<serde_json::Value> = msgs.iter().map(|m| webhook_message(cfg, m.number, m.to, m.text)).collect();
+            Ok(Some(webhook_call(cfg, serde_json::to_vec(&body).map_err(Error::internal)?)?))
+        }
+        (_, []) => Err(Error::internal("a call carries at least one message")),
     }
 }
 
@@ -200,48 +207,50 @@ pub fn request(cfg: &PanelConfig, number: u64, to: &Phone, text: &str) -> Result
             }
         }
         ProviderKind::SmsIr => smsir_bulk(cfg, text, &[national(to)])?,
-        ProviderKind::Webhook => {
-            if cfg.base().is_empty() {
-                return Err(config_error("sms_base_url must be the webhook URL"));
-            }
-            let body = serde_json::to_vec(&serde_json::json!({
-                "id": id_of(number),
-                "to": to.as_str(),
-                "text": text,
-                "sender": cfg.sender,
-            }))
-            .map_err(Error::internal)?;
-            HttpCall {
-                method: "POST",
-                url: cfg.base().to_string(),
-                headers: vec![
-                    ("content-type".into(), "application/json".into()),
-                    ("x-vafa-signature".into(), format!("sha256={}", secret::hmac_hex(cfg.api_key.as_bytes(), &body))),
-                ],
-                body,
-            }
-        }
+        ProviderKind::Webhook => webhook_call(cfg, serde_json::to_vec(&webhook_message(cfg, number, to, text)).map_err(Error::internal)?)?,
     }))
+}
+
+fn webhook_message(cfg: &PanelConfig, number: u64, to: &Phone, text: &str) -> serde_json::Value {
+    serde_json::json!({"id": id_of(number), "to": to.as_str(), "text": text, "sender": cfg.sender})
+}
+
+/// The webhook contract's signed POST of `body`.
+fn webhook_call(cfg: &PanelConfig, body: Vec<u8>) -> Result<HttpCall> {
+    if cfg.base().is_empty() {
+        return Err(Error::internal("webhook provider: sms_base_url must be the webhook URL"));
+    }
+    Ok(HttpCall {
+        method: "POST",
+        url: cfg.base().to_string(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-vafa-signature".into(), format!("sha256={}", secret::hmac_hex(cfg.api_key.as_bytes(), &body))),
+        ],
+        body,
+    })
+}
+
+fn smsir_line(cfg: &PanelConfig) -> Result<u64> {
+    cfg.sender.parse().map_err(|_| Error::internal("smsir provider: sms_sender must be the line number, digits only"))
 }
 
 /// SMS.ir's `send/bulk`: one text to `mobiles`.
 fn smsir_bulk(cfg: &PanelConfig, text: &str, mobiles: &[String]) -> Result<HttpCall> {
-    let line: u64 = cfg.sender.parse().map_err(|_| Error::internal("smsir provider: sms_sender must be the line number, digits only"))?;
-    let body = serde_json::json!({
-        "lineNumber": line,
-        "messageText": text,
-        "mobiles": mobiles,
-        "sendDateTime": null,
-    });
+    let body = serde_json::json!({"lineNumber": smsir_line(cfg)?, "messageText": text, "mobiles": mobiles, "sendDateTime": null});
+    smsir_call(cfg, "bulk", &body)
+}
+
+fn smsir_call(cfg: &PanelConfig, method: &str, body: &serde_json::Value) -> Result<HttpCall> {
     Ok(HttpCall {
         method: "POST",
-        url: format!("{}/v1/send/bulk", cfg.base()),
+        url: format!("{}/v1/send/{method}", cfg.base()),
         headers: vec![
             ("content-type".into(), "application/json".into()),
             ("accept".into(), "application/json".into()),
             ("x-api-key".into(), cfg.api_key.clone()),
         ],
-        body: serde_json::to_vec(&body).map_err(Error::internal)?,
+        body: serde_json::to_vec(body).map_err(Error::internal)?,
     })
 }
 
@@ -262,7 +271,7 @@ pub fn parse_answers(kind: ProviderKind, status: u16, body: &[u8], n: usize) -> 
         ProviderKind::Sandbox => vec![Outcome::Accepted { provider_id: String::new() }; n],
         ProviderKind::Kavenegar => kavenegar_answers(status, body, n),
         ProviderKind::SmsIr => smsir_answers(status, body, n),
-        ProviderKind::Webhook => vec![webhook_answer(status, body); n],
+        ProviderKind::Webhook => webhook_answers(status, body, n),
     }
 }
 
@@ -353,18 +362,31 @@ fn smsir_answers(http: u16, body: &[u8], n: usize) -> Vec<Outcome> {
     }
 }
 
-fn webhook_answer(http: u16, body: &[u8]) -> Outcome {
+/// Any 2xx accepts every message of the call; the panel's ids are kept
+/// when the answer gives them (`{"provider_id"}`, or an array of them in
+/// the messages' order).
+fn webhook_answers(http: u16, body: &[u8], n: usize) -> Vec<Outcome> {
     #[derive(Deserialize)]
     struct Answer {
         provider_id: Option<String>,
     }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Answers {
+        One(Answer),
+        Many(Vec<Answer>),
+    }
     match http {
         200..=299 => {
-            let id = serde_json::from_slice::<Answer>(body).ok().and_then(|a| a.provider_id).unwrap_or_default();
-            Outcome::Accepted { provider_id: id }
+            let ids: Vec<Option<String>> = match serde_json::from_slice::<Answers>(body) {
+                Ok(Answers::One(a)) if n == 1 => vec![a.provider_id],
+                Ok(Answers::Many(all)) if all.len() == n => all.into_iter().map(|a| a.provider_id).collect(),
+                _ => vec![None; n],
+            };
+            ids.into_iter().map(|id| Outcome::Accepted { provider_id: id.unwrap_or_default() }).collect()
         }
-        408 | 429 | 500..=599 => Outcome::Retry(format!("webhook answered {http}")),
-        _ => Outcome::Fail(format!("webhook answered {http}")),
+        408 | 429 | 500..=599 => vec![Outcome::Retry(format!("webhook answered {http}")); n],
+        _ => vec![Outcome::Fail(format!("webhook answered {http}")); n],
     }
 }
 
@@ -409,11 +431,11 @@ mod tests {
         let phone = to();
         let texts = ["a", "b", "a"];
         let msgs: Vec<Outgoing<'_>> = (0..450).map(|i| Outgoing { number: i as u64 + 1, to: &phone, text: texts[i % 3] }).collect();
-        let sizes = |kind| batches(kind, &msgs).iter().map(Vec::len).collect::<Vec<_>>();
+        let sizes = |kind| batches(kind, &msgs).iter().map(|b| b.len()).collect::<Vec<_>>();
         assert_eq!(sizes(ProviderKind::Kavenegar), [200, 200, 50]);
-        assert_eq!(sizes(ProviderKind::SmsIr), [100, 100, 100, 100, 50], "one text a call");
-        assert!(batches(ProviderKind::SmsIr, &msgs).iter().all(|b| b.iter().all(|i| msgs[*i].text == msgs[b[0]].text)));
-        assert_eq!(sizes(ProviderKind::Webhook).len(), 450);
+        assert_eq!(sizes(ProviderKind::SmsIr), [100, 100, 100, 100, 50]);
+        assert_eq!(sizes(ProviderKind::Webhook), [100, 100, 100, 100, 50]);
+        assert!(batches(ProviderKind::Kavenegar, &[]).is_empty());
 
         let call = request_many(&cfg(ProviderKind::Kavenegar), &msgs[..3]).unwrap().unwrap();
         assert_eq!(call.url, "http://127.0.0.1:9/v1/key/sms/sendarray.json");
@@ -424,7 +446,15 @@ mod tests {
         let same: Vec<Outgoing<'_>> = vec![msgs[0], msgs[2]];
         let body: serde_json::Value = serde_json::from_slice(&request_many(&cfg(ProviderKind::SmsIr), &same).unwrap().unwrap().body).unwrap();
         assert_eq!(body["mobiles"].as_array().unwrap().len(), 2);
-        assert!(request_many(&cfg(ProviderKind::SmsIr), &msgs[..2]).is_err(), "two texts cannot share send/bulk");
+        let mixed = request_many(&cfg(ProviderKind::SmsIr), &msgs[..2]).unwrap().unwrap();
+        assert_eq!(mixed.url, "http://127.0.0.1:9/v1/send/likeToLike", "two texts go like to like");
+        let body: serde_json::Value = serde_json::from_slice(&mixed.body).unwrap();
+        assert_eq!(body["messageTexts"], serde_json::json!(["a", "b"]));
+        assert_eq!(body["mobiles"], serde_json::json!(["09121234567", "09121234567"]));
+        let hook = request_many(&cfg(ProviderKind::Webhook), &msgs[..2]).unwrap().unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&hook.body).unwrap();
+        assert_eq!((body[0]["id"].as_str(), body[1]["id"].as_str()), (Some("s_1"), Some("s_2")));
+        assert!(hook.headers.contains(&("x-vafa-signature".into(), format!("sha256={}", secret::hmac_hex(b"key", &hook.body)))));
     }
 
     #[test]
@@ -439,6 +469,9 @@ mod tests {
         for garbage in [&b"<html>502</html>"[..], b"", b"{\"return\": 5}"] {
             assert!(parse_answers(ProviderKind::Kavenegar, 502, garbage, 2).iter().all(|o| matches!(o, Outcome::Retry(_))), "{garbage:?}");
         }
+        let hook = parse_answers(ProviderKind::Webhook, 200, br#"[{"provider_id":"a"},{"provider_id":"b"}]"#, 2);
+        assert_eq!(hook, [Outcome::Accepted { provider_id: "a".into() }, Outcome::Accepted { provider_id: "b".into() }]);
+        assert!(parse_answers(ProviderKind::Webhook, 204, b"", 2).iter().all(|o| *o == Outcome::Accepted { provider_id: String::new() }));
         let smsir = br#"{"status":1,"message":"ok","data":{"packId":"x","messageIds":[11,0],"cost":2}}"#;
         let got = parse_answers(ProviderKind::SmsIr, 200, smsir, 2);
         assert_eq!(got[0], Outcome::Accepted { provider_id: "11".into() });

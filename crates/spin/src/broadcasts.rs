@@ -7,12 +7,11 @@
 //! page redone after a kill never queues a message twice.
 
 use crate::daily::Budget;
-use crate::keys;
 use crate::kv::{Kv, decode};
 use crate::outbox::{Outbox, Recipient};
+use crate::{config, keys, tracking};
 use chrono::{DateTime, Utc};
-use crate::tracking;
-use vafa_core::broadcast::{Campaign, CampaignInput, Standing, Stats, Status, short_link};
+use vafa_core::broadcast::{Campaign, CampaignInput, Standing, Stats, Status, sample_text, short_link};
 use vafa_core::error::{Error, Result};
 use vafa_core::member::Member;
 use vafa_core::message::{Kind, Purpose};
@@ -24,7 +23,14 @@ const PAGE: u64 = 100;
 /// Records a campaign and makes it active. Validated before anything is
 /// written: a refused campaign writes nothing.
 pub fn create(kv: &Kv, input: CampaignInput, settings: &Settings, now: DateTime<Utc>) -> Result<Campaign> {
-    let checked = input.validate(String::new(), settings, now, &crate::config::public_base_url()?)?;
+    let base = config::public_base_url()?;
+    let checked = input.validate(String::new(), settings, now, &base)?;
+    // What the panel's credit must pay for: the audience times the parts
+    // of a sample message.
+    crate::poll::ensure_credit(&config::panel()?, config::sms_timeout_ms()?, settings, || {
+        let parts = vafa_core::sms::count(&sample_text(&checked.template, checked.link_url.as_deref(), settings, &base)?).parts as u64;
+        Ok(audience_size(kv, settings, &checked.audience)?.0 * parts)
+    })?;
     let n = kv.increment(keys::SEQ_CAMPAIGN, 1)? as u64;
     let campaign = Campaign { id: format!("c_{n}"), ..checked };
     kv.put(&keys::campaign(&campaign.id), &campaign)?;
@@ -134,7 +140,7 @@ pub fn audience_size(kv: &Kv, settings: &Settings, audience: &vafa_core::broadca
 fn page(kv: &Kv, settings: &Settings, outbox: &Outbox<'_>, campaign: &Campaign, end: u64, now: DateTime<Utc>) -> Result<Stats> {
     let mut stats = Stats::default();
     let base = match &campaign.link_url {
-        Some(_) => crate::config::public_base_url()?,
+        Some(_) => config::public_base_url()?,
         None => String::new(),
     };
     let (matched, opted_out) = members(kv, settings, campaign, end, |n, member, standing| {

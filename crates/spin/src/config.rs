@@ -35,3 +35,31 @@ pub fn sms_timeout_ms() -> Result<u64> {
 pub fn public_base_url() -> Result<String> {
     Ok(get("public_base_url")?.trim().trim_end_matches('/').to_string())
 }
+
+/// What the poller asks the panel for on its tick (`sms_poll`, a comma
+/// list: `replies`, `delivery`; empty: nothing, the panel calls the hooks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Polling {
+    pub replies: bool,
+    pub delivery: bool,
+}
+
+pub fn sms_poll() -> Result<Polling> {
+    let raw = get("sms_poll")?;
+    let mut polling = Polling::default();
+    for word in raw.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        match word {
+            "replies" => polling.replies = true,
+            "delivery" => polling.delivery = true,
+            other => return Err(Error::internal(format!("sms_poll {other:?}: expected replies, delivery or both (comma-separated)"))),
+        }
+    }
+    Ok(polling)
+}
+
+/// How long a sender tick may work before it leaves the rest to the next.
+pub fn sender_budget_ms() -> Result<u128> {
+    let raw = get("sender_budget_seconds")?;
+    let seconds: u64 = raw.trim().parse().map_err(|_| Error::internal(format!("sender_budget_seconds {raw:?} is not a number of seconds")))?;
+    Ok(u128::from(seconds) * 1_000)
+}

@@ -73,7 +73,7 @@ pub fn sweep_days(kv: &Kv, list: &DayList<'_>, today: Day, budget: Budget, mut e
             if seen >= budget.max_entries || clock.millis() >= budget.max_millis {
                 return Ok(false);
             }
-            let end = len.min(cursor.done + crate::kv::BATCH as u64);
+            let end = len.min(cursor.done + crate::kv::BATCH.min(budget.max_entries - seen) as u64);
             let slots: Vec<String> = (cursor.done + 1..=end).map(|k| (list.slot)(cursor.day, k)).collect();
             let found = kv.get_many(&slots)?;
             for bytes in slots.iter().filter_map(|k| found.get(k)) {

@@ -74,6 +74,7 @@ pub fn error_response(err: &Error) -> Response {
         Error::NotFound(_) => (404, "not_found".into(), None),
         Error::MethodNotAllowed(_) => (405, "method_not_allowed".into(), None),
         Error::Conflict { code, .. } => (409, (*code).into(), None),
+        Error::InsufficientCredit { .. } => (409, "insufficient_credit".into(), None),
         Error::Gone { code, .. } => (410, (*code).into(), None),
         Error::BodyTooLarge { .. } => (413, "body_too_large".into(), None),
         Error::InvalidField { field, .. } => (422, format!("invalid_{field}"), Some(field.as_str())),
@@ -103,6 +104,10 @@ pub fn error_response(err: &Error) -> Response {
     if let Error::Conflict { member_id: Some(id), .. } = err {
         body["error"]["member_id"] = id.as_str().into();
         body["member_id"] = id.as_str().into();
+    }
+    if let Error::InsufficientCredit { needed, available } = err {
+        body["error"]["needed"] = (*needed).into();
+        body["error"]["available"] = (*available).into();
     }
     let mut response = json(status, &body);
     if let Error::MethodNotAllowed(allow) = err {

@@ -63,7 +63,11 @@
 //! | `due-len:{minute}`, `due:{minute}:{k}` | counter; message number  | outbox, sender        | sender                    |
 //! | `sender:cursor`                    | counter: last minute swept   | sender                | sender                    |
 //! | `attempt:{n}:{try}`                | claim counter                | outbox, sender        | outbox, sender            |
-//! | `seq:inbound`, `inbound:{n}`       | counter; JSON inbound SMS    | inbound hook          | (reports)                 |
+//! | `seq:inbound`, `inbound:{n}`       | counter; JSON inbound SMS    | inbound hook, poller  | (reports)                 |
+//! | `inbound-seen:{provider}:{id}`     | claim counter: a reply the panel gave an id | inbound hook, poller | inbound hook, poller |
+//! | `inbound-count:{action}`           | counter of replies by what was done (`unknown_sender`, `opted_out`, …) | inbound hook, poller | (reports) |
+//! | `status-len:{minute}`, `status:{minute}:{k}` | counter; JSON `poll::Check`: messages whose delivery state to ask then | sender (when delivery is polled), poller | poller |
+//! | `status:cursor`                    | JSON `daily::Cursor`: the minute in progress and its slots done | poller | poller |
 //!
 //! A "phone tag" is a truncated SHA-256 of the E.164 number: keys that are
 //! never deleted must not keep a number an erasure removed.
@@ -88,6 +92,7 @@ pub const CAMPAIGNS_ACTIVE: &str = "campaigns:active";
 pub const SEQ_CAMPAIGN: &str = "seq:campaign";
 pub const BIRTHDAYS_CURSOR: &str = "birthdays:cursor";
 pub const ANNIVERSARIES_CURSOR: &str = "anniversaries:cursor";
+pub const STATUS_CURSOR: &str = "status:cursor";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -254,6 +259,20 @@ pub fn attempt(n: u64, attempt: u32) -> String {
 }
 pub fn inbound(n: u64) -> String {
     format!("inbound:{n}")
+}
+pub fn inbound_seen(provider: &str, id: &str) -> String {
+    format!("inbound-seen:{provider}:{id}")
+}
+pub fn inbound_count(action: &str) -> String {
+    format!("inbound-count:{action}")
+}
+/// `minute` is a `Day`-typed number of minutes since the epoch, so the
+/// status checks are swept like a day list (`daily::sweep_days`).
+pub fn status_len(minute: vafa_core::zone::Day) -> String {
+    format!("status-len:{minute}")
+}
+pub fn status(minute: vafa_core::zone::Day, k: u64) -> String {
+    format!("status:{minute}:{k}")
 }
 
 /// Member ids on the wire are `m_<number>`.

@@ -127,7 +127,7 @@ impl<'a> Outbox<'a> {
         };
         let mut settled = Settled::default();
         self.settle(msg, outcome, now, false, &mut settled)?;
-        self.finish(settled, std::slice::from_ref(msg))
+        self.finish(settled, std::slice::from_ref(msg), now)
     }
 
     /// One try of each due message, in as few panel calls as the provider
@@ -152,7 +152,7 @@ impl<'a> Outbox<'a> {
         for (i, outcome) in live.into_iter().zip(outcomes) {
             self.settle(&mut msgs[i], outcome, now, true, &mut settled)?;
         }
-        self.finish(settled, msgs)
+        self.finish(settled, msgs, now)
     }
 
     /// Claims a message's next try, so two processes never make the same
@@ -197,12 +197,19 @@ impl<'a> Outbox<'a> {
         settled.writes.push(Kv::entry(keys::message(m.number), m)?);
         if let Some(pid) = m.provider_id.as_deref().filter(|p| !p.is_empty() && m.status == Status::Sent) {
             settled.writes.push((keys::message_by_provider(self.panel.kind.name(), pid), m.number.to_string().into_bytes()));
+            settled.sent.push(m.number);
         }
         track(m, now, settled)
     }
 
-    /// Writes what the tries settled, then counts it.
-    fn finish(&self, settled: Settled, msgs: &[Message]) -> Result<()> {
+    /// Writes what the tries settled, then counts it. When the panel's
+    /// delivery states are polled, the messages sent are first indexed for
+    /// their first check (one entry for the whole call; a kill before the
+    /// records are written leaves an entry the check passes over).
+    fn finish(&self, settled: Settled, msgs: &[Message], now: DateTime<Utc>) -> Result<()> {
+        if !settled.sent.is_empty() && self.panel.kind.polls() && config::sms_poll()?.delivery {
+            crate::poll::index_check(self.kv, 1, &settled.sent, now)?;
+        }
         self.kv.set_many(settled.writes)?;
         for ((campaign, name), by) in settled.counts {
             tracking::count(self.kv, &campaign, name, by)?;
@@ -226,14 +233,14 @@ impl<'a> Outbox<'a> {
         }
         let outgoing: Vec<provider::Outgoing<'_>> = sendable.iter().map(|(_, o)| *o).collect();
         for batch in provider::batches(self.panel.kind, &outgoing) {
-            let group: Vec<provider::Outgoing<'_>> = batch.iter().map(|j| outgoing[*j]).collect();
-            let results = match provider::request_many(&self.panel, &group) {
+            let group = &outgoing[batch.clone()];
+            let results = match provider::request_many(&self.panel, group) {
                 Ok(None) => group.iter().map(|o| Outcome::Accepted { provider_id: format!("sandbox-{}", o.number) }).collect(),
                 Ok(Some(call)) => panel::send_many(&self.panel, &call, self.timeout_ms, group.len()),
                 Err(e) => vec![Outcome::Fail(e.to_string()); group.len()],
             };
-            for (j, result) in batch.iter().zip(results) {
-                out[sendable[*j].0] = Some(result);
+            for (j, result) in batch.zip(results) {
+                out[sendable[j].0] = Some(result);
             }
         }
         out.into_iter().map(|o| o.unwrap_or_else(|| Outcome::Retry("no outcome".into()))).collect()
@@ -421,18 +428,25 @@ impl<'a> Outbox<'a> {
     pub fn record_delivery(&self, provider_id: &str, delivered: bool, now: DateTime<Utc>) -> Result<bool> {
         let key = keys::message_by_provider(self.panel.kind.name(), provider_id);
         let Some(number) = self.kv.get_number(&key)? else { return Ok(false) };
-        let Some(mut m) = self.kv.get::<Message>(&keys::message(number))? else { return Ok(false) };
+        let Some(m) = self.kv.get::<Message>(&keys::message(number))? else { return Ok(false) };
+        self.delivery(m, delivered, now)?;
+        Ok(true)
+    }
+
+    /// A message's delivery state, reported or polled: recorded once and
+    /// counted for its campaign.
+    pub fn delivery(&self, mut m: Message, delivered: bool, now: DateTime<Utc>) -> Result<()> {
         let before = m.status;
         if before == Status::Delivered {
-            return Ok(true);
+            return Ok(());
         }
         m.record_delivery(delivered, now);
-        self.kv.put(&keys::message(number), &m)?;
+        self.kv.put(&keys::message(m.number), &m)?;
         // Counted once per message: a repeated "undelivered" changes nothing.
         if let Some(campaign) = m.campaign.as_deref().filter(|_| delivered || before == Status::Sent) {
             tracking::count(self.kv, campaign, if delivered { "delivered" } else { "failed" }, 1)?;
         }
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -454,6 +468,8 @@ pub fn erase_member_messages(kv: &Kv, member: u64) -> Result<()> {
 #[derive(Default)]
 struct Settled {
     writes: Vec<(String, Vec<u8>)>,
+    /// Accepted by the panel, with its id.
+    sent: Vec<u64>,
     counts: HashMap<(String, &'static str), i64>,
     blacklisted: Vec<u64>,
 }
@@ -482,7 +498,8 @@ fn track(m: &Message, now: DateTime<Utc>, settled: &mut Settled) -> Result<()> {
     Ok(())
 }
 
-fn messages_at(kv: &Kv, numbers: &[u64]) -> Result<Vec<Message>> {
+/// The messages numbered `numbers` (absent ones left out), in batches.
+pub fn messages_at(kv: &Kv, numbers: &[u64]) -> Result<Vec<Message>> {
     let mut out = Vec::with_capacity(numbers.len());
     for chunk in numbers.chunks(BATCH) {
         let msg_keys: Vec<String> = chunk.iter().map(|n| keys::message(*n)).collect();

@@ -15,6 +15,13 @@ pub fn send_many(cfg: &PanelConfig, call: &HttpCall, timeout_ms: u64, n: usize) 
     }
 }
 
+/// Makes a call and reads what the panel answered with `read` (a poll:
+/// replies, delivery states, credit); `Err` says why there is nothing.
+pub fn ask<T>(cfg: &PanelConfig, call: &HttpCall, timeout_ms: u64, read: impl FnOnce(provider::ProviderKind, u16, &[u8]) -> Result<T, String>) -> Result<T, String> {
+    let (status, body) = perform(call, timeout_ms)?;
+    read(cfg.kind, status, &body)
+}
+
 fn perform(call: &HttpCall, timeout_ms: u64) -> Result<(u16, Vec<u8>), String> {
     let (scheme, authority, path) = split_url(&call.url).ok_or_else(|| "the panel URL is not http(s)".to_string())?;
     let mut headers: Vec<(String, Vec<u8>)> = call.headers.iter().map(|(k, v)| (k.clone(), v.clone().into_bytes())).collect();
