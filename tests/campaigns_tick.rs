@@ -264,6 +264,36 @@ async fn bad_broadcasts_are_refused_and_write_nothing_and_a_cancelled_one_sends_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_the_panels_credit_cannot_pay_for_is_refused_with_the_amount_needed() {
+    // Kavenegar counts its credit in rials: the club's part cost says how
+    // many a part takes. SMS.ir counts parts.
+    for (provider, part_cost, enough) in [("kavenegar", 1_000, 3_000.0), ("smsir", 0, 3.0)] {
+        let host = host_with_provider(provider).await;
+        host.set_now(at("2026-11-24T07:00:00Z"));
+        let r = admin(&host, "PUT", "/api/settings", Some(json!({"sms_part_cost": part_cost}))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        for i in 1..=3 {
+            opted_in_member(&host, &format!("0912000000{i}")).await;
+        }
+        create_member(&host, json!({"phone": "09120000009"})).await;
+        host.panel().set_credit(enough - 1.0);
+        let before = host.kv_snapshot();
+        let body = json!({"name": "حراج", "template": "حراج زمستانه!"});
+        let r = admin(&host, "POST", "/api/campaigns", Some(body.clone())).await;
+        assert_error(&r, 409, "insufficient_credit");
+        let needed = enough as u64;
+        assert_eq!((r.json()["error"]["needed"].clone(), r.json()["error"]["available"].clone()), (json!(needed), json!(needed - 1)), "{provider}: three opted-in members, one part each");
+        assert_eq!(host.kv_snapshot(), before, "{provider}: a refusal writes nothing");
+        host.panel().set_credit(enough);
+        assert_eq!(broadcast(&host, body).await["status"], "scheduled", "{provider}: paid for");
+    }
+    // The sandbox has no credit to read: nothing is refused.
+    let host = host().await;
+    opted_in_member(&host, PHONE).await;
+    broadcast(&host, json!({"name": "حراج", "template": "حراج زمستانه!"})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_preview_shows_the_text_its_parts_and_its_audience() {
     let host = host().await;
     let r = admin(&host, "PUT", "/api/settings", Some(json!({"sender_signature": "فروشگاه نمونه"}))).await;

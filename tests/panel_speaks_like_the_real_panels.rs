@@ -848,3 +848,103 @@ async fn requests_are_recorded_in_order_and_clear_forgets_them() {
     panel.clear();
     assert!(panel.requests().is_empty() && panel.delivered().is_empty());
 }
+
+// --- Polling: replies, delivery states, credit ------------------------------
+
+async fn smsir_get(panel: &FakePanel, target: &str) -> Answer {
+    call(panel, "GET", target, &[("x-api-key", API_KEY)], b"").await.expect("answer")
+}
+
+#[tokio::test]
+async fn kavenegar_serves_each_unread_reply_once_and_its_credit() {
+    let panel = FakePanel::start().await.unwrap();
+    let first = panel.receive("+989121234567", "لغو");
+    panel.receive("09350000000", "۱۰");
+    let a = kavenegar(&panel, API_KEY, "sms/receive", &[("linenumber", SENDER), ("isread", "0")]).await;
+    let entries = a.json()["entries"].as_array().cloned().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0], json!({"messageid": first, "message": "لغو", "sender": "09121234567", "receptor": SENDER, "date": entries[0]["date"]}));
+    assert_eq!(panel.inbound_unread(), 0);
+    let again = kavenegar(&panel, API_KEY, "sms/receive", &[("linenumber", SENDER), ("isread", "0")]).await;
+    assert_eq!(again.json()["entries"], json!([]), "served once");
+    panel.unread_again();
+    assert_eq!(kavenegar(&panel, API_KEY, "sms/receive", &[("linenumber", SENDER), ("isread", "0")]).await.json()["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(kave_status(&kavenegar(&panel, API_KEY, "sms/receive", &[("linenumber", "3000"), ("isread", "0")]).await), 412);
+    panel.set_credit(54_321.0);
+    let info = kavenegar(&panel, API_KEY, "account/info", &[]).await;
+    assert_eq!((info.status, info.json()["entries"]["remaincredit"].clone()), (200, json!(54_321)));
+    assert_eq!(kavenegar(&panel, "wrong-key", "account/info", &[]).await.status, 403);
+}
+
+#[tokio::test]
+async fn kavenegar_reports_each_message_state_in_the_order_asked() {
+    let panel = FakePanel::start().await.unwrap();
+    let sent = kavenegar(&panel, API_KEY, "sms/send", &[("receptor", "09121234567,09121234568"), ("message", "سلام")]).await;
+    let ids: Vec<String> = sent.json()["entries"].as_array().unwrap().iter().map(|e| e["messageid"].to_string()).collect();
+    let states = |a: Answer| a.json()["entries"].as_array().unwrap().iter().map(|e| e["status"].as_i64().unwrap()).collect::<Vec<_>>();
+    let asked = format!("{},{},42", ids[1], ids[0]);
+    assert_eq!(states(kavenegar(&panel, API_KEY, "sms/status", &[("messageid", &asked)]).await), [4, 4, 100]);
+    panel.report(&ids[0], true);
+    panel.report(&ids[1], false);
+    assert_eq!(states(kavenegar(&panel, API_KEY, "sms/status", &[("messageid", &asked)]).await), [11, 10, 100]);
+    let many: Vec<String> = (1..=501).map(|n| n.to_string()).collect();
+    assert_eq!(kave_status(&kavenegar(&panel, API_KEY, "sms/status", &[("messageid", &many.join(","))]).await), 414);
+}
+
+#[tokio::test]
+async fn smsir_serves_replies_once_reports_states_and_its_credit() {
+    let panel = FakePanel::start().await.unwrap();
+    for i in 0..3 {
+        panel.receive(&format!("0912123456{i}"), "11");
+    }
+    let a = smsir_get(&panel, "/v1/receive/latest?count=2").await;
+    let data = a.json()["data"].as_array().cloned().unwrap();
+    assert_eq!(data.len(), 2, "count honoured");
+    assert_eq!((data[0]["mobile"].clone(), data[0]["number"].clone(), data[0]["messageText"].clone()), (json!(989121234560u64), json!(10004346), json!("11")));
+    assert_eq!(smsir_get(&panel, "/v1/receive/latest").await.json()["data"].as_array().unwrap().len(), 1, "each served once");
+    assert_eq!(smsir_get(&panel, "/v1/receive/latest").await.json()["data"], json!([]));
+
+    let sent = smsir(&panel, "bulk", Some(API_KEY), &bulk(&["09121234567"], "سلام")).await;
+    let id = sent.json()["data"]["messageIds"][0].to_string();
+    let state = |a: Answer| a.json()["data"]["deliveryState"].clone();
+    assert_eq!(state(smsir_get(&panel, &format!("/v1/send/{id}")).await), json!(3), "at the operator");
+    panel.report(&id, true);
+    assert_eq!(state(smsir_get(&panel, &format!("/v1/send/{id}")).await), json!(1));
+    let unknown = smsir_get(&panel, "/v1/send/42").await;
+    assert_eq!((unknown.status, smsir_status(&unknown)), (400, 111));
+
+    panel.set_credit(165.3);
+    assert_eq!(smsir_get(&panel, "/v1/credit").await.json()["data"], json!(165.3));
+    let no_key = call(&panel, "GET", "/v1/credit", &[], b"").await.unwrap();
+    assert_eq!((no_key.status, smsir_status(&no_key)), (401, 10));
+}
+
+#[tokio::test]
+async fn smsir_like_to_like_sends_each_mobile_its_own_text() {
+    let panel = FakePanel::start().await.unwrap();
+    panel.blacklist("09121234569");
+    let body = json!({"lineNumber": 10004346, "messageTexts": ["سلام سارا", "سلام علی", "سلام"], "mobiles": ["09121234567", "09121234568", "09121234569"], "sendDateTime": null});
+    let a = smsir(&panel, "likeToLike", Some(API_KEY), &body).await;
+    assert_eq!((a.status, smsir_status(&a)), (200, 1), "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(a.json()["data"]["messageIds"][2], 0, "blacklisted");
+    let got: Vec<(String, String)> = panel.delivered().into_iter().map(|d| (d.to, d.text)).collect();
+    assert_eq!(got, [("+989121234567".to_string(), "سلام سارا".to_string()), ("+989121234568".into(), "سلام علی".into())]);
+    let unequal = json!({"lineNumber": 10004346, "messageTexts": ["a"], "mobiles": ["09121234567", "09121234568"]});
+    assert_eq!(smsir_status(&smsir(&panel, "likeToLike", Some(API_KEY), &unequal).await), 110);
+}
+
+#[tokio::test]
+async fn the_webhook_takes_an_array_and_answers_in_its_order() {
+    let panel = FakePanel::start().await.unwrap();
+    let msg = |id: &str, to: &str| json!({"id": id, "to": to, "text": "سلام", "sender": SENDER});
+    let a = webhook(&panel, &json!([msg("s_1", "+989121234567"), msg("s_2", "+989121234568")]), None).await;
+    assert_eq!(a.status, 200);
+    let ids: Vec<String> = a.json().as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, ["s_1", "s_2"]);
+    let again = webhook(&panel, &json!([msg("s_2", "+989121234568"), msg("s_3", "+989121234569")]), None).await;
+    assert_eq!(again.json()[0]["provider_id"], a.json()[1]["provider_id"], "a repeated id keeps its provider id");
+    assert_eq!(panel.delivered().len(), 3, "and is not delivered twice");
+    assert_eq!(webhook(&panel, &json!([msg("s_4", "+989121234560")]), Some("sha256=00")).await.status, 401);
+    assert_eq!(webhook(&panel, &json!([msg("s_5", "+989121234560"), json!({"id": "s_6"})]), None).await.status, 400);
+    assert_eq!(panel.delivered().len(), 3, "a bad element refuses the whole call");
+}

@@ -253,3 +253,39 @@ async fn five_hundred_messages_go_in_calls_of_200_each_once_whichever_operation_
         each_once(&host, &format!("killed at operation {n} ({})", trace[i]));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smsir_and_the_webhook_carry_different_texts_a_hundred_a_call() {
+    for provider in ["smsir", "webhook"] {
+        let host = host_with_provider(provider).await;
+        queued_confirmations(&host, 1).await;
+        let template = stored_message(&host, 1);
+        seed_messages(&host, &template, 150);
+        for k in (2..=150).step_by(2) {
+            let mut m = stored_message(&host, k);
+            m["text"] = json!(format!("پیام شماره {k}"));
+            host.kv_set(&format!("msg:{k}"), m.to_string().as_bytes());
+        }
+        host.advance(chrono::Duration::seconds(90));
+        host.panel().clear();
+        tick_after(&host, 0).await;
+        let calls: Vec<(String, serde_json::Value)> = host.panel().requests().iter().map(|r| (r.path.clone(), serde_json::from_slice(&r.body).unwrap())).collect();
+        let sizes: Vec<usize> = match provider {
+            "smsir" => {
+                assert!(calls.iter().all(|(p, _)| p == "/v1/send/likeToLike"), "{provider}: {calls:?}");
+                calls.iter().map(|(_, b)| b["mobiles"].as_array().unwrap().len()).collect()
+            }
+            _ => calls.iter().map(|(_, b)| b.as_array().expect("a JSON array of messages").len()).collect(),
+        };
+        assert_eq!(sizes, [100, 50], "{provider}");
+        let delivered = host.panel().delivered();
+        assert_eq!(delivered.len(), 150, "{provider}");
+        for k in 1..=150u64 {
+            assert_eq!(stored_message(&host, k)["status"], "sent", "{provider} {k}");
+            let to = format!("+98912{:07}", 5000 + k);
+            let got = delivered.iter().find(|d| d.to == to).unwrap_or_else(|| panic!("{provider}: nothing to {to}"));
+            let want = if k % 2 == 0 { format!("پیام شماره {k}") } else { template["text"].as_str().unwrap().to_string() };
+            assert_eq!(got.text, want, "{provider}: each member gets their own text");
+        }
+    }
+}

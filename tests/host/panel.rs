@@ -5,11 +5,14 @@
 //! panel's format:
 //!
 //! * **Kavenegar** (`/v1/{API-KEY}/sms/send.json`, `/v1/{API-KEY}/sms/sendarray.json`,
-//!   `/v1/{API-KEY}/verify/lookup.json`), form-encoded or query string.
-//! * **SMS.ir v1** (`POST /v1/send/bulk`, `POST /v1/send/verify`), JSON with an
-//!   `x-api-key` header.
-//! * **Generic webhook** (`POST /webhook`), JSON signed with
-//!   `x-vafa-signature: sha256=<hex HMAC-SHA256(body, API_KEY)>`.
+//!   `/v1/{API-KEY}/verify/lookup.json`; polling: `sms/receive.json`,
+//!   `sms/status.json`, `account/info.json`), form-encoded or query string.
+//! * **SMS.ir v1** (`POST /v1/send/bulk`, `POST /v1/send/likeToLike`,
+//!   `POST /v1/send/verify`; polling: `GET /v1/send/{messageId}`,
+//!   `GET /v1/receive/latest`, `GET /v1/credit`), JSON with an `x-api-key`
+//!   header.
+//! * **Generic webhook** (`POST /webhook`), JSON (one message, or an array
+//!   of them) signed with `x-vafa-signature: sha256=<hex HMAC-SHA256(body, API_KEY)>`.
 //!
 //! Sources for each behaviour are cited next to the code:
 //!
@@ -43,6 +46,11 @@
 //! and the problem-details 400 for a body that does not bind (e.g.
 //! `"lineNumber": "10004346"`) are ASP.NET Core's defaults, the framework
 //! api.sms.ir runs on; statuses 11–14 are answered with HTTP 401 like 10.
+//! Kavenegar `sms/receive` answers at most 200 replies a call and 412 for a
+//! `linenumber` that is not the line; an accepted message's state is 4 (at
+//! the operator) until [`FakePanel::report`] says otherwise; replies have
+//! ids of their own sequence. A webhook array is refused whole (400) when
+//! one element is bad.
 //!
 //! The host and the tests drive it through [`FakePanel`]: inspect
 //! [`FakePanel::requests`] and [`FakePanel::delivered`], and inject faults with
@@ -229,14 +237,50 @@ impl FakePanel {
     }
 
     /// Forgets requests, deliveries, seen localids and webhook ids, the
-    /// blacklist and any behaviour (back to `Normal`). Message ids keep
-    /// increasing so an id is never reused.
+    /// blacklist, replies, reports, the credit and any behaviour (back to
+    /// `Normal`). Ids keep increasing so an id is never reused.
     pub fn clear(&self) {
         let mut st = self.shared.lock();
-        let (next_id, next_webhook) = (st.next_id, st.next_webhook);
+        let (next_id, next_webhook, next_reply) = (st.next_id, st.next_webhook, st.next_reply);
         *st = State::new();
         st.next_id = next_id;
         st.next_webhook = next_webhook;
+        st.next_reply = next_reply;
+    }
+
+    /// The credit both providers report (Kavenegar `remaincredit`, in
+    /// rials, is `amount as i64`; SMS.ir's is the decimal).
+    pub fn set_credit(&self, amount: f64) {
+        self.shared.lock().credit = amount;
+    }
+
+    /// An SMS `from` (any form, or garbage, kept as given) sent to the line
+    /// `SENDER`; unread until a poll fetches it. Returns its id (Kavenegar
+    /// `messageid`, SMS.ir `receiveReturnId`).
+    pub fn receive(&self, from: &str, text: &str) -> u64 {
+        let mut st = self.shared.lock();
+        let id = st.next_reply;
+        st.next_reply += 1;
+        st.replies.push(InboundSms { id, from: from.to_string(), text: text.to_string(), at: unix_now(), read: false });
+        id
+    }
+
+    /// Marks every reply unread again, as a panel that serves one twice.
+    pub fn unread_again(&self) {
+        for r in &mut self.shared.lock().replies {
+            r.read = false;
+        }
+    }
+
+    /// How many replies no poll has fetched.
+    pub fn inbound_unread(&self) -> usize {
+        self.shared.lock().replies.iter().filter(|r| !r.read).count()
+    }
+
+    /// The operator's report on an accepted message: from now on its state
+    /// is delivered (Kavenegar 10, SMS.ir 1) or not (11, 2).
+    pub fn report(&self, provider_id: &str, delivered: bool) {
+        self.shared.lock().reports.insert(provider_id.to_string(), delivered);
     }
 }
 
@@ -268,6 +312,20 @@ struct State {
     next_id: u64,
     next_webhook: u64,
     accept_chunked: bool,
+    credit: f64,
+    replies: Vec<InboundSms>,
+    next_reply: u64,
+    /// Provider id -> delivered, as the test reported it.
+    reports: HashMap<String, bool>,
+}
+
+/// An SMS sent to the line, waiting to be polled.
+struct InboundSms {
+    id: u64,
+    from: String,
+    text: String,
+    at: i64,
+    read: bool,
 }
 
 impl State {
@@ -283,6 +341,10 @@ impl State {
             next_id: 8_792_343, // the first messageid in Kavenegar's sample answer
             next_webhook: 1,
             accept_chunked: false,
+            credit: 1_000_000.0,
+            replies: Vec::new(),
+            next_reply: 1_000_000_001,
+            reports: HashMap::new(),
         }
     }
 
@@ -483,8 +545,11 @@ fn route(path: &str) -> Route {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["webhook"] => Route::Webhook,
-        // [SMSIR-DOC] base https://api.sms.ir/v1, sending under /v1/send/…
-        ["v1", "send", method] => Route::SmsIr((*method).to_string()),
+        // [SMSIR-DOC] base https://api.sms.ir/v1: sending and reports under
+        // /v1/send/…, replies under /v1/receive/…, the credit at /v1/credit.
+        ["v1", "send", method] => Route::SmsIr(format!("send/{method}")),
+        ["v1", "receive", "latest"] => Route::SmsIr("receive/latest".into()),
+        ["v1", "credit"] => Route::SmsIr("credit".into()),
         // [KN-REST] https://api.kavenegar.com/v1/{API-KEY}/{scope}/{method}.{json|xml}
         ["v1", key, scope, method] => Route::Kavenegar {
             key: (*key).to_string(),
@@ -681,7 +746,12 @@ fn kavenegar(st: &mut State, req: &Req<'_>, key: &str, scope: &str, method: &str
     }
     let known = matches!(
         (scope, method),
-        ("sms", "send.json") | ("sms", "sendarray.json") | ("verify", "lookup.json")
+        ("sms", "send.json")
+            | ("sms", "sendarray.json")
+            | ("verify", "lookup.json")
+            | ("sms", "receive.json")
+            | ("sms", "status.json")
+            | ("account", "info.json")
     );
     if !known {
         return kave_error(404);
@@ -694,8 +764,64 @@ fn kavenegar(st: &mut State, req: &Req<'_>, key: &str, scope: &str, method: &str
     match (scope, method) {
         ("sms", "send.json") => kave_send(st, &p),
         ("sms", "sendarray.json") => kave_sendarray(st, &p),
+        ("sms", "receive.json") => kave_receive(st, &p),
+        ("sms", "status.json") => kave_status(st, &p),
+        ("account", "info.json") => kave_info(st),
         _ => kave_lookup(st, &p),
     }
+}
+
+/// [DESIGN], [KN-SDK] `message_receive.go`: `linenumber`, `isread` →
+/// entries `[{messageid, message, sender, receptor, date}]`. `isread=0`
+/// answers the unread replies (at most 200, oldest first) and marks them
+/// read; `isread=1` the read ones.
+fn kave_receive(st: &mut State, p: &Params) -> Reply {
+    if p.get("linenumber").map(str::trim) != Some(SENDER) {
+        return kave_error(412);
+    }
+    let unread = p.get("isread").map(str::trim) != Some("1");
+    let mut entries = Vec::new();
+    for r in st.replies.iter_mut().filter(|r| r.read != unread).take(200) {
+        r.read = true;
+        // The panels write mobiles in the national form.
+        let sender = normalise_mobile(&r.from).map_or_else(|| r.from.clone(), |e| format!("0{}", &e[3..]));
+        entries.push(json!({"messageid": r.id, "message": r.text, "sender": sender, "receptor": SENDER, "date": r.at}));
+    }
+    kave_ok(entries)
+}
+
+/// [DESIGN], [KN-SDK] `message_status.go`: `messageid`, a comma list of at
+/// most 500 ([KN-REST] 414) → one entry `{messageid, status, statustext}`
+/// per id, in order; [KN-REST] status 100 for an id the panel never issued.
+fn kave_status(st: &mut State, p: &Params) -> Reply {
+    let ids: Vec<&str> = p.get("messageid").unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if ids.is_empty() {
+        return kave_error(400);
+    }
+    if ids.len() > 500 {
+        return kave_error(414);
+    }
+    let entries = ids
+        .iter()
+        .map(|id| {
+            let sent = st.delivered.iter().any(|d| d.provider == Provider::Kavenegar && d.provider_id == *id);
+            let (status, text) = match (sent, st.reports.get(*id)) {
+                (false, _) => (100, "شناسه پیامک نامعتبر است"),
+                (true, Some(true)) => (10, "رسیده به گیرنده"),
+                (true, Some(false)) => (11, "نرسیده به گیرنده"),
+                (true, None) => (4, "ارسال به مخابرات"),
+            };
+            json!({"messageid": id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n)), "status": status, "statustext": text})
+        })
+        .collect();
+    kave_ok(entries)
+}
+
+/// [KN-SDK] `account_Info.go`: entries is an object `{remaincredit,
+/// expiredate, type}`, the credit in rials.
+fn kave_info(st: &State) -> Reply {
+    let entries = json!({"remaincredit": st.credit as i64, "expiredate": unix_now() + 365 * 86_400, "type": "master"});
+    reply_json(200, &json!({"return": {"status": 200, "message": kave_message(200)}, "entries": entries}))
 }
 
 /// `date` ([KN-REST] UnixTime; 417 when malformed); 0 or absent means now.
@@ -1027,17 +1153,25 @@ fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
         .filter(|v| !v.is_null())
 }
 
-fn smsir(st: &mut State, req: &Req<'_>, method: &str) -> Reply {
-    if method != "bulk" && method != "verify" {
+fn smsir(st: &mut State, req: &Req<'_>, path: &str) -> Reply {
+    let report = path.strip_prefix("send/").filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+    let get = matches!(path, "credit" | "receive/latest") || report.is_some();
+    if !get && !matches!(path, "send/bulk" | "send/verify" | "send/likeToLike") {
         return (StatusCode::NOT_FOUND, JSON, Vec::new());
     }
-    if *req.method != Method::POST {
+    if *req.method != if get { Method::GET } else { Method::POST } {
         return (StatusCode::METHOD_NOT_ALLOWED, JSON, Vec::new());
     }
     // [SMSIR-DOC] authentication by the X-API-KEY header; [SMSIR-SDK] a bad
     // key is HTTP 401, status 10 (a missing key is treated the same).
     if req.header("x-api-key") != Some(API_KEY) {
         return smsir_error(10);
+    }
+    match (path, report) {
+        ("credit", _) => return reply_json(200, &smsir_body(1, json!(st.credit))),
+        ("receive/latest", _) => return smsir_latest(st, req.query),
+        (_, Some(id)) => return smsir_report(st, id),
+        _ => {}
     }
     let json_body = req
         .header("content-type")
@@ -1054,14 +1188,125 @@ fn smsir(st: &mut State, req: &Req<'_>, method: &str) -> Reply {
             );
         }
     };
-    let r = if method == "bulk" {
-        smsir_bulk(st, &obj)
-    } else {
-        smsir_verify(st, &obj)
+    let r = match path {
+        "send/bulk" => smsir_bulk(st, &obj),
+        "send/likeToLike" => smsir_like_to_like(st, &obj),
+        _ => smsir_verify(st, &obj),
     };
     match r {
         Ok(r) | Err(r) => r,
     }
+}
+
+/// [SMSIR-DOC] `GET /v1/receive/latest?count=` (default and at most 100):
+/// the replies not served before, each once → data `[{receiveReturnId,
+/// messageText, number, mobile, receivedDateTime}]`, mobiles and the line
+/// as JSON numbers (`989121234567`).
+fn smsir_latest(st: &mut State, query: &str) -> Reply {
+    let count = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k.eq_ignore_ascii_case("count"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(100)
+        .min(100);
+    let line: u64 = SENDER.parse().expect("the line is digits");
+    let mut data = Vec::new();
+    for r in st.replies.iter_mut().filter(|r| !r.read).take(count) {
+        r.read = true;
+        let mobile = normalise_mobile(&r.from).map_or_else(|| json!(r.from), |e| json!(e[1..].parse::<u64>().unwrap_or(0)));
+        data.push(json!({"receiveReturnId": r.id, "messageText": r.text, "number": line, "mobile": mobile, "receivedDateTime": r.at}));
+    }
+    reply_json(200, &smsir_body(1, Value::Array(data)))
+}
+
+/// [SMSIR-DOC] `GET /v1/send/{messageId}` → data `{messageId, mobile,
+/// messageText, sendDateTime, lineNumber, cost, deliveryState,
+/// deliveryDateTime}`; deliveryState 3 (at the operator) until reported,
+/// then 1 or 2; an unknown id is 111.
+fn smsir_report(st: &State, id: &str) -> Reply {
+    let Some(d) = st.delivered.iter().find(|d| d.provider == Provider::SmsIr && d.provider_id == id) else {
+        return smsir_error(111);
+    };
+    let (state, at) = match st.reports.get(id) {
+        Some(true) => (1, json!(unix_now())),
+        Some(false) => (2, Value::Null),
+        None => (3, Value::Null),
+    };
+    let data = json!({
+        "messageId": id.parse::<u64>().unwrap_or(0),
+        "mobile": d.to[3..].parse::<u64>().unwrap_or(0),
+        "messageText": d.text,
+        "sendDateTime": unix_now(),
+        "lineNumber": d.sender.parse::<u64>().unwrap_or(0),
+        "cost": sms_parts(&d.text) as f64,
+        "deliveryState": state,
+        "deliveryDateTime": at,
+    });
+    reply_json(200, &smsir_body(1, data))
+}
+
+fn smsir_line(obj: &Map<String, Value>) -> Result<u64, Reply> {
+    let bad = || smsir_bad_body("$.lineNumber", "The JSON value could not be converted to System.Int64.");
+    match field(obj, "lineNumber") {
+        None => Ok(0),
+        Some(Value::Number(n)) => n.as_u64().ok_or_else(bad),
+        // [SMSIR-DOC] the likeToLike sample sends the line as a string.
+        Some(Value::String(s)) => s.parse().map_err(|_| bad()),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn smsir_strings(obj: &Map<String, Value>, name: &str) -> Result<Vec<String>, Reply> {
+    let bad = || smsir_bad_body(&format!("$.{name}"), "The JSON value could not be converted to System.String[].");
+    match field(obj, name) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(a)) => a.iter().map(|m| m.as_str().map(str::to_string)).collect::<Option<_>>().ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
+}
+
+/// [SMSIR-DOC] `POST /v1/send/likeToLike {lineNumber, messageTexts[],
+/// mobiles[], sendDateTime?}`: each mobile its own text; at most 100 of
+/// each (105, 106), as many texts as mobiles (110) → the same `data` as
+/// bulk.
+fn smsir_like_to_like(st: &mut State, obj: &Map<String, Value>) -> Result<Reply, Reply> {
+    let line = smsir_line(obj)?;
+    let texts = smsir_strings(obj, "messageTexts")?;
+    let mobiles = smsir_strings(obj, "mobiles")?;
+    if line.to_string() != SENDER {
+        return Err(smsir_error(101));
+    }
+    if mobiles.is_empty() {
+        return Err(smsir_error(107));
+    }
+    if texts.is_empty() {
+        return Err(smsir_error(108));
+    }
+    if mobiles.len() > 100 {
+        return Err(smsir_error(105));
+    }
+    if texts.len() > 100 {
+        return Err(smsir_error(106));
+    }
+    if texts.len() != mobiles.len() {
+        return Err(smsir_error(110));
+    }
+    if texts.iter().any(|t| t.trim().is_empty()) {
+        return Err(smsir_error(103));
+    }
+    let e164: Vec<String> = mobiles.iter().map(|m| normalise_mobile(m).ok_or_else(|| smsir_error(104))).collect::<Result<_, _>>()?;
+    let (mut ids, mut cost) = (Vec::with_capacity(e164.len()), 0u64);
+    for (to, text) in e164.into_iter().zip(texts) {
+        if st.blacklist.contains(&to) {
+            ids.push(0);
+            continue;
+        }
+        let id = st.message_id();
+        ids.push(id);
+        cost += sms_parts(&text);
+        st.delivered.push(Delivered { provider: Provider::SmsIr, to, text, sender: line.to_string(), local_id: None, provider_id: id.to_string() });
+    }
+    let data = json!({"packId": pack_id(st.next_id), "messageIds": ids, "cost": cost as f64});
+    Ok(reply_json(200, &smsir_body(1, data)))
 }
 
 /// [SMSIR-SDK] `POST /v1/send/bulk {lineNumber: long, messageText,
@@ -1285,6 +1530,8 @@ fn pack_id(seed: u64) -> String {
 /// Bad or missing signature → 401; bad JSON → 400; bad `to` or empty `text`
 /// → 422; success → 200 `{"provider_id":"wh-<n>"}`, and a repeated `id` gets
 /// the same provider_id without a second delivery.
+/// An array of such objects is answered with an array of `{"id",
+/// "provider_id"}` in order; one bad element refuses the whole call.
 fn webhook(st: &mut State, req: &Req<'_>) -> Reply {
     if *req.method != Method::POST {
         return reply_json(405, &json!({"error": "method not allowed"}));
@@ -1292,42 +1539,51 @@ fn webhook(st: &mut State, req: &Req<'_>) -> Reply {
     if !signature_ok(req.header("x-vafa-signature"), req.body) {
         return reply_json(401, &json!({"error": "bad signature"}));
     }
-    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(req.body) else {
-        return reply_json(400, &json!({"error": "malformed json"}));
+    let (items, many) = match serde_json::from_slice::<Value>(req.body) {
+        Ok(Value::Array(a)) if !a.is_empty() => (a, true),
+        Ok(obj @ Value::Object(_)) => (vec![obj], false),
+        _ => return reply_json(400, &json!({"error": "malformed json"})),
     };
-    let text_of = |name: &str| obj.get(name).and_then(Value::as_str).map(str::to_string);
-    let (Some(id), Some(to), Some(text), Some(sender)) = (
-        text_of("id"),
-        text_of("to"),
-        text_of("text"),
-        text_of("sender"),
-    ) else {
-        return reply_json(
-            400,
-            &json!({"error": "id, to, text and sender are required strings"}),
-        );
-    };
-    if let Some(provider_id) = st.webhook_ids.get(&id) {
-        return reply_json(200, &json!({"provider_id": provider_id}));
+    let mut checked = Vec::with_capacity(items.len());
+    for item in &items {
+        match webhook_message(item) {
+            Ok(m) => checked.push(m),
+            Err(reply) => return reply,
+        }
     }
+    let mut answers = Vec::with_capacity(checked.len());
+    for (id, e164, text, sender) in checked {
+        let provider_id = match st.webhook_ids.get(&id) {
+            Some(known) => known.clone(),
+            None => {
+                let provider_id = format!("wh-{}", st.next_webhook);
+                st.next_webhook += 1;
+                st.webhook_ids.insert(id.clone(), provider_id.clone());
+                st.delivered.push(Delivered { provider: Provider::Webhook, to: e164, text, sender, local_id: Some(id.clone()), provider_id: provider_id.clone() });
+                provider_id
+            }
+        };
+        answers.push(json!({"id": id, "provider_id": provider_id}));
+    }
+    match many {
+        true => reply_json(200, &Value::Array(answers)),
+        false => reply_json(200, &json!({"provider_id": answers[0]["provider_id"]})),
+    }
+}
+
+/// One message of a webhook call: `(id, to as E.164, text, sender)`.
+fn webhook_message(v: &Value) -> Result<(String, String, String, String), Reply> {
+    let text_of = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_string);
+    let (Some(id), Some(to), Some(text), Some(sender)) = (text_of("id"), text_of("to"), text_of("text"), text_of("sender")) else {
+        return Err(reply_json(400, &json!({"error": "id, to, text and sender are required strings"})));
+    };
     let Some(e164) = normalise_mobile(&to) else {
-        return reply_json(422, &json!({"error": "invalid recipient"}));
+        return Err(reply_json(422, &json!({"error": "invalid recipient"})));
     };
     if text.is_empty() || id.is_empty() {
-        return reply_json(422, &json!({"error": "empty id or text"}));
+        return Err(reply_json(422, &json!({"error": "empty id or text"})));
     }
-    let provider_id = format!("wh-{}", st.next_webhook);
-    st.next_webhook += 1;
-    st.webhook_ids.insert(id.clone(), provider_id.clone());
-    st.delivered.push(Delivered {
-        provider: Provider::Webhook,
-        to: e164,
-        text,
-        sender,
-        local_id: Some(id),
-        provider_id: provider_id.clone(),
-    });
-    reply_json(200, &json!({"provider_id": provider_id}))
+    Ok((id, e164, text, sender))
 }
 
 /// The signature of `body` as the header value the webhook expects.
