@@ -387,3 +387,33 @@ async fn a_create_killed_at_any_step_leaves_one_member_after_a_retry() {
         assert_eq!(found.json()["name"], "سارا");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_page_newest_first_and_pass_over_the_erased() {
+    let host = host().await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(create_member(&host, json!({"phone": format!("0912000{:04}", i), "name": format!("عضو {i}")})).await["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(admin(&host, "DELETE", &format!("/api/members/{}", ids[5]), None).await.status, 204);
+    let page = |q: &str| {
+        let host = host.clone();
+        let q = q.to_string();
+        async move {
+            let r = admin(&host, "GET", &format!("/api/members{q}"), None).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            r.json()
+        }
+    };
+    let first = page("?limit=3").await;
+    let names = |p: &Value| p["members"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(names(&first), [ids[6].clone(), ids[4].clone(), ids[3].clone()], "newest first, the erased one passed over");
+    let next = first["next_before"].as_u64().expect("more to come");
+    let second = page(&format!("?limit=3&before={next}")).await;
+    assert_eq!(names(&second), [ids[2].clone(), ids[1].clone(), ids[0].clone()]);
+    assert_eq!(second["next_before"], Value::Null, "the first member was on it: no more");
+    assert_eq!(page("").await["members"].as_array().unwrap().len(), 6, "20 by default");
+    assert_error(&admin(&host, "GET", "/api/members?limit=0", None).await, 422, "invalid_limit");
+    let r = host.request("GET", "/api/members", &[], "").await;
+    assert_error(&r, 401, "unauthorized");
+}

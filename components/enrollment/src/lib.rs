@@ -23,7 +23,7 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
     use Method::*;
     match segs {
         ["api", "members"] => match method {
-            Get => members::find_by_phone(req, &Ctx::new()?),
+            Get => members::find_or_list(req, &Ctx::new()?),
             Post => members::create(req, &Ctx::new()?),
             _ => not_allowed(&["GET", "POST"]),
         },

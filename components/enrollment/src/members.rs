@@ -13,6 +13,12 @@ use vafa_spin::members::{self as store, Found};
 
 pub type Action = fn(&Request, &Ctx, &str) -> Result<Response>;
 
+#[derive(serde::Serialize)]
+struct Page<'a> {
+    members: Vec<vafa_core::member::MemberView<'a>>,
+    next_before: Option<u64>,
+}
+
 fn answer(status: u16, found: &Found) -> Response {
     http::json(status, &found.view())
 }
@@ -34,9 +40,16 @@ pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
     Ok(answer(201, &found))
 }
 
-pub fn find_by_phone(req: &Request, ctx: &Ctx) -> Result<Response> {
+/// `GET /api/members?phone=`: one member by any spelling of their phone;
+/// without `phone`, a page of members, newest first (`?limit=&before=`).
+pub fn find_or_list(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
-    let raw = http::query_param(req, "phone").ok_or_else(|| Error::field("phone", "give ?phone= to look a member up"))?;
+    let Some(raw) = http::query_param(req, "phone") else {
+        let (limit, before) = http::paging(req)?;
+        let (page, next) = store::page(&ctx.kv, limit, before)?;
+        let members = page.iter().map(Found::view).collect();
+        return Ok(http::json(200, &Page { members, next_before: next }));
+    };
     let (_, found) = store::by_phone_as_typed(&ctx.kv, &raw)?;
     let found = found.ok_or_else(|| Error::NotFound("member with this phone".into()))?;
     Ok(answer(200, &found))

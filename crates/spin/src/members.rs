@@ -46,6 +46,12 @@ enum Index {
 pub fn load(kv: &Kv, number: u64) -> Result<Option<Found>> {
     let (mk, wk) = (keys::member(number), keys::wallet(number));
     let found = kv.get_many(&[mk.clone(), wk.clone()])?;
+    from_batch(kv, number, &found)
+}
+
+/// Member `number` from a batch read of their record and wallet.
+fn from_batch(kv: &Kv, number: u64, found: &std::collections::HashMap<String, Vec<u8>>) -> Result<Option<Found>> {
+    let (mk, wk) = (keys::member(number), keys::wallet(number));
     let Some(bytes) = found.get(&mk) else { return Ok(None) };
     let mut member: Member = decode(&mk, bytes)?;
     let standing = match found.get(&wk) {
@@ -61,6 +67,50 @@ pub fn load(kv: &Kv, number: u64) -> Result<Option<Found>> {
         None => Standing { points: kv.counter(&keys::points(number))?, ..Standing::default() },
     };
     Ok(Some(Found { number, member, standing }))
+}
+
+/// Members read per batch when paging.
+const PAGE_BATCH: u64 = 50;
+/// Member numbers a page may pass over (erased, never finished) at most.
+const PAGE_SCAN: u64 = 2_000;
+
+/// Live members newest first, from below `before` (a member number): the
+/// page and the `before` of the next one. Member numbers are the index; a
+/// number whose phone claim never happened, or an erased member, is passed
+/// over. Records, wallets and phone claims are read a batch at a time.
+pub fn page(kv: &Kv, limit: usize, before: Option<u64>) -> Result<(Vec<Found>, Option<u64>)> {
+    let top = kv.counter(keys::SEQ_MEMBER)?.max(0) as u64;
+    let mut next = before.map_or(top, |b| top.min(b.saturating_sub(1)));
+    let stop = next.saturating_sub(PAGE_SCAN);
+    let mut out = Vec::with_capacity(limit);
+    while next > stop && out.len() < limit {
+        let numbers: Vec<u64> = (next.saturating_sub(PAGE_BATCH - 1).max(stop + 1)..=next).rev().collect();
+        let key_list: Vec<String> = numbers.iter().flat_map(|n| [keys::member(*n), keys::wallet(*n)]).collect();
+        let found = kv.get_many(&key_list)?;
+        let mut batch = Vec::with_capacity(numbers.len());
+        for n in &numbers {
+            if let Some(f) = from_batch(kv, *n, &found)?.filter(|f| !f.member.is_erased()) {
+                batch.push(f);
+            }
+        }
+        let claims: Vec<String> = batch.iter().filter_map(|f| f.member.phone.as_ref()).map(|p| keys::phone(p.as_str())).collect();
+        let claimed = kv.get_many(&claims)?;
+        for f in batch {
+            let Some(phone) = &f.member.phone else { continue };
+            if counter_in(&claimed, &keys::phone(phone.as_str()))? == f.number as i64 {
+                next = f.number - 1;
+                out.push(f);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        if out.len() < limit {
+            next = numbers.last().copied().unwrap_or(1) - 1;
+        }
+    }
+    let more = next > 0 && (out.len() == limit || next <= stop);
+    Ok((out, more.then_some(next + 1)))
 }
 
 /// Puts the member in the index of their birthday's month and day, read
