@@ -6,7 +6,7 @@ mod support;
 use serde_json::{Value, json};
 use support::*;
 use vafa_test_host::panel::Behaviour;
-use vafa_test_host::{CALLBACK_TOKEN, Fault, KvBackend};
+use vafa_test_host::{Fault, KvBackend};
 
 const PHONE: &str = "+989121234567";
 

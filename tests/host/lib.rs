@@ -14,7 +14,8 @@
 //! - [`vars`]: variables and templates. [`outbound`]: allowed hosts, the
 //!   loopback fence, `wasi:http` sending. [`routes`]: Spin's router.
 //! - `trigger_http`, `trigger_cron`: the two triggers. `clock`: the wall
-//!   clock tests set. [`panel`]: the fake SMS panel.
+//!   clock tests set. [`panel`]: the fake SMS panel. [`browser`]: a
+//!   headless Chromium over WebDriver, for pages served by [`Host::serve`].
 //!
 //! **Architecture invariant:** tests reach the components only through
 //! [`Host`], and the host links no component code: it loads `.wasm` files.
@@ -53,6 +54,7 @@ mod kv_sqlite;
 pub mod manifest;
 pub mod outbound;
 pub mod panel;
+pub mod browser;
 pub mod routes;
 mod trigger_cron;
 mod trigger_http;
@@ -511,6 +513,48 @@ impl Host {
         tokio::spawn(trigger_http::handle(inner, route, spec))
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Serves the app over real HTTP on `127.0.0.1:<ephemeral>`, as `spin
+    /// up` listens (for a browser): every request goes through the router
+    /// like [`Host::request`]. Returns the origin, `http://127.0.0.1:PORT`.
+    /// It serves until the test's runtime ends.
+    pub async fn serve(&self) -> Result<String> {
+        use http_body_util::BodyExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let origin = format!("http://{}", listener.local_addr()?);
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let inner = inner.clone();
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let inner = inner.clone();
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+                        let headers: Vec<(String, String)> =
+                            parts.headers.iter().map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+                        let path_and_query = parts.uri.path_and_query().map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+                        let spec = trigger_http::RequestSpec { method: parts.method.as_str().to_string(), path_and_query, headers, body };
+                        let head = parts.method == hyper::Method::HEAD;
+                        let reply = tokio::spawn(trigger_http::route_and_handle(inner, spec)).await.expect("the request task");
+                        let mut res = hyper::Response::builder().status(reply.status);
+                        for (name, value) in &reply.headers {
+                            // hyper frames the body itself (a HEAD keeps the length given).
+                            if name.eq_ignore_ascii_case("transfer-encoding") || (!head && name.eq_ignore_ascii_case("content-length")) {
+                                continue;
+                            }
+                            res = res.header(name, value);
+                        }
+                        Ok::<_, std::convert::Infallible>(res.body(http_body_util::Full::new(bytes::Bytes::from(reply.body))).expect("a response"))
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        Ok(origin)
     }
 
     /// A JSON admin request: `authorization: Bearer test-admin-token`.

@@ -1,0 +1,133 @@
+// Every label of the pages, in Persian and in English. The language is
+// the visitor's choice (kept in localStorage), Persian by default; the
+// page's `lang` and `dir` follow it. Numbers and dates are shaped by the
+// browser's Intl for the language (Persian digits, the Jalali calendar).
+
+const catalogs = {
+  fa: {
+    "app.title": "باشگاه مشتریان",
+    "join.title": "عضویت در باشگاه",
+    "lang.switch": "English",
+    "signout": "خروج",
+    "signin.title": "ورود مدیر باشگاه",
+    "signin.token": "توکن مدیریت",
+    "signin.submit": "ورود",
+    "signin.wrong": "توکن نادرست است.",
+    "signin.hint": "همان admin_token که برنامه با آن اجرا شده است.",
+    "error.network": "ارتباط با سرور برقرار نشد. دوباره تلاش کنید.",
+    "error.generic": "خطا: ",
+    "nav.members": "اعضا",
+    "members.title": "اعضا",
+    "members.search": "جست‌وجو با شماره موبایل",
+    "members.find": "یافتن",
+    "members.all": "همه",
+    "members.none": "عضوی پیدا نشد.",
+    "members.more": "بیشتر",
+    "members.points": "امتیاز",
+    "members.tier": "سطح",
+    "members.joined": "عضویت",
+    "members.unnamed": "بی‌نام",
+    "join.phone": "شماره موبایل",
+    "join.name": "نام (اختیاری)",
+    "join.consent": "با عضویت، پیامک‌های باشگاه را دریافت می‌کنم و هر زمان با ارسال «لغو» یا ۱۱ می‌توانم انصراف دهم.",
+    "join.send": "دریافت کد",
+    "join.code": "کد پیامک‌شده",
+    "join.verify": "تأیید و عضویت",
+    "join.sent": "کد عضویت پیامک شد؛ تا ۵ دقیقه معتبر است.",
+    "join.done": "عضویت شما ثبت شد. خوش آمدید!",
+    "join.again": "شماره دیگر",
+  },
+  en: {
+    "app.title": "Loyalty club",
+    "join.title": "Join the club",
+    "lang.switch": "فارسی",
+    "signout": "Sign out",
+    "signin.title": "Club admin sign-in",
+    "signin.token": "Admin token",
+    "signin.submit": "Sign in",
+    "signin.wrong": "The token is wrong.",
+    "signin.hint": "The admin_token the app runs with.",
+    "error.network": "Could not reach the server. Try again.",
+    "error.generic": "Error: ",
+    "nav.members": "Members",
+    "members.title": "Members",
+    "members.search": "Find by mobile number",
+    "members.find": "Find",
+    "members.all": "All",
+    "members.none": "No member found.",
+    "members.more": "More",
+    "members.points": "points",
+    "members.tier": "tier",
+    "members.joined": "joined",
+    "members.unnamed": "No name",
+    "join.phone": "Mobile number",
+    "join.name": "Name (optional)",
+    "join.consent": "By joining I agree to receive the club's SMS; I can stop them at any time by texting «لغو» or 11.",
+    "join.send": "Send me a code",
+    "join.code": "The code we texted",
+    "join.verify": "Confirm and join",
+    "join.sent": "The code is on its way by SMS; it is valid for 5 minutes.",
+    "join.done": "You are a member. Welcome!",
+    "join.again": "Another number",
+  },
+};
+
+export let lang = localStorage.getItem("lang") === "en" ? "en" : "fa";
+
+export function t(key) {
+  return catalogs[lang][key] ?? catalogs.fa[key] ?? key;
+}
+
+/** Sets the page's language and direction, then calls `render`. */
+export function apply(render) {
+  document.documentElement.lang = lang;
+  document.documentElement.dir = lang === "fa" ? "rtl" : "ltr";
+  const button = document.getElementById("lang");
+  button.textContent = t("lang.switch");
+  button.onclick = () => {
+    lang = lang === "fa" ? "en" : "fa";
+    localStorage.setItem("lang", lang);
+    apply(render);
+  };
+  render();
+}
+
+const locale = () => (lang === "fa" ? "fa-IR" : "en-GB");
+
+export function number(n) {
+  return new Intl.NumberFormat(locale()).format(n);
+}
+
+/** A date as a person of the club reads it: Jalali in Persian. */
+export function date(iso, timeZone) {
+  const calendar = lang === "fa" ? "-u-ca-persian" : "";
+  return new Intl.DateTimeFormat(locale() + calendar, { dateStyle: "medium", timeZone }).format(new Date(iso));
+}
+
+/** An element with text (never HTML: what members typed stays text). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.filter((c) => c != null));
+  return node;
+}
+
+/** A JSON call; resolves to `{status, body}`, rejects only when offline. */
+export async function call(method, path, body, token) {
+  const headers = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  return { status: res.status, body: json };
+}
+
+export function errorText(answer) {
+  return t("error.generic") + (answer.body?.error?.message ?? answer.status);
+}

@@ -1,0 +1,174 @@
+//! The dashboard, end to end: its files as Spin serves them (types, etags,
+//! gzip, the content security policy), and the pages in a real headless
+//! Chromium over real HTTP from the test host, with the real `.wasm`
+//! behind them.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::*;
+use vafa_test_host::browser::{self, Browser};
+use vafa_test_host::{ADMIN_TOKEN, Host};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_files_carry_their_type_etag_policy_and_compression() {
+    let host = host().await;
+    let r = host.request("GET", "/admin", &[], "").await;
+    assert_eq!((r.status, r.header("location")), (301, Some("/admin/")));
+    let page = host.request("GET", "/admin/", &[], "").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    let csp = page.header("content-security-policy").expect("a content security policy");
+    assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(page.text().contains(r#"<html lang="fa" dir="rtl">"#));
+    assert!(!page.text().contains("<script>") && !page.text().contains(" style="), "no inline script or style");
+
+    let js = host.request("GET", "/assets/admin.js", &[], "").await;
+    assert_eq!((js.status, js.header("content-type")), (200, Some("text/javascript; charset=utf-8")));
+    let etag = js.header("etag").expect("an etag").to_string();
+    let again = host.request("GET", "/assets/admin.js", &[("if-none-match", &etag)], "").await;
+    assert_eq!((again.status, again.body.len()), (304, 0), "the browser's copy is current");
+    let gz = host.request("GET", "/assets/admin.js", &[("accept-encoding", "gzip, deflate, br")], "").await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert!(gz.body.len() < js.body.len(), "{} < {}", gz.body.len(), js.body.len());
+    assert_eq!(gz.header("vary"), Some("accept-encoding"));
+    let refused = host.request("GET", "/assets/admin.js", &[("accept-encoding", "gzip;q=0")], "").await;
+    assert_eq!(refused.header("content-encoding"), None);
+
+    assert_error(&host.request("GET", "/assets/nothing.js", &[], "").await, 404, "not_found");
+    assert_error(&host.request("POST", "/admin/", &[], "").await, 405, "method_not_allowed");
+    assert_eq!(host.request("GET", "/join", &[], "").await.status, 200);
+}
+
+/// Runs `steps` with a browser of `width` px on a blocking thread, or says
+/// why not and skips when Chromium is not installed (`.ci/run` installs it).
+async fn with_browser(name: &str, width: u32, steps: impl FnOnce(Browser) + Send + 'static) {
+    if !browser::available() {
+        eprintln!("SKIPPED {name}: chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)");
+        return;
+    }
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || steps(Browser::start(&name, width, 800).expect("a browser")))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+}
+
+fn block<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Handle::current().block_on(f)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_signs_in_with_the_token_and_a_wrong_one_is_told_so() {
+    let host = host().await;
+    let origin = host.serve().await.unwrap();
+    with_browser("admin_sign_in", 360, move |b| {
+        b.goto(&format!("{origin}/admin/")).unwrap();
+        b.wait("document.querySelector('#signin')").unwrap();
+        assert_eq!(b.eval("return [document.documentElement.lang, document.documentElement.dir];", json!([])).unwrap(), json!(["fa", "rtl"]));
+        b.type_into("#token", "not-the-token").unwrap();
+        b.click("#signin button[type=submit]").unwrap();
+        b.wait("document.querySelector('#signin-error').textContent !== ''").unwrap();
+        assert_eq!(b.text("#signin-error").unwrap(), "توکن نادرست است.");
+        b.type_into("#token", ADMIN_TOKEN).unwrap();
+        b.click("#signin button[type=submit]").unwrap();
+        b.wait("document.querySelector('#members')").unwrap();
+        assert_eq!(b.eval("return sessionStorage.getItem('token');", json!([])).unwrap(), json!(ADMIN_TOKEN), "kept for this tab only");
+        assert_eq!(b.eval("return localStorage.getItem('token');", json!([])).unwrap(), Value::Null);
+        // A reload keeps the admin signed in; signing out forgets the token.
+        b.goto(&format!("{origin}/admin/")).unwrap();
+        b.wait("document.querySelector('#members')").unwrap();
+        b.click("#signout").unwrap();
+        b.wait("document.querySelector('#signin')").unwrap();
+        assert_eq!(b.eval("return sessionStorage.getItem('token');", json!([])).unwrap(), Value::Null);
+    })
+    .await;
+}
+
+async fn signed_in_admin(b: &Browser, origin: &str) {
+    b.goto(&format!("{origin}/admin/")).unwrap();
+    b.type_into("#token", ADMIN_TOKEN).unwrap();
+    b.click("#signin button[type=submit]").unwrap();
+    b.wait("document.querySelector('#members li')").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_are_listed_newest_first_with_their_names_as_text_in_jalali_and_persian_digits() {
+    let host = host().await;
+    for i in 0..25 {
+        create_member(&host, json!({"phone": format!("0912000{:04}", i), "name": format!("عضو {i}")})).await;
+    }
+    create_member(&host, json!({"phone": "09121234567", "name": "<script>alert(1)</script><img src=x onerror=alert(2)>", "consent": {"marketing": true, "source": "checkout"}})).await;
+    let origin = host.serve().await.unwrap();
+    with_browser("admin_members", 360, move |b| {
+        block(signed_in_admin(&b, &origin));
+        let first = b.eval("return [...document.querySelectorAll('#members li .name')].map(e => e.textContent);", json!([])).unwrap();
+        assert_eq!(first[0], "<script>alert(1)</script><img src=x onerror=alert(2)>", "a member's name is shown as text");
+        assert_eq!(first.as_array().unwrap().len(), 20, "a page of 20");
+        assert_eq!(b.eval("return document.querySelectorAll('#members script, #members img').length;", json!([])).unwrap(), json!(0));
+        assert_eq!(b.alert(), None, "no script of a member's ran");
+        let meta = b.text("#members li .meta:last-child").unwrap();
+        assert!(meta.contains("۱۴۰۵") || meta.contains("۱۴۰۴"), "a Jalali year in Persian digits: {meta}");
+        b.click("#more").unwrap();
+        b.wait("document.querySelectorAll('#members li').length === 26").unwrap();
+        // Any spelling of a phone finds the member.
+        b.type_into("#phone", "۰۹۱۲ ۱۲۳ ۴۵۶۷").unwrap();
+        b.click("#search button[type=submit]").unwrap();
+        b.wait("document.querySelectorAll('#members li').length === 1").unwrap();
+        assert_eq!(b.text("#members li .phone").unwrap(), "+989121234567");
+        // Usable at 360 px: nothing wider than the screen.
+        assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_english_switch_turns_the_page_left_to_right_and_is_remembered() {
+    let host = host().await;
+    let origin = host.serve().await.unwrap();
+    with_browser("english_switch", 1280, move |b| {
+        b.goto(&format!("{origin}/admin/")).unwrap();
+        b.wait("document.querySelector('#signin')").unwrap();
+        b.click("#lang").unwrap();
+        b.wait("document.documentElement.lang === 'en'").unwrap();
+        assert_eq!(b.eval("return document.documentElement.dir;", json!([])).unwrap(), json!("ltr"));
+        assert_eq!(b.text("#signin h1").unwrap(), "Club admin sign-in");
+        b.goto(&format!("{origin}/join")).unwrap();
+        b.wait("document.querySelector('#join')").unwrap();
+        assert_eq!(b.eval("return [document.documentElement.lang, document.documentElement.dir];", json!([])).unwrap(), json!(["en", "ltr"]));
+        b.click("#lang").unwrap();
+        b.wait("document.documentElement.dir === 'rtl'").unwrap();
+        assert_eq!(b.text("#title").unwrap(), "عضویت در باشگاه");
+    })
+    .await;
+}
+
+fn code_in(host: &Host, e164: &str) -> String {
+    let d = host.panel().delivered();
+    let text = &d.iter().rev().find(|d| d.to == e164).expect("a join code by SMS").text;
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_joins_with_the_code_texted_to_them() {
+    let host = host_with_provider("kavenegar").await;
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    with_browser("join", 360, move |b| {
+        b.goto(&format!("{origin}/join")).unwrap();
+        assert!(b.text("#consent").unwrap().contains("لغو"), "the consent text names the way out");
+        b.type_into("#phone", "0912 123 4567").unwrap();
+        b.type_into("#name", "سارا").unwrap();
+        b.click("#join button[type=submit]").unwrap();
+        b.wait("document.querySelector('#verify')").unwrap();
+        b.type_into("#code", "000000").unwrap();
+        b.click("#verify button[type=submit]").unwrap();
+        b.wait("document.querySelector('#join-error').textContent !== ''").unwrap();
+        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
+        b.click("#verify button[type=submit]").unwrap();
+        b.wait("document.querySelector('#joined')").unwrap();
+    })
+    .await;
+    let m = admin(&host, "GET", "/api/members?phone=09121234567", None).await.json();
+    assert_eq!((m["name"].clone(), m["consent"]["status"].clone(), m["consent"]["source"].clone()), (json!("سارا"), json!("opted_in"), json!("web")));
+}
