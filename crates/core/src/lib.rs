@@ -28,6 +28,7 @@ pub mod settings;
 pub mod shop;
 pub mod phone;
 pub mod sms;
+pub mod stats;
 pub mod template;
 pub mod wallet;
 pub mod text;

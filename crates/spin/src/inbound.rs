@@ -111,7 +111,7 @@ fn act(kv: &Kv, settings: &Settings, mut f: Found, phone: &Phone, text: &str, no
             // Confirmed once: a second opt-out changes nothing and sends nothing.
             if f.member.consent.status != ConsentStatus::OptedOut {
                 f.member.record_consent(false, Source::Keyword, Some(text.to_string()), now);
-                members::save(kv, &f)?;
+                members::save_consent(kv, settings, &f, now)?;
                 tracking::optout(kv, settings, f.number, now)?;
                 send(&f, consent::optout_confirmation(signature), Purpose::OptOutConfirmation)?;
             }

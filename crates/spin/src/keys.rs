@@ -63,6 +63,9 @@
 //! | `due-len:{minute}`, `due:{minute}:{k}` | counter; message number  | outbox, sender        | sender                    |
 //! | `sender:cursor`                    | counter: last minute swept   | sender                | sender                    |
 //! | `attempt:{n}:{try}`                | claim counter                | outbox, sender        | outbox, sender            |
+//! | `stat:{day}:{name}`                | counter: a club day's number (`stats::DAILY`: joins, opt-ins, orders, revenue, points, messages…) | wallet swaps, members, outbox | GET /api/reports/daily |
+//! | `stat:total:{name}`                | counter: a club-wide total (`stats::TOTALS`) | wallet swaps, members | GET /api/reports/overview |
+//! | `stat:last-buy:{day}`              | counter: members whose last purchase was that day | wallet swaps | GET /api/reports/overview (active in 90 days) |
 //! | `seq:inbound`, `inbound:{n}`       | counter; JSON inbound SMS    | inbound hook, poller  | (reports)                 |
 //! | `inbound-seen:{provider}:{id}`     | claim counter: a reply the panel gave an id | inbound hook, poller | inbound hook, poller |
 //! | `inbound-count:{action}`           | counter of replies by what was done (`unknown_sender`, `opted_out`, …) | inbound hook, poller | (reports) |
@@ -259,6 +262,15 @@ pub fn attempt(n: u64, attempt: u32) -> String {
 }
 pub fn inbound(n: u64) -> String {
     format!("inbound:{n}")
+}
+pub fn stat_day(day: vafa_core::zone::Day, name: &str) -> String {
+    format!("stat:{day}:{name}")
+}
+pub fn stat_total(name: &str) -> String {
+    format!("stat:total:{name}")
+}
+pub fn stat_last_buy(day: vafa_core::zone::Day) -> String {
+    format!("stat:last-buy:{day}")
 }
 pub fn inbound_seen(provider: &str, id: &str) -> String {
     format!("inbound-seen:{provider}:{id}")

@@ -20,5 +20,6 @@ pub mod orders;
 pub mod outbox;
 pub mod panel;
 pub mod poll;
+pub mod stats;
 pub mod tracking;
 pub mod wallet;

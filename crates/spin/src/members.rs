@@ -219,7 +219,10 @@ pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) ->
     welcome_if_opted_in(kv, settings, &member, now)?;
     kv.put(&keys::member(number), &member)?;
     match kv.claim_slot(&keys::phone(phone.as_str()), &stale, number as i64)? {
-        Claim::Won => Ok(Found { number, member, standing: Standing::default() }),
+        Claim::Won => {
+            crate::stats::joined(kv, settings, member.consent.status, now)?;
+            Ok(Found { number, member, standing: Standing::default() })
+        }
         Claim::Held(other) => {
             kv.delete(&keys::member(number))?;
             kv.delete(&keys::wallet(number))?;
@@ -247,13 +250,16 @@ pub fn save(kv: &Kv, found: &Found) -> Result<()> {
     kv.put(&keys::member(found.number), &found.member)
 }
 
-/// Saves a member whose consent was just recorded. Consent to marketing is
-/// the club's welcome: an event (one id per member, so opting out and in
+/// Saves a member whose consent was just recorded, and counts the change.
+/// Consent to marketing is the club's welcome: an event (one id per member, so opting out and in
 /// again is no second welcome), recorded before the member is saved so a
 /// kill between the two loses nothing.
 pub fn save_consent(kv: &Kv, settings: &Settings, found: &Found, now: DateTime<Utc>) -> Result<()> {
     welcome_if_opted_in(kv, settings, &found.member, now)?;
-    save(kv, found)
+    save(kv, found)?;
+    // The status before the one just recorded: what the club's counts move from.
+    let before = found.member.consent_history.iter().rev().nth(1).map(|e| e.status);
+    crate::stats::consent(kv, settings, before, found.member.consent.status, now)
 }
 
 fn welcome_if_opted_in(kv: &Kv, settings: &Settings, member: &Member, now: DateTime<Utc>) -> Result<()> {
@@ -304,9 +310,12 @@ pub fn erase(kv: &Kv, found: &mut Found, now: DateTime<Utc>) -> Result<()> {
         kv.delete(&keys::otp(phone.as_str()))?;
     }
     crate::outbox::erase_member_messages(kv, found.number)?;
-    if !found.member.is_erased() {
-        found.member.erase(now);
+    if found.member.is_erased() {
+        return save(kv, found);
     }
-    save(kv, found)
+    let status = found.member.consent.status;
+    found.member.erase(now);
+    save(kv, found)?;
+    crate::stats::erased(kv, status)
 }
 

@@ -195,6 +195,7 @@ impl<'a> Outbox<'a> {
             self.index_due(m.number, at)?;
         }
         settled.writes.push(Kv::entry(keys::message(m.number), m)?);
+        settled.accepted += i64::from(m.status == Status::Sent);
         if let Some(pid) = m.provider_id.as_deref().filter(|p| !p.is_empty() && m.status == Status::Sent) {
             settled.writes.push((keys::message_by_provider(self.panel.kind.name(), pid), m.number.to_string().into_bytes()));
             settled.sent.push(m.number);
@@ -211,6 +212,9 @@ impl<'a> Outbox<'a> {
             crate::poll::index_check(self.kv, 1, &settled.sent, now)?;
         }
         self.kv.set_many(settled.writes)?;
+        if settled.accepted > 0 {
+            crate::stats::add_day(self.kv, &crate::http::settings(self.kv)?, "sent", settled.accepted, now)?;
+        }
         for ((campaign, name), by) in settled.counts {
             tracking::count(self.kv, &campaign, name, by)?;
         }
@@ -446,6 +450,9 @@ impl<'a> Outbox<'a> {
         if let Some(campaign) = m.campaign.as_deref().filter(|_| delivered || before == Status::Sent) {
             tracking::count(self.kv, campaign, if delivered { "delivered" } else { "failed" }, 1)?;
         }
+        if delivered {
+            crate::stats::add_day(self.kv, &crate::http::settings(self.kv)?, "delivered", 1, now)?;
+        }
         Ok(())
     }
 }
@@ -470,6 +477,8 @@ struct Settled {
     writes: Vec<(String, Vec<u8>)>,
     /// Accepted by the panel, with its id.
     sent: Vec<u64>,
+    /// Accepted by the panel (sent), with an id or not.
+    accepted: i64,
     counts: HashMap<(String, &'static str), i64>,
     blacklisted: Vec<u64>,
 }

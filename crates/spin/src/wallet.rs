@@ -63,17 +63,20 @@ struct Step<R> {
 /// Before the swap: whatever falls out of the wallet, the index slot of its
 /// next review day and the events it makes (a higher tier, a reminder due,
 /// and in the daily `review` a segment entered with time); after it, the
-/// new ledger entry. Returns `decide`'s result.
+/// new ledger entry, then what the change adds to the club's numbers
+/// (`stats`). Returns `decide`'s result.
 fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, review: bool, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<R> {
     let key = keys::wallet(number);
     let writer = vafa_core::secret::encode_readable(&crate::clock::random::<10>()?);
     loop {
-        let mut outcome = None;
+        let (mut outcome, mut delta) = (None, None);
         let updated = kv.update(&key, |before: Wallet| {
+            delta = None;
             let step = decide(&before)?;
             let (next, applied) = match step.write {
                 None => (None, None),
                 Some(Write { wallet: mut next, applied, evicted, closed }) => {
+                    delta = Some(vafa_core::stats::wallet_delta(&before, &next, applied.as_ref().map(|a| &a.entry), &settings.timezone));
                     next.writer.clone_from(&writer);
                     if let Some(old) = &evicted {
                         write_entry_if_missing(kv, number, old)?;
@@ -98,6 +101,10 @@ fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, revi
         let (result, applied) = outcome.ok_or_else(|| Error::internal("wallet update decided nothing"))?;
         if let Some(a) = &applied {
             kv.put(&keys::ledger(number, a.slot), &a.entry)?;
+        }
+        // The club's numbers, once the change is in (the last try's decision).
+        if let Some(d) = &delta {
+            crate::stats::wallet(kv, settings, d, now)?;
         }
         return Ok(result);
     }
