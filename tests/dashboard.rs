@@ -54,10 +54,6 @@ async fn with_browser(name: &str, width: u32, steps: impl FnOnce(Browser) + Send
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
 }
 
-fn block<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Handle::current().block_on(f)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_signs_in_with_the_token_and_a_wrong_one_is_told_so() {
     let host = host().await;
@@ -72,11 +68,11 @@ async fn the_admin_signs_in_with_the_token_and_a_wrong_one_is_told_so() {
         assert_eq!(b.text("#signin-error").unwrap(), "توکن نادرست است.");
         b.type_into("#token", ADMIN_TOKEN).unwrap();
         b.click("#signin button[type=submit]").unwrap();
-        b.wait("document.querySelector('#members')").unwrap();
+        b.wait("document.querySelector('#overview')").unwrap();
         assert_eq!(b.eval("return sessionStorage.getItem('token');", json!([])).unwrap(), json!(ADMIN_TOKEN), "kept for this tab only");
         assert_eq!(b.eval("return localStorage.getItem('token');", json!([])).unwrap(), Value::Null);
         // A reload keeps the admin signed in; signing out forgets the token.
-        b.goto(&format!("{origin}/admin/")).unwrap();
+        b.goto(&format!("{origin}/admin/#members")).unwrap();
         b.wait("document.querySelector('#members')").unwrap();
         b.click("#signout").unwrap();
         b.wait("document.querySelector('#signin')").unwrap();
@@ -85,11 +81,13 @@ async fn the_admin_signs_in_with_the_token_and_a_wrong_one_is_told_so() {
     .await;
 }
 
-async fn signed_in_admin(b: &Browser, origin: &str) {
+/// Signs in and opens the page `hash` (`#members`).
+fn signed_in_admin(b: &Browser, origin: &str, hash: &str) {
     b.goto(&format!("{origin}/admin/")).unwrap();
     b.type_into("#token", ADMIN_TOKEN).unwrap();
     b.click("#signin button[type=submit]").unwrap();
-    b.wait("document.querySelector('#members li')").unwrap();
+    b.wait("document.querySelector('#overview')").unwrap();
+    b.goto(&format!("{origin}/admin/{hash}")).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +99,8 @@ async fn members_are_listed_newest_first_with_their_names_as_text_in_jalali_and_
     create_member(&host, json!({"phone": "09121234567", "name": "<script>alert(1)</script><img src=x onerror=alert(2)>", "consent": {"marketing": true, "source": "checkout"}})).await;
     let origin = host.serve().await.unwrap();
     with_browser("admin_members", 360, move |b| {
-        block(signed_in_admin(&b, &origin));
+        signed_in_admin(&b, &origin, "#members");
+        b.wait("document.querySelector('#members li')").unwrap();
         let first = b.eval("return [...document.querySelectorAll('#members li .name')].map(e => e.textContent);", json!([])).unwrap();
         assert_eq!(first[0], "<script>alert(1)</script><img src=x onerror=alert(2)>", "a member's name is shown as text");
         assert_eq!(first.as_array().unwrap().len(), 20, "a page of 20");
@@ -171,4 +170,25 @@ async fn a_customer_joins_with_the_code_texted_to_them() {
     .await;
     let m = admin(&host, "GET", "/api/members?phone=09121234567", None).await.json();
     assert_eq!((m["name"].clone(), m["consent"]["status"].clone(), m["consent"]["source"].clone()), (json!("سارا"), json!("opted_in"), json!("web")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_shows_the_clubs_numbers_and_its_last_90_days() {
+    let host = host().await;
+    for i in 0..3 {
+        opted_in_member(&host, &format!("0912000{:04}", i)).await;
+    }
+    create_member(&host, json!({"phone": "09120009999"})).await;
+    let origin = host.serve().await.unwrap();
+    with_browser("overview", 1280, move |b| {
+        signed_in_admin(&b, &origin, "#overview");
+        b.wait("document.querySelectorAll('#overview figure.chart canvas').length === 5").unwrap();
+        assert_eq!(b.text("[data-tile=members] strong").unwrap(), "۴");
+        assert_eq!(b.text("[data-tile=opted_in] strong").unwrap(), "۳ (۷۵٪)");
+        // The font is ours, served from the app.
+        b.wait("document.fonts.check('16px Vazirmatn')").unwrap();
+        assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true));
+        b.screenshot(&vafa_test_host::guests::workspace_root().join("docs/screenshots/overview.png")).unwrap();
+    })
+    .await;
 }

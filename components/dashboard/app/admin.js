@@ -1,9 +1,11 @@
 // The store owner's app: sign in with the admin token (kept in this tab's
 // sessionStorage and sent as a Bearer token), then the club's pages.
-import { apply, call, date, el, errorText, number, t } from "./i18n.js";
+import { apply, call, date, el, errorText, number, percent, t } from "./i18n.js";
 
 const main = document.getElementById("main");
-const state = { token: sessionStorage.getItem("token"), settings: null, view: "members" };
+const state = { token: sessionStorage.getItem("token"), settings: null };
+const views = { overview, members };
+window.addEventListener("hashchange", () => render());
 
 function render() {
   document.title = t("app.title");
@@ -18,9 +20,9 @@ function render() {
   };
   const nav = document.getElementById("nav");
   nav.hidden = !state.settings;
-  nav.replaceChildren(el("a", { href: "#members", text: t("nav.members") }));
+  nav.replaceChildren(el("a", { href: "#overview", text: t("nav.overview") }), el("a", { href: "#members", text: t("nav.members") }));
   if (!state.settings) return signin();
-  members();
+  (views[location.hash.slice(1)] ?? overview)();
 }
 
 function signin(message) {
@@ -102,6 +104,63 @@ function row(m) {
     el("span", { class: "phone", text: m.phone ?? "" }),
     el("span", { class: "meta", text: `${number(m.points)} ${t("members.points")} · ${t("members.tier")} ${m.tier}` }),
     el("span", { class: "meta", text: `${t("members.joined")} ${date(m.joined_at, zone)}` }));
+}
+
+async function overview() {
+  const section = el("section", { id: "overview" }, el("h1", { text: t("overview.title") }));
+  const error = el("p", { class: "error", role: "alert" });
+  section.append(error);
+  main.replaceChildren(section);
+  const [o, d] = await Promise.all([
+    call("GET", "/api/reports/overview", undefined, state.token).catch(() => null),
+    call("GET", "/api/reports/daily", undefined, state.token).catch(() => null),
+  ]);
+  if (!o || !d) return (error.textContent = t("error.network"));
+  if (o.status !== 200 || d.status !== 200) return (error.textContent = errorText(o.status !== 200 ? o : d));
+  const v = o.body;
+  const tiles = [
+    ["members", number(v.members)],
+    ["opted_in", `${number(v.opted_in)} (${percent(v.opt_in_rate)})`],
+    ["opt_out_rate", percent(v.opt_out_rate)],
+    ["active_90d", number(v.active_90d)],
+    ["repeat", percent(v.repeat_purchase_rate)],
+    ["retention", percent(v.retention_rate)],
+    ["aov", number(v.aov)],
+    ["points", number(v.points_outstanding)],
+    ["nps", `${number(v.nps.score)} (${number(v.nps.responses)})`],
+  ];
+  section.append(el("div", { class: "tiles" }, ...tiles.map(([k, text]) =>
+    el("div", { class: "tile", "data-tile": k }, el("span", { class: "label", text: t("overview." + k) }), el("strong", { text })))));
+  const charts = el("div", { class: "charts" });
+  section.append(el("h2", { text: t("chart.days") }), charts);
+  const days = d.body.days;
+  const xs = days.map((row) => Date.parse(row.date + "T12:00:00Z") / 1000);
+  for (const series of [["joins", "optouts"], ["orders"], ["revenue"], ["earned", "spent"], ["sent", "delivered"]]) {
+    const box = el("figure", { class: "chart", "data-chart": series.join("-") }, el("figcaption", { text: series.map((s) => t("chart." + s)).join(" · ") }));
+    charts.append(box);
+    chart(box, xs, series.map((s) => days.map((row) => row[s])), series, d.body.zone);
+  }
+}
+
+const COLOURS = ["#123c69", "#c0392b"];
+
+/** A small line chart (uPlot) of `ys` against the days `xs`. */
+function chart(box, xs, ys, names, zone) {
+  if (typeof uPlot !== "function") return;
+  const width = Math.max(240, box.clientWidth - 16);
+  const opts = {
+    width,
+    height: 160,
+    legend: { show: false },
+    cursor: { show: false },
+    scales: { x: { time: true } },
+    axes: [
+      { values: (_, ticks) => ticks.map((s) => date(new Date(s * 1000).toISOString(), zone, true)), size: 30, font: "11px Vazirmatn, sans-serif" },
+      { values: (_, ticks) => ticks.map((n) => number(n)), size: 60, font: "11px Vazirmatn, sans-serif" },
+    ],
+    series: [{}, ...names.map((n, i) => ({ label: t("chart." + n), stroke: COLOURS[i], width: 2 }))],
+  };
+  new uPlot(opts, [xs, ...ys], box);
 }
 
 if (state.token) start(state.token);

@@ -17,6 +17,26 @@ const catalogs = {
     "error.network": "ارتباط با سرور برقرار نشد. دوباره تلاش کنید.",
     "error.generic": "خطا: ",
     "nav.members": "اعضا",
+    "nav.overview": "نمای کلی",
+    "overview.title": "نمای کلی باشگاه",
+    "overview.members": "اعضا",
+    "overview.opted_in": "عضو پیامک",
+    "overview.opt_out_rate": "نرخ انصراف",
+    "overview.active_90d": "خرید در ۹۰ روز",
+    "overview.repeat": "خرید دوباره",
+    "overview.retention": "ماندگاری",
+    "overview.aov": "میانگین سفارش (ریال)",
+    "overview.points": "امتیاز مانده",
+    "overview.nps": "NPS",
+    "chart.joins": "عضویت‌ها",
+    "chart.orders": "سفارش‌ها",
+    "chart.revenue": "فروش (ریال)",
+    "chart.earned": "امتیاز داده‌شده",
+    "chart.spent": "امتیاز خرج‌شده",
+    "chart.sent": "پیامک ارسالی",
+    "chart.delivered": "پیامک رسیده",
+    "chart.optouts": "انصراف‌ها",
+    "chart.days": "۹۰ روز گذشته",
     "members.title": "اعضا",
     "members.search": "جست‌وجو با شماره موبایل",
     "members.find": "یافتن",
@@ -50,6 +70,26 @@ const catalogs = {
     "error.network": "Could not reach the server. Try again.",
     "error.generic": "Error: ",
     "nav.members": "Members",
+    "nav.overview": "Overview",
+    "overview.title": "Club overview",
+    "overview.members": "Members",
+    "overview.opted_in": "Opted in to SMS",
+    "overview.opt_out_rate": "Opt-out rate",
+    "overview.active_90d": "Bought in 90 days",
+    "overview.repeat": "Repeat purchase",
+    "overview.retention": "Retention",
+    "overview.aov": "Average order (IRR)",
+    "overview.points": "Points outstanding",
+    "overview.nps": "NPS",
+    "chart.joins": "Joins",
+    "chart.orders": "Orders",
+    "chart.revenue": "Revenue (IRR)",
+    "chart.earned": "Points earned",
+    "chart.spent": "Points spent",
+    "chart.sent": "SMS sent",
+    "chart.delivered": "SMS delivered",
+    "chart.optouts": "Opt-outs",
+    "chart.days": "The last 90 days",
     "members.title": "Members",
     "members.search": "Find by mobile number",
     "members.find": "Find",
@@ -98,10 +138,16 @@ export function number(n) {
   return new Intl.NumberFormat(locale()).format(n);
 }
 
-/** A date as a person of the club reads it: Jalali in Persian. */
-export function date(iso, timeZone) {
+export function percent(fraction) {
+  return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 1 }).format(fraction);
+}
+
+/** A date as a person of the club reads it: Jalali in Persian. `short`:
+ *  day and month only. */
+export function date(iso, timeZone, short = false) {
   const calendar = lang === "fa" ? "-u-ca-persian" : "";
-  return new Intl.DateTimeFormat(locale() + calendar, { dateStyle: "medium", timeZone }).format(new Date(iso));
+  const style = short ? { day: "numeric", month: "short" } : { dateStyle: "medium" };
+  return new Intl.DateTimeFormat(locale() + calendar, { ...style, timeZone }).format(new Date(iso));
 }
 
 /** An element with text (never HTML: what members typed stays text). */
