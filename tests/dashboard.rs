@@ -188,7 +188,8 @@ async fn the_overview_shows_the_clubs_numbers_and_its_last_90_days() {
         // The font is ours, served from the app.
         b.wait("document.fonts.check('16px Vazirmatn')").unwrap();
         assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true));
-        b.screenshot(&vafa_test_host::guests::workspace_root().join("docs/screenshots/overview.png")).unwrap();
+        // The README's picture of the overview is this one.
+        b.screenshot(&vafa_test_host::guests::workspace_root().join("target/browser-screenshots/overview-page.png")).unwrap();
     })
     .await;
 }
