@@ -14,6 +14,7 @@
 //!     cargo run --profile bench-host -p vafa-bench -- redeem
 //!     cargo run --profile bench-host -p vafa-bench -- campaigns
 //!     cargo run --profile bench-host -p vafa-bench -- sending
+//!     cargo run --profile bench-host -p vafa-bench -- dashboard
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -284,7 +285,7 @@ fn hmac_hex(key: &[u8], body: &[u8]) -> String {
 async fn purchase(backend: KvBackend) -> Result<Vec<Sample>> {
     const SECRET: &str = "0123456789abcdef0123";
     let host = start(backend).await?;
-    let r = admin(&host, "PUT", "/api/stores/shop-1", Some(&json!({"name": "فروشگاه نمونه", "platform": "generic", "webhook_secret": SECRET}))).await;
+    let r = admin(&host, "PUT", "/api/stores/shop-1", Some(&json!({"name": "فروشگاه نمونه", "platform": "woocommerce", "webhook_secret": SECRET}))).await;
     if r.status != 200 {
         bail!("store: {}", r.text());
     }
@@ -383,7 +384,7 @@ async fn purchase(backend: KvBackend) -> Result<Vec<Sample>> {
 /// redemptions at once against a balance that covers ten.
 async fn redeem(backend: KvBackend) -> Result<Vec<Sample>> {
     let host = start(backend).await?;
-    let r = admin(&host, "PUT", "/api/stores/shop-1", Some(&json!({"name": "فروشگاه نمونه", "platform": "generic", "webhook_secret": "0123456789abcdef0123"}))).await;
+    let r = admin(&host, "PUT", "/api/stores/shop-1", Some(&json!({"name": "فروشگاه نمونه", "platform": "woocommerce", "webhook_secret": "0123456789abcdef0123"}))).await;
     let key = r.json()["api_key"].as_str().context("the store's key")?.to_string();
     let auth = format!("Bearer {key}");
     let store = |host: Host, path: String, body: Value| {
@@ -592,6 +593,65 @@ async fn sending(backend: KvBackend) -> Result<Vec<Sample>> {
     Ok(vec![base, ticks, report])
 }
 
+/// The files a first visit to `/admin/` loads (the page, its styles and
+/// scripts, the two font weights), gzipped where the browser accepts it.
+const FIRST_LOAD: [&str; 8] = [
+    "/admin/",
+    "/assets/vendor/uplot/uPlot.min.css",
+    "/assets/app.css",
+    "/assets/vendor/uplot/uPlot.iife.min.js",
+    "/assets/admin.js",
+    "/assets/i18n.js",
+    "/assets/vendor/vazirmatn/Vazirmatn-Regular.woff2",
+    "/assets/vendor/vazirmatn/Vazirmatn-Bold.woff2",
+];
+
+/// The dashboard's reports at 10,000 members: the overview and a 90-day
+/// daily series (counters, so the number of members does not matter: 200
+/// of them joined and ordered through the API, the rest are padding), and
+/// the bytes of a first visit.
+async fn dashboard(backend: KvBackend) -> Result<Vec<Sample>> {
+    let host = start(backend).await?;
+    let key = admin(&host, "PUT", "/api/stores/shop", Some(&json!({"name": "shop", "platform": "woocommerce", "webhook_secret": "s3cret-s3cret-s3cret"}))).await;
+    if key.status != 200 {
+        bail!("store: {}", key.text());
+    }
+    for i in 0..200 {
+        let body = json!({"phone": phone(i), "consent": {"marketing": true, "source": "import"}});
+        let r = admin(&host, "POST", "/api/members", Some(&body)).await;
+        if r.status != 201 {
+            bail!("member: {}", r.text());
+        }
+        let order = json!({"event": "order.paid", "order_id": format!("o{i}"), "phone": phone(i), "total": 1_000_000, "currency": "IRR"}).to_string();
+        let sig = format!("sha256={}", hmac_hex(b"s3cret-s3cret-s3cret", order.as_bytes()));
+        let r = host.request("POST", "/hooks/orders/shop", &[("content-type", "application/json"), ("x-vafa-signature", &sig)], order).await;
+        if r.status != 200 {
+            bail!("order: {}", r.text());
+        }
+    }
+    pad_members(&host, 10_000)?;
+    let mut overview = Sample::new("GET /api/reports/overview");
+    let mut daily = Sample::new("GET /api/reports/daily (90 days)");
+    for _ in 0..100 {
+        timed(&mut overview, admin(&host, "GET", "/api/reports/overview", None), 200).await?;
+        timed(&mut daily, admin(&host, "GET", "/api/reports/daily", None), 200).await?;
+    }
+    if backend == KvBackend::Sqlite {
+        let mut bytes = 0;
+        for path in FIRST_LOAD {
+            let r = host.request("GET", path, &[("accept-encoding", "gzip")], Vec::new()).await;
+            if r.status != 200 {
+                bail!("{path}: {}", r.status);
+            }
+            bytes += r.body.len();
+        }
+        println!("dashboard first load: {} files, {bytes} bytes ({:.1} KiB) as sent", FIRST_LOAD.len(), bytes as f64 / 1024.0);
+    }
+    let mut base = baseline(&host, 100).await?;
+    base.name = "empty handler (baseline)".into();
+    Ok(vec![base, overview, daily])
+}
+
 async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
     match which {
         "foundation" => foundation(backend).await,
@@ -600,7 +660,8 @@ async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
         "redeem" => redeem(backend).await,
         "campaigns" => campaigns(backend).await,
         "sending" => sending(backend).await,
-        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem|campaigns|sending"),
+        "dashboard" => dashboard(backend).await,
+        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem|campaigns|sending|dashboard"),
     }
 }
 
@@ -609,7 +670,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "sender", "poller", "points-tick", "campaigns-tick"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick"])?;
     report(&sqlite, &redis);
     Ok(())
 }
