@@ -193,3 +193,55 @@ async fn the_overview_shows_the_clubs_numbers_and_its_last_90_days() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_page_shows_their_points_history_and_messages_and_adjusts_once() {
+    let host = host().await;
+    let m = opted_in_member(&host, "09121234567").await;
+    let id = m["id"].as_str().unwrap().to_string();
+    inbound_json(&host, "09121234567", "لغو").await;
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    let member = id.clone();
+    with_browser("member_page", 360, move |b| {
+        signed_in_admin(&b, &origin, "#members");
+        b.click(&format!("#members li[data-id={member}] a.name")).unwrap();
+        b.wait("document.querySelector('#member #consent-history li')").unwrap();
+        let history = b.eval("return [...document.querySelectorAll('#consent-history li')].map(e => e.textContent);", json!([])).unwrap();
+        assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+        assert!(history[0].as_str().unwrap().contains("انصراف") && history[0].as_str().unwrap().contains("keyword"), "newest first: {history}");
+        assert!(b.text("#member-messages li").unwrap().contains("لغو"), "the opt-out's confirmation");
+        b.type_into("#adjust-points", "120").unwrap();
+        b.type_into("#adjust-reason", "جبران تأخیر ارسال").unwrap();
+        b.click("#adjust button[type=submit]").unwrap();
+        b.wait("document.querySelectorAll('#ledger li').length === 1").unwrap();
+        assert!(b.text("#ledger li").unwrap().contains("۱۲۰"), "{}", b.text("#ledger li").unwrap());
+        let got = block_on(admin(&h, "GET", &format!("/api/members/{member}"), None)).json();
+        assert_eq!(got["points"], 120, "adjusted once");
+    })
+    .await;
+    assert_balance_is_the_ledger(&host, &id, "after the dashboard's adjustment").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_log_filters_by_status() {
+    let host = host_with_provider("kavenegar").await;
+    let phones = queued_confirmations(&host, 2).await;
+    opted_in_member(&host, "09121112222").await;
+    inbound_json(&host, "09121112222", "لغو").await;
+    let origin = host.serve().await.unwrap();
+    with_browser("messages", 1280, move |b| {
+        signed_in_admin(&b, &origin, "#messages");
+        b.wait("document.querySelectorAll('#messages li[data-status]').length === 3").unwrap();
+        b.eval("document.querySelector('#status').value = 'queued';", json!([])).unwrap();
+        b.click("#filters button[type=submit]").unwrap();
+        b.wait("document.querySelectorAll('#messages li[data-status]').length === 2").unwrap();
+        assert_eq!(b.eval("return [...document.querySelectorAll('#messages li')].every(e => e.dataset.status === 'queued');", json!([])).unwrap(), json!(true));
+        assert_eq!(phones.len(), 2);
+    })
+    .await;
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Handle::current().block_on(f)
+}

@@ -4,7 +4,7 @@ import { apply, call, date, el, errorText, number, percent, t } from "./i18n.js"
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, members };
+const views = { overview, members, messages };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -20,9 +20,14 @@ function render() {
   };
   const nav = document.getElementById("nav");
   nav.hidden = !state.settings;
-  nav.replaceChildren(el("a", { href: "#overview", text: t("nav.overview") }), el("a", { href: "#members", text: t("nav.members") }));
+  nav.replaceChildren(
+    el("a", { href: "#overview", text: t("nav.overview") }),
+    el("a", { href: "#members", text: t("nav.members") }),
+    el("a", { href: "#messages", text: t("nav.messages") }));
   if (!state.settings) return signin();
-  (views[location.hash.slice(1)] ?? overview)();
+  const [view, arg] = location.hash.slice(1).split("/");
+  if (view === "member" && arg) return member(decodeURIComponent(arg));
+  (views[view] ?? overview)();
 }
 
 function signin(message) {
@@ -100,10 +105,120 @@ function members() {
 function row(m) {
   const zone = state.settings.timezone;
   return el("li", { "data-id": m.id },
-    el("span", { class: "name", text: m.name || t("members.unnamed") }),
+    el("a", { class: "name", href: `#member/${encodeURIComponent(m.id)}`, text: m.name || t("members.unnamed") }),
     el("span", { class: "phone", text: m.phone ?? "" }),
     el("span", { class: "meta", text: `${number(m.points)} ${t("members.points")} · ${t("members.tier")} ${m.tier}` }),
     el("span", { class: "meta", text: `${t("members.joined")} ${date(m.joined_at, zone)}` }));
+}
+
+/** `GET` with the token; the body, or `null` after showing why not in `error`. */
+async function get(path, error) {
+  const answer = await call("GET", path, undefined, state.token).catch(() => null);
+  if (!answer) error.textContent = t("error.network");
+  else if (answer.status !== 200) error.textContent = errorText(answer);
+  else return answer.body;
+  return null;
+}
+
+/** A list of `{label, value}` pairs. */
+function facts(pairs) {
+  return el("dl", { class: "facts" }, ...pairs.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+}
+
+async function member(id) {
+  const zone = state.settings.timezone;
+  const error = el("p", { class: "error", role: "alert" });
+  const section = el("section", { id: "member", "data-id": id }, el("a", { href: "#members", text: t("member.back") }), error);
+  main.replaceChildren(section);
+  const path = `/api/members/${encodeURIComponent(id)}`;
+  const [m, ledger, msgs] = await Promise.all([get(path, error), get(`${path}/ledger?limit=20`, error), get(`/api/messages?member_id=${encodeURIComponent(id)}&limit=20`, error)]);
+  if (!m || !ledger || !msgs) return;
+  const consent = (status) => t("consent." + status);
+  section.append(
+    el("div", { class: "card" },
+      el("h1", { class: "name", text: m.name || t("members.unnamed") }),
+      el("p", { class: "phone", text: m.phone ?? "" }),
+      facts([
+        [t("member.points"), number(m.points)],
+        [t("member.pending"), number(m.pending_points)],
+        [t("member.tier"), m.tier],
+        [t("member.segment"), m.segment],
+        [t("member.joined"), date(m.joined_at, zone)],
+        [t("member.referral"), m.referral_code],
+        [t("member.consent"), consent(m.consent.status)],
+      ])),
+    el("div", { class: "card" }, el("h2", { text: t("member.history") }),
+      el("ul", { class: "plain", id: "consent-history" }, ...m.consent_history.slice().reverse().map((e) =>
+        el("li", { text: `${date(e.at, zone)} · ${consent(e.status)} · ${e.source}` })))),
+    adjustForm(id),
+    el("div", { class: "card" }, el("h2", { text: t("member.ledger") }),
+      el("ul", { class: "plain", id: "ledger" }, ...ledger.entries.map((e) =>
+        el("li", { text: `${date(e.at, zone)} · ${e.kind} · ${number(e.points)} → ${number(e.balance)}${e.ref ? " · " + e.ref : ""}` })))),
+    el("div", { class: "card" }, el("h2", { text: t("member.messages") }),
+      el("ul", { class: "plain", id: "member-messages" }, ...msgs.messages.map(messageRow))));
+}
+
+function adjustForm(id) {
+  const points = el("input", { id: "adjust-points", type: "number", step: "1", required: "", dir: "ltr" });
+  const reason = el("input", { id: "adjust-reason", required: "", maxlength: "200" });
+  const note = el("p", { class: "note", role: "status" });
+  // One key per attempt: a form sent twice is applied once.
+  let key = crypto.randomUUID();
+  const form = el("form", { class: "card", id: "adjust" },
+    el("h2", { text: t("member.adjust") }),
+    el("div", { class: "row" },
+      el("div", {}, el("label", { for: "adjust-points", text: t("member.adjust.points") }), points),
+      el("div", {}, el("label", { for: "adjust-reason", text: t("member.adjust.reason") }), reason),
+      el("button", { class: "primary", type: "submit", text: t("member.adjust.submit") })),
+    note);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { points: Number(points.value), reason: reason.value.trim(), idempotency_key: key };
+    const answer = await call("POST", `/api/members/${encodeURIComponent(id)}/adjust`, body, state.token).catch(() => null);
+    if (!answer) return (note.textContent = t("error.network"));
+    if (answer.status !== 200) return (note.textContent = errorText(answer));
+    key = crypto.randomUUID();
+    member(id);
+  });
+  return form;
+}
+
+function messageRow(m) {
+  return el("li", { "data-id": m.id, "data-status": m.status },
+    el("span", { class: "meta", text: `${date(m.created_at, state.settings.timezone)} · ${t("status." + m.status)} · ${m.kind}${m.campaign ? " · " + m.campaign : ""}` }),
+    el("span", { class: "text", text: m.text }));
+}
+
+function messages() {
+  const status = el("select", { id: "status" }, el("option", { value: "", text: t("messages.any") }),
+    ...["queued", "sent", "delivered", "failed"].map((s) => el("option", { value: s, text: t("status." + s) })));
+  const campaign = el("input", { id: "campaign", dir: "ltr" });
+  const list = el("ul", { class: "plain", id: "messages" });
+  const more = el("button", { type: "button", id: "more", text: t("members.more"), hidden: "" });
+  const error = el("p", { class: "error", role: "alert" });
+  let before = null;
+  const load = async (next) => {
+    error.textContent = "";
+    const q = new URLSearchParams({ limit: "20" });
+    if (status.value) q.set("status", status.value);
+    if (campaign.value.trim()) q.set("campaign_id", campaign.value.trim());
+    if (next) q.set("before", next);
+    const page = await get("/api/messages?" + q, error);
+    if (!page) return;
+    if (!next) list.replaceChildren();
+    list.append(...page.messages.map(messageRow));
+    if (!list.children.length) list.append(el("li", { class: "note", text: t("messages.none") }));
+    before = page.next_before;
+    more.hidden = before == null;
+  };
+  const form = el("form", { class: "row", id: "filters" },
+    el("div", {}, el("label", { for: "status", text: t("messages.status") }), status),
+    el("div", {}, el("label", { for: "campaign", text: t("messages.campaign") }), campaign),
+    el("button", { class: "primary", type: "submit", text: t("messages.filter") }));
+  form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
+  more.addEventListener("click", () => load(before));
+  main.replaceChildren(el("section", { class: "card" }, el("h1", { text: t("messages.title") }), form, error, list, more));
+  load();
 }
 
 async function overview() {
