@@ -245,3 +245,24 @@ async fn the_message_log_filters_by_status() {
 fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Handle::current().block_on(f)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_sandbox_the_owner_reads_a_join_code_in_the_message_log_and_with_a_panel_not() {
+    let host = host().await;
+    assert_eq!(public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await.status, 202);
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    with_browser("sandbox_codes", 1280, move |b| {
+        signed_in_admin(&b, &origin, "#messages");
+        b.wait("document.querySelector('#messages li .text')").unwrap();
+        let code: String = b.text("#messages li .text").unwrap().chars().filter(char::is_ascii_digit).collect();
+        assert_eq!(code.len(), 6, "the sandbox's join code shows in full");
+        let r = block_on(public(&h, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})));
+        assert_eq!(r.status, 201, "{}", r.text());
+    })
+    .await;
+    let host = host_with_provider("kavenegar").await;
+    assert_eq!(public(&host, "POST", "/api/join", json!({"phone": "09121234567"})).await.status, 202);
+    let text = messages(&host, "").await[0]["text"].as_str().unwrap().to_string();
+    assert!(!text.chars().any(|c| c.is_ascii_digit()), "a real panel's code stays hidden: {text}");
+}
