@@ -112,3 +112,20 @@ async fn bad_bonus_rules_name_the_field_and_write_nothing() {
     }
     assert_eq!(host.kv_snapshot(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panel_in_use_and_its_credit_are_shown_to_the_admin_only() {
+    let host = host().await;
+    let sandbox = admin(&host, "GET", "/api/panel", None).await.json();
+    assert_eq!((sandbox["provider"].clone(), sandbox["credit"].clone(), sandbox["credit_unit"].clone()), (json!("sandbox"), json!(null), json!(null)));
+    let host = host_with_provider("smsir").await;
+    host.set_variable("sms_poll", "replies");
+    host.panel().set_credit(165.3);
+    let p = admin(&host, "GET", "/api/panel", None).await.json();
+    assert_eq!(p, json!({"provider": "smsir", "sender": "10004346", "polling": {"replies": true, "delivery": false}, "credit": 165.3, "credit_unit": "parts"}));
+    host.panel().set_behaviour(vafa_test_host::panel::Behaviour::ServerError);
+    let down = admin(&host, "GET", "/api/panel", None).await;
+    assert_eq!(down.status, 200);
+    assert!(down.json()["credit_error"].as_str().is_some_and(|e| e.contains("smsir")), "{}", down.text());
+    assert_error(&host.request("GET", "/api/panel", &[], "").await, 401, "unauthorized");
+}

@@ -266,3 +266,42 @@ async fn with_the_sandbox_the_owner_reads_a_join_code_in_the_message_log_and_wit
     let text = messages(&host, "").await[0]["text"].as_str().unwrap().to_string();
     assert!(!text.chars().any(|c| c.is_ascii_digit()), "a real panel's code stays hidden: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn getting_started_sets_the_club_up_connects_a_store_and_shows_the_panel_and_its_credit() {
+    let host = host_with_provider("kavenegar").await;
+    host.panel().set_credit(54_000.0);
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    with_browser("setup", 360, move |b| {
+        signed_in_admin(&b, &origin, "#setup");
+        b.wait("document.querySelector('#panel dl')").unwrap();
+        let panel = b.text("#panel dl").unwrap();
+        assert!(panel.contains("kavenegar") && panel.contains("۵۴٬۰۰۰"), "{panel}");
+        assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true), "nothing wider than the phone");
+        // A field the API refuses is named where it is typed.
+        b.type_into("#quiet_start", "22:00").unwrap();
+        b.type_into("#quiet_end", "08:00").unwrap();
+        b.click("#settings button[type=submit]").unwrap();
+        b.wait("document.querySelector('[data-field=quiet_hours] .field-error').textContent !== ''").unwrap();
+        b.type_into("#quiet_start", "09:30").unwrap();
+        b.type_into("#quiet_end", "20:30").unwrap();
+        b.type_into("#sender_signature", "کافه نمونه").unwrap();
+        b.click("#settings button[type=submit]").unwrap();
+        b.wait("document.querySelector('#settings-note').textContent !== ''").unwrap();
+        let saved = block_on(admin(&h, "GET", "/api/settings", None)).json();
+        assert_eq!((saved["sender_signature"].clone(), saved["quiet_hours"]["start"].clone()), (json!("کافه نمونه"), json!("09:30")));
+        // A store: its webhook URL and API key to paste, and the steps.
+        b.type_into("[id=store_id]", "cafe").unwrap();
+        b.type_into("[id=store_name]", "کافه نمونه").unwrap();
+        b.click("#store button[type=button]").unwrap();
+        assert_eq!(b.eval("return document.querySelector('#secret').value.length;", json!([])).unwrap(), json!(64));
+        b.click("#store button[type=submit]").unwrap();
+        b.wait("document.querySelector('#webhook-url')").unwrap();
+        assert_eq!(b.text("#webhook-url").unwrap(), format!("{origin}/hooks/woocommerce/cafe"));
+        assert!(b.text("#api-key").unwrap().starts_with("vfs_"));
+    })
+    .await;
+    let store = admin(&host, "GET", "/api/stores/cafe", None).await.json();
+    assert_eq!(store["platform"], "woocommerce");
+}

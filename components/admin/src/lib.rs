@@ -1,11 +1,12 @@
 //! The admin component: the club's configuration and the admin's side of
 //! points. Settings (`/api/settings`), stores (`/api/stores/{id}`), the
-//! bonus rules (`/api/bonus-rules`), a member's points adjusted by hand and
+//! bonus rules (`/api/bonus-rules`), the SMS panel in use (`/api/panel`), a member's points adjusted by hand and
 //! their ledger (`/api/members/{id}/adjust`, `/ledger`, routed here by
 //! spin.toml's more specific routes; changes go through the points journal,
 //! `vafa_spin::wallet`).
 
 mod bonus_rules;
+mod panel;
 mod points;
 mod settings;
 mod stores;
@@ -28,6 +29,10 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
             Method::Get => settings::get(req, &Ctx::new()?),
             Method::Put => settings::put(req, &Ctx::new()?),
             _ => not_allowed(&["GET", "PUT"]),
+        },
+        ["api", "panel"] => match method {
+            Method::Get => panel::get(req, &Ctx::new()?),
+            _ => not_allowed(&["GET"]),
         },
         ["api", "stores", id] => match method {
             Method::Get => stores::get(req, &Ctx::new()?, id),

@@ -4,7 +4,7 @@ import { apply, call, date, el, errorText, number, percent, t } from "./i18n.js"
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, members, messages };
+const views = { overview, members, messages, setup };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -21,6 +21,7 @@ function render() {
   const nav = document.getElementById("nav");
   nav.hidden = !state.settings;
   nav.replaceChildren(
+    el("a", { href: "#setup", text: t("nav.setup") }),
     el("a", { href: "#overview", text: t("nav.overview") }),
     el("a", { href: "#members", text: t("nav.members") }),
     el("a", { href: "#messages", text: t("nav.messages") }));
@@ -219,6 +220,107 @@ function messages() {
   more.addEventListener("click", () => load(before));
   main.replaceChildren(el("section", { class: "card" }, el("h1", { text: t("messages.title") }), form, error, list, more));
   load();
+}
+
+/** A labelled input whose errors the API names by `field`. */
+function field(id, label, value, attrs = {}) {
+  const input = el("input", { id, value: value ?? "", ...attrs });
+  return el("div", { "data-field": attrs["data-api"] ?? id }, el("label", { for: id, text: label }), input, el("p", { class: "error field-error" }));
+}
+
+/** Shows an API error next to the field it names, or under the form. */
+function showError(form, answer, fallback) {
+  const name = answer.body?.error?.field;
+  const slot = (name && form.querySelector(`[data-field="${name}"] .field-error`)) || fallback;
+  slot.textContent = errorText(answer);
+}
+
+function setup() {
+  const s = state.settings;
+  const note = el("p", { class: "note", role: "status", id: "settings-note" });
+  const settingsForm = el("form", { class: "card", id: "settings" },
+    el("h2", { text: t("setup.settings") }),
+    el("div", { class: "row" },
+      field("sender_signature", t("setup.sender_signature"), s.sender_signature),
+      field("optout_footer", t("setup.optout_footer"), s.optout_footer),
+      field("timezone", t("setup.timezone"), s.timezone, { dir: "ltr" })),
+    el("div", { class: "row" },
+      field("quiet_start", t("setup.quiet_start"), s.quiet_hours.start, { dir: "ltr", "data-api": "quiet_hours" }),
+      field("quiet_end", t("setup.quiet_end"), s.quiet_hours.end, { dir: "ltr", "data-api": "quiet_hours" })),
+    el("div", { class: "row" },
+      field("earn_amount", t("setup.earn_amount"), s.earn.per_amount, { type: "number", dir: "ltr", "data-api": "earn" }),
+      field("earn_points", t("setup.earn_points"), s.earn.points, { type: "number", dir: "ltr", "data-api": "earn" }),
+      field("sms_part_cost", t("setup.sms_part_cost"), s.sms_part_cost, { type: "number", dir: "ltr" })),
+    note,
+    el("button", { class: "primary", type: "submit", text: t("setup.save") }));
+  settingsForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    settingsForm.querySelectorAll(".field-error").forEach((p) => (p.textContent = ""));
+    note.textContent = "";
+    const v = (id) => settingsForm.querySelector("#" + id).value.trim();
+    const body = {
+      sender_signature: v("sender_signature"),
+      optout_footer: v("optout_footer"),
+      timezone: v("timezone"),
+      quiet_hours: { start: v("quiet_start"), end: v("quiet_end") },
+      earn: { ...s.earn, per_amount: Number(v("earn_amount")), points: Number(v("earn_points")) },
+      sms_part_cost: Number(v("sms_part_cost")),
+    };
+    const answer = await call("PUT", "/api/settings", body, state.token).catch(() => null);
+    if (!answer) return (note.textContent = t("error.network"));
+    if (answer.status !== 200) return showError(settingsForm, answer, note);
+    state.settings = answer.body;
+    note.textContent = t("setup.saved");
+  });
+
+  const platform = el("select", { id: "platform" }, ...["woocommerce", "shopify", "generic"].map((p) => el("option", { value: p, text: p })));
+  const secret = el("input", { id: "secret", dir: "ltr", required: "", minlength: "16" });
+  const storeNote = el("div", { id: "store-result" });
+  const storeForm = el("form", { class: "card", id: "store" },
+    el("h2", { text: t("setup.store") }),
+    el("div", { class: "row" },
+      field("store_id", t("setup.store_id"), "", { dir: "ltr", required: "", "data-api": "id" }),
+      field("store_name", t("setup.store_name"), "", { required: "", "data-api": "name" }),
+      el("div", {}, el("label", { for: "platform", text: t("setup.platform") }), platform)),
+    el("div", { class: "row", "data-field": "webhook_secret" },
+      el("div", {}, el("label", { for: "secret", text: t("setup.secret") }), secret, el("p", { class: "error field-error" })),
+      el("button", { type: "button", text: t("setup.secret_new"), onclick: () => (secret.value = randomSecret()) })),
+    el("button", { class: "primary", type: "submit", text: t("setup.connect") }), storeNote);
+  storeForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    storeForm.querySelectorAll(".field-error").forEach((p) => (p.textContent = ""));
+    storeNote.replaceChildren();
+    const id = storeForm.querySelector("#store_id").value.trim();
+    const body = { name: storeForm.querySelector("#store_name").value.trim(), platform: platform.value, webhook_secret: secret.value.trim() };
+    const answer = await call("PUT", `/api/stores/${encodeURIComponent(id)}`, body, state.token).catch(() => null);
+    if (!answer) return storeNote.append(el("p", { class: "error", text: t("error.network") }));
+    if (answer.status !== 200) return showError(storeForm, answer, storeNote.appendChild(el("p", { class: "error" })));
+    const route = { woocommerce: "woocommerce", shopify: "shopify", generic: "orders" }[platform.value];
+    storeNote.append(
+      el("p", { text: t("setup.webhook_url") }), el("code", { id: "webhook-url", class: "phone", text: `${location.origin}/hooks/${route}/${encodeURIComponent(id)}` }),
+      answer.body.api_key ? el("p", { text: t("setup.api_key") }) : null,
+      answer.body.api_key ? el("code", { id: "api-key", class: "phone", text: answer.body.api_key }) : null,
+      el("p", { class: "note", text: t("setup.steps." + platform.value) }));
+  });
+
+  const panelCard = el("div", { class: "card", id: "panel" }, el("h2", { text: t("setup.panel") }));
+  main.replaceChildren(el("section", { id: "setup" }, el("h1", { text: t("setup.title") }), settingsForm, storeForm, panelCard));
+  get("/api/panel", panelCard.appendChild(el("p", { class: "error" }))).then((p) => {
+    if (!p) return;
+    const onOff = (b) => t(b ? "setup.on" : "setup.off");
+    const credit = p.credit == null ? (p.credit_error ?? t("setup.unknown")) : `${number(p.credit)} ${p.credit_unit ?? ""}`;
+    panelCard.append(facts([
+      [t("setup.provider"), p.provider],
+      [t("setup.line"), p.sender || "—"],
+      [t("setup.credit"), credit],
+      [t("setup.polling"), `${onOff(p.polling.replies)} / ${onOff(p.polling.delivery)}`],
+    ]));
+  });
+}
+
+/** 32 random bytes as hex: a webhook secret nobody will guess. */
+function randomSecret() {
+  return [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function overview() {

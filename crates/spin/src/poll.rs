@@ -130,6 +130,16 @@ pub fn statuses(kv: &Kv, cfg: &PanelConfig, timeout_ms: u64, now: DateTime<Utc>,
     Ok(())
 }
 
+/// The panel's remaining credit in its unit (Kavenegar rials, SMS.ir SMS
+/// parts); `None` for a provider that cannot tell (the sandbox, the
+/// webhook), `Err` with the reason when the panel did not answer it.
+pub fn credit(cfg: &PanelConfig, timeout_ms: u64) -> std::result::Result<Option<f64>, String> {
+    match ask::credit_request(cfg) {
+        Some(call) => panel::ask(cfg, &call, timeout_ms, ask::parse_credit).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Refuses what the panel's credit cannot pay for: `parts` SMS parts at
 /// the club's `sms_part_cost` (SMS.ir counts its credit in parts, so 1 a
 /// part there when no cost is set). Nothing is refused when the cost or
@@ -141,9 +151,9 @@ pub fn ensure_credit(cfg: &PanelConfig, timeout_ms: u64, settings: &Settings, pa
         (0, _) => return Ok(()),
         (cost, _) => cost,
     };
-    let Some(call) = ask::credit_request(cfg) else { return Ok(()) };
-    let available = match panel::ask(cfg, &call, timeout_ms, ask::parse_credit) {
-        Ok(credit) => credit.max(0.0).floor() as u64,
+    let available = match credit(cfg, timeout_ms) {
+        Ok(Some(credit)) => credit.max(0.0).floor() as u64,
+        Ok(None) => return Ok(()),
         Err(reason) => {
             log::info(&format!("reading the credit of {}: {reason}", cfg.kind.name()));
             return Ok(());
