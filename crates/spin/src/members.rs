@@ -220,7 +220,7 @@ pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) ->
     kv.put(&keys::member(number), &member)?;
     match kv.claim_slot(&keys::phone(phone.as_str()), &stale, number as i64)? {
         Claim::Won => {
-            crate::stats::joined(kv, settings, member.consent.status, now)?;
+            crate::stats::joined(kv, settings, member.consent.status, now);
             Ok(Found { number, member, standing: Standing::default() })
         }
         Claim::Held(other) => {
@@ -259,7 +259,8 @@ pub fn save_consent(kv: &Kv, settings: &Settings, found: &Found, now: DateTime<U
     save(kv, found)?;
     // The status before the one just recorded: what the club's counts move from.
     let before = found.member.consent_history.iter().rev().nth(1).map(|e| e.status);
-    crate::stats::consent(kv, settings, before, found.member.consent.status, now)
+    crate::stats::consent(kv, settings, before, found.member.consent.status, now);
+    Ok(())
 }
 
 fn welcome_if_opted_in(kv: &Kv, settings: &Settings, member: &Member, now: DateTime<Utc>) -> Result<()> {
@@ -316,6 +317,7 @@ pub fn erase(kv: &Kv, found: &mut Found, now: DateTime<Utc>) -> Result<()> {
     let status = found.member.consent.status;
     found.member.erase(now);
     save(kv, found)?;
-    crate::stats::erased(kv, status)
+    crate::stats::erased(kv, status);
+    Ok(())
 }
 

@@ -213,7 +213,7 @@ impl<'a> Outbox<'a> {
         }
         self.kv.set_many(settled.writes)?;
         if settled.accepted > 0 {
-            crate::stats::add_day(self.kv, &crate::http::settings(self.kv)?, "sent", settled.accepted, now)?;
+            crate::stats::day(self.kv, "sent", settled.accepted, now);
         }
         for ((campaign, name), by) in settled.counts {
             tracking::count(self.kv, &campaign, name, by)?;
@@ -451,7 +451,7 @@ impl<'a> Outbox<'a> {
             tracking::count(self.kv, campaign, if delivered { "delivered" } else { "failed" }, 1)?;
         }
         if delivered {
-            crate::stats::add_day(self.kv, &crate::http::settings(self.kv)?, "delivered", 1, now)?;
+            crate::stats::day(self.kv, "delivered", 1, now);
         }
         Ok(())
     }

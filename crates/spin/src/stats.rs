@@ -3,8 +3,10 @@
 //! the members active in the last 90 days, how many members made their
 //! last purchase on each day (`stat:last-buy:{day}`). Each is an
 //! increment where the fact happens: a wallet's swap, a member's creation,
-//! consent or erasure, a message sent or delivered. A call killed after its
-//! fact and before its count leaves the count short by it (never double).
+//! consent or erasure, a message sent or delivered. The counts come after
+//! their fact is in, and never fail it: a count the store refuses is
+//! logged and lost, as one cut off by a kill is (short by it, never
+//! double).
 
 use crate::keys;
 use crate::kv::{Kv, counter_in};
@@ -15,16 +17,33 @@ use vafa_core::settings::Settings;
 use vafa_core::stats::{self, ACTIVE_DAYS, DAILY, Nps, Overview, TOTALS, WalletDelta};
 use vafa_core::zone::Day;
 
-pub fn add_day(kv: &Kv, settings: &Settings, name: &str, by: i64, now: DateTime<Utc>) -> Result<()> {
+/// A count after its fact: a failure is logged, never the fact's.
+fn after_the_fact(what: &str, counted: Result<()>) {
+    if let Err(e) = counted {
+        crate::log::error(&format!("the club's count of {what} was not updated: {e}"));
+    }
+}
+
+fn add_day(kv: &Kv, settings: &Settings, name: &str, by: i64, now: DateTime<Utc>) -> Result<()> {
     kv.increment(&keys::stat_day(settings.timezone.day(now), name), by).map(drop)
 }
 
-pub fn add_total(kv: &Kv, name: &str, by: i64) -> Result<()> {
+fn add_total(kv: &Kv, name: &str, by: i64) -> Result<()> {
     kv.increment(&keys::stat_total(name), by).map(drop)
 }
 
+/// Adds `by` to the day's series `name` (messages sent, delivered),
+/// reading the club's zone.
+pub fn day(kv: &Kv, name: &str, by: i64, now: DateTime<Utc>) {
+    after_the_fact(name, crate::http::settings(kv).and_then(|settings| add_day(kv, &settings, name, by, now)));
+}
+
 /// What a committed change of a member's wallet adds.
-pub fn wallet(kv: &Kv, settings: &Settings, d: &WalletDelta, now: DateTime<Utc>) -> Result<()> {
+pub fn wallet(kv: &Kv, settings: &Settings, d: &WalletDelta, now: DateTime<Utc>) {
+    after_the_fact("a change of points", wallet_counts(kv, settings, d, now));
+}
+
+fn wallet_counts(kv: &Kv, settings: &Settings, d: &WalletDelta, now: DateTime<Utc>) -> Result<()> {
     for (name, by) in &d.daily {
         add_day(kv, settings, name, *by, now)?;
     }
@@ -41,14 +60,17 @@ pub fn wallet(kv: &Kv, settings: &Settings, d: &WalletDelta, now: DateTime<Utc>)
 }
 
 /// A member who joined, opted in or not.
-pub fn joined(kv: &Kv, settings: &Settings, status: ConsentStatus, now: DateTime<Utc>) -> Result<()> {
-    add_total(kv, "members", 1)?;
-    add_day(kv, settings, "joins", 1, now)?;
-    consent(kv, settings, None, status, now)
+pub fn joined(kv: &Kv, settings: &Settings, status: ConsentStatus, now: DateTime<Utc>) {
+    let counted = add_total(kv, "members", 1).and_then(|()| add_day(kv, settings, "joins", 1, now)).and_then(|()| consent_counts(kv, settings, None, status, now));
+    after_the_fact("a member joining", counted);
 }
 
 /// A change of a member's consent from `before` (none: never asked).
-pub fn consent(kv: &Kv, settings: &Settings, before: Option<ConsentStatus>, after: ConsentStatus, now: DateTime<Utc>) -> Result<()> {
+pub fn consent(kv: &Kv, settings: &Settings, before: Option<ConsentStatus>, after: ConsentStatus, now: DateTime<Utc>) {
+    after_the_fact("a consent", consent_counts(kv, settings, before, after, now));
+}
+
+fn consent_counts(kv: &Kv, settings: &Settings, before: Option<ConsentStatus>, after: ConsentStatus, now: DateTime<Utc>) -> Result<()> {
     if before == Some(after) {
         return Ok(());
     }
@@ -72,10 +94,9 @@ fn left(kv: &Kv, status: Option<ConsentStatus>) -> Result<()> {
 }
 
 /// An erased member leaves the club's numbers (their orders stay).
-pub fn erased(kv: &Kv, status: ConsentStatus) -> Result<()> {
-    left(kv, Some(status))?;
-    add_total(kv, "members", -1)?;
-    add_total(kv, "erased", 1)
+pub fn erased(kv: &Kv, status: ConsentStatus) {
+    let counted = left(kv, Some(status)).and_then(|()| add_total(kv, "members", -1)).and_then(|()| add_total(kv, "erased", 1));
+    after_the_fact("an erasure", counted);
 }
 
 /// The overview: the totals, the last 90 days' last-purchase counts and

@@ -104,7 +104,7 @@ fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, revi
         }
         // The club's numbers, once the change is in (the last try's decision).
         if let Some(d) = &delta {
-            crate::stats::wallet(kv, settings, d, now)?;
+            crate::stats::wallet(kv, settings, d, now);
         }
         return Ok(result);
     }
