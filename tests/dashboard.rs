@@ -173,6 +173,64 @@ async fn a_customer_joins_with_the_code_texted_to_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_joins_then_signs_in_to_their_page_sees_points_and_codes_and_opts_out() {
+    let host = host_with_provider("kavenegar").await;
+    let origin = host.serve().await.unwrap();
+    let (h, o) = (host.clone(), origin.clone());
+    with_browser("join-then-me", 360, move |b| {
+        b.goto(&format!("{o}/join")).unwrap();
+        b.type_into("#phone", "۰۹۱۲ ۱۲۳ ۴۵۶۷").unwrap();
+        b.type_into("#name", "سارا").unwrap();
+        b.click("#join button[type=submit]").unwrap();
+        b.wait("document.querySelector('#verify')").unwrap();
+        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
+        b.click("#verify button[type=submit]").unwrap();
+        b.wait("document.querySelector('#joined')").unwrap();
+    })
+    .await;
+    // The member buys and spends 100 of their points on a reward.
+    store(&host, "shop", false).await;
+    assert_eq!(generic(&host, "shop", &paid("1001", "09121234567", 15_000_000)).await.status, 200);
+    admin(&host, "PUT", "/api/rewards/off10", Some(json!({"name": "۱۰٪ تخفیف", "kind": "percent", "value": 10, "cost": 100}))).await;
+    let id = member_id_of(&host, "09121234567").await;
+    let code = admin(&host, "POST", "/api/redemptions", Some(json!({"member_id": id, "reward_id": "off10"}))).await.json()["code"].as_str().unwrap().to_string();
+
+    let h = host.clone();
+    with_browser("me", 360, move |b| {
+        b.goto(&format!("{origin}/me")).unwrap();
+        b.wait("document.querySelector('#me-phone')").unwrap();
+        b.type_into("#phone", "09121234567").unwrap();
+        b.click("#me-phone button[type=submit]").unwrap();
+        b.wait("document.querySelector('#me-code')").unwrap();
+        b.type_into("#code", "000000").unwrap();
+        b.click("#me-code button[type=submit]").unwrap();
+        b.wait("document.querySelector('#me-error').textContent !== ''").unwrap();
+        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
+        b.click("#me-code button[type=submit]").unwrap();
+        b.wait("document.querySelector('#me')").unwrap();
+        assert_eq!(b.text("h1").unwrap(), "سلام سارا");
+        assert_eq!(b.text("#points strong").unwrap(), "۵۰");
+        assert_eq!(b.text("#tier strong").unwrap(), "bronze");
+        assert_eq!(b.text("#next-tier p").unwrap(), "با ۵٬۰۰۰٬۰۰۰ ریال خرید دیگر به سطح silver می‌رسید.");
+        let codes = b.text("#codes").unwrap();
+        assert!(codes.contains(&code) && codes.contains("۱۰٪ تخفیف") && codes.contains("۱۴۰۵"), "the code, its reward and its Jalali expiry: {codes}");
+        assert_eq!(b.eval("return document.cookie;", json!([])).unwrap(), json!(""), "the session cookie is HttpOnly");
+        assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true));
+        b.screenshot(&vafa_test_host::guests::workspace_root().join("target/browser-screenshots/me-page.png")).unwrap();
+
+        b.click("#consent-toggle").unwrap();
+        b.wait("document.querySelector('#consent-status').textContent.includes('نمی‌کنید')").unwrap();
+        b.click("#sign-out").unwrap();
+        b.wait("document.querySelector('#me-phone')").unwrap();
+        b.goto(&format!("{origin}/me")).unwrap();
+        b.wait("document.querySelector('#me-phone')").unwrap();
+    })
+    .await;
+    let m = admin(&host, "GET", "/api/members?phone=09121234567", None).await.json();
+    assert_eq!((m["consent"]["status"].clone(), m["consent"]["source"].clone()), (json!("opted_out"), json!("web")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_shows_the_clubs_numbers_and_its_last_90_days() {
     let host = host().await;
     for i in 0..3 {

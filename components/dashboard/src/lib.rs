@@ -1,5 +1,5 @@
 //! The dashboard: the store owner's admin app under `/admin/` and the
-//! members' join page at `/join`, served from files embedded at build time
+//! members' pages at `/join` and `/me`, served from files embedded at build time
 //! (`build.rs`). Every answer carries its content type, an `etag` (304 when
 //! the browser has it), a cache policy and a content security policy that
 //! allows scripts, styles, fonts and calls from this origin only; files are
@@ -35,6 +35,7 @@ fn handle(req: Request) -> Response {
         "/admin" => return Response::builder().status(301).header("location", "/admin/").body(()).build(),
         "/admin/" => "app/admin.html".to_string(),
         "/join" => "app/join.html".to_string(),
+        "/me" => "app/me.html".to_string(),
         other => match other.strip_prefix("/assets/") {
             Some(rest) if rest.starts_with("vendor/") => rest.to_string(),
             Some(rest) => format!("app/{rest}"),

@@ -6,10 +6,10 @@ use spin_sdk::http::{Request, Response};
 use vafa_core::consent::Source;
 use vafa_core::error::{Error, Result};
 use vafa_core::member::{self, Draft};
-use vafa_core::otp::{self, JoinInput, Pending, Verdict, VerifyInput};
+use vafa_core::otp::{self, CodeFor, Details, JoinInput, VerifyInput};
 use vafa_core::settings::Settings;
 use vafa_spin::members::{self as store};
-use vafa_spin::{http, keys};
+use vafa_spin::{http, join};
 
 /// The exact words a member agrees to by confirming the code.
 const CONSENT_TEXT: &str = "عضویت در باشگاه مشتریان و دریافت پیامک‌های آن با تأیید کد پیامکی";
@@ -22,8 +22,9 @@ pub fn start(req: &Request, ctx: &Ctx) -> Result<Response> {
     if let Some(s) = &input.store_id {
         vafa_core::shop::validate_id(s)?;
     }
-    let referral = input.referral_code.as_deref().map(member::normalize_referral_code).transpose()?;
-    vafa_spin::join::send_code(&ctx.kv, &settings, &phone, &input, name, referral, ctx.now)?;
+    let referral_code = input.referral_code.as_deref().map(member::normalize_referral_code).transpose()?;
+    let details = Details { name, store_id: input.store_id, referral_code };
+    join::send_code(&ctx.kv, &settings, &phone, CodeFor::Join, details, ctx.now)?;
     Ok(http::json(202, &serde_json::json!({"expires_in": otp::TTL.num_seconds()})))
 }
 
@@ -31,28 +32,7 @@ pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: VerifyInput = http::parse_json(req)?;
     let settings = http::settings(&ctx.kv)?;
     let phone = member::parse_phone(&input.phone, &settings)?;
-    if input.code.trim().is_empty() || input.code.chars().count() > 12 {
-        return Err(Error::field("code", "expected the 6-digit code from the SMS"));
-    }
-    let expired = || Error::Gone { code: "code_expired", message: "the code has expired or was tried too often; ask for a new one".into() };
-    let pending: Pending = ctx.kv.get(&keys::otp(phone.as_str()))?.ok_or_else(expired)?;
-    let issued = pending.issued_at.timestamp();
-    let fail_key = keys::otp_fail(phone.as_str(), issued);
-    let failures = ctx.kv.counter(&fail_key)?;
-    match otp::check(&pending, phone.as_str(), &input.code, failures, ctx.now) {
-        Verdict::Expired => return Err(expired()),
-        Verdict::Wrong => {
-            let failures = ctx.kv.increment(&fail_key, 1)?;
-            if failures >= otp::MAX_ATTEMPTS {
-                return Err(expired());
-            }
-            return Err(Error::Unprocessable {
-                code: "invalid_code",
-                message: format!("wrong code; {} tries left", otp::MAX_ATTEMPTS - failures),
-            });
-        }
-        Verdict::Correct => {}
-    }
+    let pending = join::confirm(&ctx.kv, &phone, CodeFor::Join, &input.code, ctx.now)?;
     let (status, found) = match store::by_phone(&ctx.kv, &phone)? {
         Some(found) => (200, opt_in(ctx, &settings, found)?),
         None => {
@@ -73,7 +53,7 @@ pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {
             }
         }
     };
-    ctx.kv.delete(&keys::otp(phone.as_str()))?;
+    join::forget(&ctx.kv, &phone, CodeFor::Join)?;
     Ok(http::json(status, &found.view()))
 }
 

@@ -98,6 +98,7 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
             let expires_at = ctx.now + chrono::Duration::days(reward.valid_days.into());
             let lot = wallet.lots.first().map_or_else(|| expiry_month(&settings, ctx.now), |l| l.expires);
             let record = Redemption { id: id.clone(), code, member_id: input.member_id.clone(), reward, state: State::Pending, created_at: ctx.now, expires_at, lot, stock, lock: None, order_id: None, balance: None };
+            codes::index(&ctx.kv, &record.member_id, &record.code)?;
             ctx.kv.put(&rk, &record)?;
             record
         }

@@ -24,6 +24,7 @@ pub mod redemption;
 pub mod reward;
 pub mod secret;
 pub mod segment;
+pub mod session;
 pub mod settings;
 pub mod shop;
 pub mod phone;

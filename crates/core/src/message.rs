@@ -56,6 +56,8 @@ impl Status {
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     JoinCode,
+    /// A member's code to sign in to `/me`.
+    SignInCode,
     OptOutConfirmation,
     OptInConfirmation,
     Campaign,
@@ -244,11 +246,11 @@ impl Message {
         }
     }
 
-    /// A join code is hidden, except by the `sandbox` provider: nothing
+    /// A join or sign-in code is hidden, except by the `sandbox` provider: nothing
     /// leaves the machine there, and the message log is the only way an
     /// owner trying the club can read the code.
     fn hides_code(&self) -> bool {
-        self.purpose == Purpose::JoinCode && self.provider != crate::provider::ProviderKind::Sandbox.name()
+        matches!(self.purpose, Purpose::JoinCode | Purpose::SignInCode) && self.provider != crate::provider::ProviderKind::Sandbox.name()
     }
 
     /// The API's shape. Join codes never show, even while queued (but
@@ -354,13 +356,15 @@ mod tests {
     }
 
     #[test]
-    fn join_codes_never_show_and_are_redacted_once_sent() {
-        let mut m = msg(Purpose::JoinCode);
-        m.provider = "kavenegar".into();
-        assert_eq!(m.view().text, "کد: ••••••");
-        assert!(m.text.contains("123456"));
-        m.record_attempt(Outcome::Accepted { provider_id: "1".into() }, now());
-        assert!(!m.text.contains("123456"));
+    fn join_and_sign_in_codes_never_show_and_are_redacted_once_sent() {
+        for purpose in [Purpose::JoinCode, Purpose::SignInCode] {
+            let mut m = msg(purpose);
+            m.provider = "kavenegar".into();
+            assert_eq!(m.view().text, "کد: ••••••");
+            assert!(m.text.contains("123456"));
+            m.record_attempt(Outcome::Accepted { provider_id: "1".into() }, now());
+            assert!(!m.text.contains("123456"), "{purpose:?}");
+        }
     }
 
     #[test]

@@ -24,6 +24,15 @@ pub struct Pending {
     pub referral_code: Option<String>,
 }
 
+/// What a sign-up said about the member-to-be, kept until its code is
+/// confirmed.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub name: Option<String>,
+    pub store_id: Option<String>,
+    pub referral_code: Option<String>,
+}
+
 /// `POST /api/join`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,14 +58,10 @@ pub fn hash_code(phone: &str, issued_at: DateTime<Utc>, code: &str) -> String {
 }
 
 impl Pending {
-    pub fn new(phone: &str, code: &str, now: DateTime<Utc>, input: &JoinInput, name: Option<String>, referral_code: Option<String>) -> Pending {
-        Pending {
-            code_hash: hash_code(phone, now, code),
-            issued_at: now,
-            name,
-            store_id: input.store_id.clone(),
-            referral_code,
-        }
+    /// A sign-up's details (name, store, referral) wait with its code; a
+    /// sign-in has none.
+    pub fn new(phone: &str, code: &str, now: DateTime<Utc>, details: Details) -> Pending {
+        Pending { code_hash: hash_code(phone, now, code), issued_at: now, name: details.name, store_id: details.store_id, referral_code: details.referral_code }
     }
 
     pub fn expires_at(&self) -> DateTime<Utc> {
@@ -82,9 +87,32 @@ pub fn check(pending: &Pending, phone: &str, code: &str, failures: i64, now: Dat
     if secret::constant_time_eq(given.as_bytes(), pending.code_hash.as_bytes()) { Verdict::Correct } else { Verdict::Wrong }
 }
 
-/// The SMS that carries the code. ASCII digits, so phones offer to autofill.
-pub fn code_text(code: &str, signature: &str) -> String {
-    crate::consent::signed(&format!("کد تأیید عضویت شما در باشگاه مشتریان: {code}\nاین کد تا ۵ دقیقه معتبر است."), signature)
+/// What a code by SMS is for. Each has its own pending code; both share
+/// the rate limits, so one phone is sent at most three codes an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeFor {
+    /// Double opt-in (`/api/join`).
+    Join,
+    /// A member signing in to their own page (`/api/me/code`).
+    SignIn,
+}
+
+impl CodeFor {
+    /// The SMS that carries the code. ASCII digits, so phones offer to autofill.
+    pub fn text(self, code: &str, signature: &str) -> String {
+        let what = match self {
+            CodeFor::Join => "کد تأیید عضویت شما در باشگاه مشتریان",
+            CodeFor::SignIn => "کد ورود شما به صفحهٔ باشگاه مشتریان",
+        };
+        crate::consent::signed(&format!("{what}: {code}\nاین کد تا ۵ دقیقه معتبر است."), signature)
+    }
+
+    pub fn purpose(self) -> crate::message::Purpose {
+        match self {
+            CodeFor::Join => crate::message::Purpose::JoinCode,
+            CodeFor::SignIn => crate::message::Purpose::SignInCode,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -96,8 +124,7 @@ mod tests {
     }
 
     fn pending() -> Pending {
-        let input = JoinInput { phone: "x".into(), name: None, store_id: None, referral_code: None };
-        Pending::new("+989121234567", "123456", now(), &input, None, None)
+        Pending::new("+989121234567", "123456", now(), Details::default())
     }
 
     #[test]

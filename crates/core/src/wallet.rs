@@ -56,6 +56,16 @@ pub fn expiry_month(settings: &crate::settings::Settings, now: DateTime<Utc>) ->
     current_month(settings, now) + settings.points_expiry_months as MonthIndex
 }
 
+/// How far a member is from the next tier (minor units of spend in the
+/// tier window).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextTier<'a> {
+    pub name: &'a str,
+    pub min_spend: u64,
+    pub spend: u64,
+    pub remaining: u64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wallet {
     pub balance: i64,
@@ -455,6 +465,15 @@ impl Wallet {
         settings.tiers.iter().rposition(|t| spend >= t.min_spend as i64).unwrap_or(0)
     }
 
+    /// The tier above the one held, with the spend it needs and the
+    /// member's spend in the window as of `now` (`None`: the top tier).
+    pub fn next_tier<'s>(&self, settings: &'s Settings, now: DateTime<Utc>) -> Option<NextTier<'s>> {
+        let tier = settings.tiers.get(self.tier_rank(settings) + 1)?;
+        let first = current_month(settings, now) - window_months(settings) + 1;
+        let spend = self.spend.iter().filter(|m| m.month >= first).map(|m| m.amount).sum::<i64>().max(0) as u64;
+        Some(NextTier { name: &tier.name, min_spend: tier.min_spend, spend, remaining: tier.min_spend.saturating_sub(spend) })
+    }
+
     /// The tier held, as an index in the tiers (0: the first, or a tier the
     /// settings no longer have).
     pub fn tier_rank(&self, settings: &Settings) -> usize {
@@ -734,6 +753,18 @@ mod tests {
         assert_eq!(w.tier.as_deref(), Some("silver"));
         let (_, points) = order(&w, paid_fact("s/2", 1_000_000));
         assert_eq!(points, 12, "10 points × 1.25, rounded down");
+    }
+
+    #[test]
+    fn the_next_tier_counts_only_the_spend_still_in_the_window() {
+        let settings = Settings::default();
+        let now = current_month(&settings, at());
+        let spend = |months: &[(MonthIndex, i64)]| Wallet { spend: months.iter().map(|&(month, amount)| MonthSpend { month, amount }).collect(), ..Wallet::default() };
+        let next = spend(&[(now - 13, 9_000_000), (now - 2, 5_000_000)]).next_tier(&settings, at()).unwrap();
+        assert_eq!((next.name, next.min_spend, next.spend, next.remaining), ("silver", 20_000_000, 5_000_000, 15_000_000), "a month that left the window counts nothing");
+        let silver = Wallet { tier: Some("silver".into()), ..spend(&[(now, 30_000_000)]) };
+        assert_eq!(silver.next_tier(&settings, at()).map(|n| (n.name, n.remaining)), Some(("gold", 70_000_000)));
+        assert_eq!(Wallet { tier: Some("gold".into()), ..Wallet::default() }.next_tier(&settings, at()), None, "the top tier has no next");
     }
 
     fn with_pending_days(days: u32) -> Settings {

@@ -3,7 +3,9 @@
 //! and the redemption component reads the link with the code: a store that
 //! only sends webhooks still has its codes marked used. The link is a
 //! plain write, so the webhook does not have to decode redemptions. Codes
-//! given as an automation's reward are issued here too ([`gift`]).
+//! given as an automation's reward are issued here too ([`gift`]). Each
+//! code a member is given is indexed under the member before its record is
+//! written ([`index`]), so their page lists their codes without a scan.
 
 use crate::keys;
 use crate::kv::{Kv, decode};
@@ -62,9 +64,43 @@ pub fn gift(kv: &Kv, reward: &Reward, member_id: &str, id: String, now: DateTime
         }
     };
     let expires_at = now + chrono::Duration::days(reward.valid_days.into());
+    index(kv, member_id, &code)?;
     let gift = Reward { cost: 0, ..reward.clone() };
     let record = Redemption { id, code, member_id: member_id.to_string(), reward: gift, state: State::Issued, created_at: now, expires_at, lot: 0, stock: reward.stock.is_some(), lock: None, order_id: None, balance: None };
     kv.put(&keys::redemption(&record.id), &record)?;
     kv.put(&keys::code(&record.code), &record)?;
     Ok(Some(record))
+}
+
+/// Codes a member's page looks back over: the newest, since codes expire.
+pub const MEMBER_CODES: u64 = 20;
+
+/// Puts `code` in its member's list. Written before the code's record: a
+/// code that was never issued (a redemption that failed or was killed)
+/// leaves an entry readers pass over.
+pub fn index(kv: &Kv, member_id: &str, code: &str) -> Result<()> {
+    let Some(number) = keys::member_number(member_id) else { return Ok(()) };
+    kv.append(&keys::member_codes_len(number), |k| keys::member_code(number, k), code.as_bytes())?;
+    Ok(())
+}
+
+/// The member's codes that can still be used (issued, unused, unexpired),
+/// newest first, from the last [`MEMBER_CODES`] they were given: three
+/// batch reads.
+pub fn live_for(kv: &Kv, number: u64, now: DateTime<Utc>) -> Result<Vec<Redemption>> {
+    let len = kv.counter(&keys::member_codes_len(number))?.max(0) as u64;
+    let slots: Vec<String> = (1..=len).rev().take(MEMBER_CODES as usize).map(|k| keys::member_code(number, k)).collect();
+    let listed = kv.get_many(&slots)?;
+    let codes: Vec<String> = slots.iter().filter_map(|k| listed.get(k)).map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+    let found = kv.get_many(&codes.iter().flat_map(|c| keys_of(c)).collect::<Vec<_>>())?;
+    let mut live = Vec::new();
+    for code in &codes {
+        if let (Some(record), _) = read(&found, code, now)?
+            && record.state == State::Issued
+            && now < record.expires_at
+        {
+            live.push(record);
+        }
+    }
+    Ok(live)
 }

@@ -17,7 +17,7 @@ use vafa_core::feedback;
 use vafa_core::keyword::{self, Inbound};
 use vafa_core::member;
 use vafa_core::message::{Kind, Purpose};
-use vafa_core::otp::JoinInput;
+use vafa_core::otp::{CodeFor, Details};
 use vafa_core::phone::Phone;
 use vafa_core::settings::Settings;
 
@@ -62,8 +62,7 @@ pub fn handle(kv: &Kv, reply: &Reply<'_>, now: DateTime<Utc>) -> Result<&'static
     let action = match (found, &phone) {
         (Some(f), Some(p)) => act(kv, &settings, f, p, reply.text, now)?,
         (None, Some(p)) if keyword::classify(reply.text, false) == Inbound::Join => {
-            let input = JoinInput { phone: p.as_str().into(), name: None, store_id: None, referral_code: None };
-            match crate::join::send_code(kv, &settings, p, &input, None, None, now) {
+            match crate::join::send_code(kv, &settings, p, CodeFor::Join, Details::default(), now) {
                 Ok(()) => "join_code_sent",
                 Err(Error::RateLimited(_)) => "rate_limited",
                 Err(e) => return Err(e),

@@ -52,10 +52,12 @@
 //! | `campaigns:cursor`                 | JSON `daily::Cursor`         | campaigns tick        | campaigns tick            |
 //! | `auto:{event id}`, `auto:{kind}:{days}:{event id}` | claim counter | campaigns tick  | campaigns tick            |
 //! | `mkt-sent:{m}:{day}`               | counter of marketing SMS sent| sender                | sender (frequency cap)    |
-//! | `otp:{e164}`                       | JSON `otp::Pending`          | join                  | verify                    |
-//! | `otp-fail:{phone tag}:{issued}`    | counter of wrong codes       | verify                | verify                    |
-//! | `rate:join:{phone tag}:{hour}`     | counter                      | join                  | join                      |
-//! | `rate:join:{minute}`               | counter (all phones)         | join                  | join                      |
+//! | `otp:{e164}`, `otp-signin:{e164}`  | JSON `otp::Pending`          | join, /api/me/code    | verify, /api/me/session   |
+//! | `otp-fail:{phone tag}:{issued}`    | counter of wrong codes       | verify, sign-in       | verify, sign-in           |
+//! | `rate:join:{phone tag}:{hour}`     | counter (join and sign-in codes) | join, /api/me/code | join, /api/me/code     |
+//! | `rate:join:{minute}`               | counter (all phones)         | join, /api/me/code    | join, /api/me/code        |
+//! | `session:{id}`                     | JSON `session::Session`      | /api/me/session (sign-in; deleted at sign-out) | /api/me |
+//! | `member-codes-len:{m}`, `member-codes:{m}:{k}` | counter; a code issued to the member (text) | redeem, gift codes | /api/me |
 //! | `seq:message`                      | counter (last message number)| outbox                | GET /api/messages         |
 //! | `msg:{n}`                          | JSON `Message`               | outbox, sender, hooks | messages, sender          |
 //! | `msg-provider:{provider}:{id}`     | message number (text)        | outbox, sender        | delivery reports          |
@@ -221,8 +223,20 @@ pub fn events_len(day: i32) -> String {
 pub fn event(day: i32, k: u64) -> String {
     format!("event:{day}:{k}")
 }
-pub fn otp(e164: &str) -> String {
-    format!("otp:{e164}")
+pub fn otp(code_for: vafa_core::otp::CodeFor, e164: &str) -> String {
+    match code_for {
+        vafa_core::otp::CodeFor::Join => format!("otp:{e164}"),
+        vafa_core::otp::CodeFor::SignIn => format!("otp-signin:{e164}"),
+    }
+}
+pub fn session(id: &str) -> String {
+    format!("session:{id}")
+}
+pub fn member_codes_len(member: u64) -> String {
+    format!("member-codes-len:{member}")
+}
+pub fn member_code(member: u64, k: u64) -> String {
+    format!("member-codes:{member}:{k}")
 }
 pub fn otp_fail(e164: &str, issued: i64) -> String {
     format!("otp-fail:{}:{issued}", phone_tag(e164))

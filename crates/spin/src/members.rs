@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use vafa_core::error::{Error, Result};
 use vafa_core::jalali::JalaliDate;
 use vafa_core::member::{Draft, Member, REFERRAL_CODE_LEN, Standing};
+use vafa_core::otp::CodeFor;
 use vafa_core::phone::Phone;
 use vafa_core::secret;
 use vafa_core::settings::Settings;
@@ -47,6 +48,19 @@ pub fn load(kv: &Kv, number: u64) -> Result<Option<Found>> {
     let (mk, wk) = (keys::member(number), keys::wallet(number));
     let found = kv.get_many(&[mk.clone(), wk.clone()])?;
     from_batch(kv, number, &found)
+}
+
+/// A member and their whole wallet (lots, spend by month) in one batch
+/// read: for a page that shows more than the member's summary.
+pub fn load_with_wallet(kv: &Kv, number: u64) -> Result<Option<(Found, vafa_core::wallet::Wallet)>> {
+    let (mk, wk) = (keys::member(number), keys::wallet(number));
+    let found = kv.get_many(&[mk, wk.clone()])?;
+    let Some(member) = from_batch(kv, number, &found)? else { return Ok(None) };
+    let wallet = match found.get(&wk) {
+        Some(bytes) => decode(&wk, bytes)?,
+        None => crate::wallet::read(kv, number)?,
+    };
+    Ok(Some((member, wallet)))
 }
 
 /// Member `number` from a batch read of their record and wallet.
@@ -295,7 +309,16 @@ pub fn change_phone(kv: &Kv, found: &mut Found, new_phone: Phone, now: DateTime<
     save(kv, found)?;
     if let Some(old) = old {
         kv.delete(&keys::phone(old.as_str()))?;
-        kv.delete(&keys::otp(old.as_str()))?;
+        forget_codes(kv, &old)?;
+    }
+    Ok(())
+}
+
+/// A phone's codes waiting for confirmation, dropped when the phone leaves
+/// its member (their records hold the number in clear).
+fn forget_codes(kv: &Kv, phone: &Phone) -> Result<()> {
+    for code_for in [CodeFor::Join, CodeFor::SignIn] {
+        kv.delete(&keys::otp(code_for, phone.as_str()))?;
     }
     Ok(())
 }
@@ -308,7 +331,7 @@ pub fn erase(kv: &Kv, found: &mut Found, now: DateTime<Utc>) -> Result<()> {
         if kv.counter(&keys::phone(phone.as_str()))? == found.number as i64 {
             kv.delete(&keys::phone(phone.as_str()))?;
         }
-        kv.delete(&keys::otp(phone.as_str()))?;
+        forget_codes(kv, &phone)?;
     }
     crate::outbox::erase_member_messages(kv, found.number)?;
     if found.member.is_erased() {
