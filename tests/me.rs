@@ -84,11 +84,12 @@ async fn asking_for_a_code_answers_a_member_and_a_stranger_alike() {
     let member = browser(&host, LOOPBACK, "POST", "/api/me/code", None, Some(json!({"phone": PHONE}))).await;
     let stranger = browser(&host, LOOPBACK, "POST", "/api/me/code", None, Some(json!({"phone": "09351234567"}))).await;
     assert_eq!((member.status, member.body.clone(), member.headers.clone()), (stranger.status, stranger.body.clone(), stranger.headers.clone()));
-    // The same timing class: each is one call to the panel; the member's
-    // message is also linked to them (an append: a few store operations,
-    // well under a millisecond beside the panel's round trip).
+    // The same timing class: each is one call to the panel; the member is
+    // also read and their message linked to them (a few store operations,
+    // five on Redis, which reads key by key: well under a millisecond
+    // beside the panel's round trip).
     assert_eq!(host.panel().delivered().len(), 2, "both are sent a code");
-    assert!(member.kv_ops.abs_diff(stranger.kv_ops) <= 3, "{} vs {} store operations", member.kv_ops, stranger.kv_ops);
+    assert!(member.kv_ops.abs_diff(stranger.kv_ops) <= 5, "{} vs {} store operations", member.kv_ops, stranger.kv_ops);
 
     // Only the holder of the stranger's phone learns it is no member's.
     let code = code_from(&last_sms_to(&host, "+989351234567").await);
