@@ -50,3 +50,21 @@ async fn bad_automations_are_refused_and_write_nothing() {
     assert_error(&anonymous, 401, "unauthorized");
     assert_eq!(host.kv_snapshot(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automations_preview_shows_the_text_with_its_footer_parts_and_encoding_and_writes_nothing() {
+    let host = host().await;
+    let before = host.kv_snapshot();
+    let r = admin(&host, "POST", "/api/automations/welcome/preview", Some(json!({"template": "{name} جان، کد هدیه: {code}", "reward_id": "any"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p = r.json();
+    assert!(p["sample"].as_str().unwrap().starts_with("سارا جان، کد هدیه: K7M2QX9RB4TW"), "{p}");
+    assert_eq!(p["encoding"], "ucs2");
+    assert_eq!(p["parts"], 1);
+    let settings = admin(&host, "GET", "/api/settings", None).await.json();
+    assert!(p["sample"].as_str().unwrap().ends_with(settings["optout_footer"].as_str().unwrap()), "the footer is counted: {p}");
+    assert_error(&admin(&host, "POST", "/api/automations/welcome/preview", Some(json!({"template": "{points}"}))).await, 422, "invalid_template");
+    assert_error(&admin(&host, "POST", "/api/automations/nope/preview", Some(json!({"template": "x"}))).await, 422, "invalid_kind");
+    assert_error(&host.request("POST", "/api/automations/welcome/preview", &[], "{}").await, 401, "unauthorized");
+    assert_eq!(host.kv_snapshot(), before);
+}

@@ -44,14 +44,21 @@ async fn pages_and_files_carry_their_type_etag_policy_and_compression() {
 /// Runs `steps` with a browser of `width` px on a blocking thread, or says
 /// why not and skips when Chromium is not installed (`.ci/run` installs it).
 async fn with_browser(name: &str, width: u32, steps: impl FnOnce(Browser) + Send + 'static) {
+    with_browser_value(name, width, steps).await;
+}
+
+/// [`with_browser`] for steps that hand back what they read from the page
+/// (`None`: skipped).
+async fn with_browser_value<T: Send + 'static>(name: &str, width: u32, steps: impl FnOnce(Browser) -> T + Send + 'static) -> Option<T> {
     if !browser::available() {
         eprintln!("SKIPPED {name}: chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)");
-        return;
+        return None;
     }
     let name = name.to_string();
-    tokio::task::spawn_blocking(move || steps(Browser::start(&name, width, 800).expect("a browser")))
+    let value = tokio::task::spawn_blocking(move || steps(Browser::start(&name, width, 800).expect("a browser")))
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    Some(value)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,4 +369,128 @@ async fn getting_started_sets_the_club_up_connects_a_store_and_shows_the_panel_a
     .await;
     let store = admin(&host, "GET", "/api/stores/cafe", None).await.json();
     assert_eq!(store["platform"], "woocommerce");
+}
+
+/// The goal the dashboard is built for: from nothing to a live club (set
+/// up, a store connected, a reward and an automation, the first member
+/// joined by SMS code, their first points from an order, their first code
+/// redeemed at checkout, a campaign to everyone) with the dashboard alone,
+/// in Persian, the codes read from the fake panel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_owner_goes_from_nothing_to_a_live_club_in_the_dashboard() {
+    let host = host_with_provider("kavenegar").await;
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    let o = origin.clone();
+    let Some((secret, api_key)) = with_browser_value("journey-setup", 1280, move |b| {
+        signed_in_admin(&b, &o, "#setup");
+        b.type_into("#sender_signature", "کافه نمونه").unwrap();
+        b.click("#settings button[type=submit]").unwrap();
+        b.wait("document.querySelector('#settings-note').textContent !== ''").unwrap();
+        b.type_into("[id=store_id]", "cafe").unwrap();
+        b.type_into("[id=store_name]", "کافه نمونه").unwrap();
+        b.click("#store button[type=button]").unwrap();
+        let secret = b.eval("return document.querySelector('#secret').value;", json!([])).unwrap().as_str().unwrap().to_string();
+        b.click("#store button[type=submit]").unwrap();
+        b.wait("document.querySelector('#api-key')").unwrap();
+        let api_key = b.text("#api-key").unwrap();
+
+        // A reward, and a welcome message edited beside its preview.
+        b.goto(&format!("{o}/admin/#rewards")).unwrap();
+        b.wait("document.querySelector('#reward-form')").unwrap();
+        b.type_into("#reward-id", "off10").unwrap();
+        b.type_into("#reward-name", "۱۰٪ تخفیف").unwrap();
+        b.type_into("#cost", "20").unwrap();
+        b.click("#reward-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#rewards [data-id=off10]')").unwrap();
+        b.goto(&format!("{o}/admin/#automations")).unwrap();
+        b.wait("document.querySelector('#automation-welcome')").unwrap();
+        b.click("#automation-welcome summary").unwrap();
+        b.click("#welcome-enabled").unwrap();
+        b.type_into("#welcome-template", "{name|دوست عزیز}، به باشگاه خوش آمدید! کد هدیه: {code}").unwrap();
+        b.wait("document.querySelector('#automation-welcome [data-preview=box]').dataset.state === 'error'").unwrap();
+        b.eval("const s = document.querySelector('#welcome-reward'); s.value = 'off10'; s.dispatchEvent(new Event('change'));", json!([])).unwrap();
+        b.wait("document.querySelector('#automation-welcome [data-preview=box]').dataset.state === 'ok'").unwrap();
+        let preview = b.text("#automation-welcome [data-preview=box]").unwrap();
+        assert!(preview.contains("سارا، به باشگاه خوش آمدید!") && preview.contains("کافه نمونه") && preview.contains("UCS-2 · ۱ بخش · ۶۵ نویسه"), "the sample with the signature and footer, its encoding and parts: {preview}");
+        b.click("#welcome-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#welcome-form [role=status]').textContent !== ''").unwrap();
+
+        // The first member joins on the public page with the texted code.
+        b.goto(&format!("{o}/join")).unwrap();
+        b.type_into("#phone", "0912 123 4567").unwrap();
+        b.type_into("#name", "سارا").unwrap();
+        b.click("#join button[type=submit]").unwrap();
+        b.wait("document.querySelector('#verify')").unwrap();
+        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
+        b.click("#verify button[type=submit]").unwrap();
+        b.wait("document.querySelector('#joined')").unwrap();
+        (secret, api_key)
+    })
+    .await
+    else {
+        return;
+    };
+    let automation = admin(&host, "GET", "/api/automations/welcome", None).await.json();
+    assert_eq!((automation["enabled"].clone(), automation["reward_id"].clone()), (json!(true), json!("off10")));
+
+    // The shop, set up with the pasted URL and secret, sends an order…
+    let body = std::fs::read(vafa_test_host::guests::workspace_root().join("tests/fixtures/woocommerce/order-processing.json")).unwrap();
+    let sig = {
+        use base64::Engine;
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(&body);
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    };
+    let r = host.request("POST", "/hooks/woocommerce/cafe", &[("content-type", "application/json"), ("x-wc-webhook-topic", "order.updated"), ("x-wc-webhook-signature", &sig)], body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["points_delta"], 29);
+    // …and at its checkout, with its API key, the member spends 20 points on a code it then uses.
+    let id = member_id_of(&host, "09121234567").await;
+    let code = with_token(&host, &api_key, "POST", "/api/redemptions", json!({"member_id": id, "reward_id": "off10"})).await;
+    assert_eq!(code.status, 201, "{}", code.text());
+    let code = code.json()["code"].as_str().unwrap().to_string();
+    let used = with_token(&host, &api_key, "POST", &format!("/api/codes/{code}/consume"), json!({"order_id": "2001"})).await;
+    assert_eq!(used.status, 200, "{}", used.text());
+
+    let o = origin.clone();
+    with_browser("journey-club", 1280, move |b| {
+        let origin = o;
+        signed_in_admin(&b, &origin, &format!("#member/{id}"));
+        b.wait("document.querySelector('#ledger li')").unwrap();
+        let ledger = b.text("#ledger").unwrap();
+        assert!(ledger.contains("earn") && ledger.contains("redeem") && ledger.contains("۹"), "earned 29, spent 20, 9 left: {ledger}");
+        // A campaign to everyone: its audience counted before it is scheduled, then its funnel.
+        b.goto(&format!("{origin}/admin/#campaigns")).unwrap();
+        b.wait("document.querySelector('#campaign-form')").unwrap();
+        b.type_into("#campaign-name", "یلدا").unwrap();
+        b.type_into("#campaign-template", "{name|مشتری عزیز}، شب یلدا ۲۰٪ تخفیف!").unwrap();
+        b.wait("document.querySelector('#campaign-form [data-preview=meta]').textContent.includes('۱ عضو')").unwrap();
+        b.click("#campaign-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#funnel')").unwrap();
+        assert!(b.text("h1").unwrap().contains("یلدا"));
+    })
+    .await;
+    let campaigns = admin(&host, "GET", "/api/campaigns", None).await.json();
+    assert_eq!(campaigns["campaigns"][0]["name"], "یلدا");
+    let id = campaigns["campaigns"][0]["id"].as_str().unwrap().to_string();
+    // The ticks queue it and judge it when it is due.
+    for _ in 0..3 {
+        host.advance(chrono::Duration::minutes(1));
+        host.cron("campaigns-tick").await;
+        host.cron("sender").await;
+    }
+    let stats = admin(&host, "GET", &format!("/api/campaigns/{id}"), None).await.json()["stats"].clone();
+    with_browser("journey-funnel", 1280, move |b| {
+        signed_in_admin(&b, &origin, &format!("#campaign/{id}"));
+        b.wait("document.querySelector('#funnel')").unwrap();
+        let step = |name: &str| b.text(&format!("#funnel [data-step={name}] strong")).unwrap();
+        assert_eq!((step("audience"), step("queued")), ("۱".to_string(), "۱".to_string()), "{stats}");
+        // The welcome went out the same day: the frequency cap holds the broadcast back, and says so.
+        assert_eq!(step("sent"), "۰", "{stats}");
+        assert!(b.text("dl.facts").unwrap().contains("سقف پیامک ۱"), "{stats}");
+        b.screenshot(&vafa_test_host::guests::workspace_root().join("target/browser-screenshots/campaign-page.png")).unwrap();
+    })
+    .await;
 }

@@ -59,6 +59,10 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
             Method::Get => follow(&Ctx::new()?, slug),
             _ => not_allowed(&["GET"]),
         },
+        ["api", "automations", kind, "preview"] => match method {
+            Method::Post => preview_automation(req, &Ctx::new()?, kind),
+            _ => not_allowed(&["POST"]),
+        },
         ["api", "automations", kind] => match method {
             Method::Get => get(req, &Ctx::new()?, kind),
             Method::Put => put(req, &Ctx::new()?, kind),
@@ -125,6 +129,25 @@ fn list_campaigns(req: &Request, ctx: &Ctx) -> Result<Response> {
     let (limit, _) = http::paging(req)?;
     let views = broadcasts::views(&ctx.kv, &broadcasts::list(&ctx.kv, limit)?)?;
     Ok(http::json(200, &json!({ "campaigns": views })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutomationPreview {
+    template: String,
+    #[serde(default)]
+    reward_id: Option<String>,
+}
+
+/// `POST /api/automations/{kind}/preview`: the text a sample member would
+/// get from this template, its encoding, parts and characters.
+fn preview_automation(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let kind = Kind::parse(kind)?;
+    let input: AutomationPreview = http::parse_json(req)?;
+    let sample = vafa_core::automation::sample_text(kind, &input.template, input.reward_id.is_some(), &http::settings(&ctx.kv)?)?;
+    let count = vafa_core::sms::count(&sample);
+    Ok(http::json(200, &json!({"sample": sample, "encoding": count.encoding, "parts": count.parts, "chars": count.chars})))
 }
 
 /// `POST /api/campaigns/preview`: the text a sample member would get, its

@@ -1,10 +1,11 @@
 // The store owner's app: sign in with the admin token (kept in this tab's
 // sessionStorage and sent as a Bearer token), then the club's pages.
-import { apply, call, date, el, errorText, number, percent, t } from "./i18n.js";
+import { apply, call, date, el, errorText, facts, field, number, percent, showError, t } from "./i18n.js";
+import { marketing } from "./marketing.js";
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, members, messages, setup };
+const views = { overview, members, messages, setup, ...marketing({ main, state }) };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -24,11 +25,14 @@ function render() {
     el("a", { href: "#setup", text: t("nav.setup") }),
     el("a", { href: "#overview", text: t("nav.overview") }),
     el("a", { href: "#members", text: t("nav.members") }),
+    el("a", { href: "#rewards", text: t("nav.rewards") }),
+    el("a", { href: "#automations", text: t("nav.automations") }),
+    el("a", { href: "#campaigns", text: t("nav.campaigns") }),
     el("a", { href: "#messages", text: t("nav.messages") }));
   if (!state.settings) return signin();
   const [view, arg] = location.hash.slice(1).split("/");
   if (view === "member" && arg) return member(decodeURIComponent(arg));
-  (views[view] ?? overview)();
+  (views[view] ?? overview)(arg && decodeURIComponent(arg));
 }
 
 function signin(message) {
@@ -121,10 +125,6 @@ async function get(path, error) {
   return null;
 }
 
-/** A list of `{label, value}` pairs. */
-function facts(pairs) {
-  return el("dl", { class: "facts" }, ...pairs.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
-}
 
 async function member(id) {
   const zone = state.settings.timezone;
@@ -223,17 +223,7 @@ function messages() {
 }
 
 /** A labelled input whose errors the API names by `field`. */
-function field(id, label, value, attrs = {}) {
-  const input = el("input", { id, value: value ?? "", ...attrs });
-  return el("div", { "data-field": attrs["data-api"] ?? id }, el("label", { for: id, text: label }), input, el("p", { class: "error field-error" }));
-}
 
-/** Shows an API error next to the field it names, or under the form. */
-function showError(form, answer, fallback) {
-  const name = answer.body?.error?.field;
-  const slot = (name && form.querySelector(`[data-field="${name}"] .field-error`)) || fallback;
-  slot.textContent = errorText(answer);
-}
 
 function setup() {
   const s = state.settings;

@@ -264,9 +264,42 @@ pub fn text_for(automation: &Automation, member: &Member, e: Option<&Event>, cod
     Ok(marketing_text(&body, settings))
 }
 
+/// An automation's template as a sample member would get it, with the
+/// signature and the footer: the dashboard's live preview. Refused as
+/// saving it would be (`validate`), `with_reward` as if a reward were
+/// attached.
+pub fn sample_text(kind: Kind, template: &str, with_reward: bool, settings: &Settings) -> Result<String> {
+    let input = AutomationInput { enabled: true, template: template.to_string(), offset_days: None, reward_id: with_reward.then(|| "sample".to_string()), cycles: BTreeMap::new() };
+    let input = if kind == Kind::Replenishment { AutomationInput { cycles: BTreeMap::from([("sample".to_string(), 30)]), ..input } } else { input };
+    let automation = input.validate(kind, settings, |_| true)?;
+    let tier = settings.tiers.first().map(|t| t.name.clone()).unwrap_or_default();
+    let values = |name: &str| match name {
+        "code" => Some("K7M2QX9RB4TW".to_string()),
+        "name" => Some("سارا".to_string()),
+        "points" => Some(persian_digits("1250")),
+        "tier" => Some(tier.clone()),
+        "expiry" => Some(persian_digits("1405/09/30")),
+        "store" => Some(settings.sender_signature.clone()),
+        _ => None,
+    };
+    let body = template::render(&automation.template, &values).map_err(|err| Error::Unprocessable { code: "invalid_template", message: err.to_string() })?;
+    Ok(marketing_text(&body, settings))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sample_fills_every_placeholder_its_kind_allows_and_refuses_the_rest() {
+        let settings = Settings { sender_signature: "کافه".into(), optout_footer: "لغو۱۱".into(), ..Settings::default() };
+        let text = sample_text(Kind::ExpiryReminder, "{name}، {points} امتیاز تا {expiry}", false, &settings).unwrap();
+        assert_eq!(text, "سارا، ۱۲۵۰ امتیاز تا ۱۴۰۵/۰۹/۳۰\nکافه\nلغو۱۱");
+        assert!(sample_text(Kind::Welcome, "کد شما {code}", true, &settings).unwrap().contains("K7M2QX9RB4TW"));
+        assert!(sample_text(Kind::Welcome, "{points}", false, &settings).is_err(), "points only in the expiry reminder");
+        assert!(sample_text(Kind::Welcome, "کد شما {code}", false, &settings).is_err(), "a code needs a reward");
+        assert!(sample_text(Kind::Replenishment, "وقت خرید دوباره است", false, &settings).is_ok());
+    }
 
     fn none(_: &str) -> bool {
         false
