@@ -595,12 +595,13 @@ async fn sending(backend: KvBackend) -> Result<Vec<Sample>> {
 
 /// The files a first visit to `/admin/` loads (the page, its styles and
 /// scripts, the two font weights), gzipped where the browser accepts it.
-const FIRST_LOAD: [&str; 8] = [
+const FIRST_LOAD: [&str; 9] = [
     "/admin/",
     "/assets/vendor/uplot/uPlot.min.css",
     "/assets/app.css",
     "/assets/vendor/uplot/uPlot.iife.min.js",
     "/assets/admin.js",
+    "/assets/marketing.js",
     "/assets/i18n.js",
     "/assets/vendor/vazirmatn/Vazirmatn-Regular.woff2",
     "/assets/vendor/vazirmatn/Vazirmatn-Bold.woff2",
@@ -670,7 +671,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick", "me"])?;
     report(&sqlite, &redis);
     Ok(())
 }

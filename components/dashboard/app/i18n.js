@@ -531,8 +531,7 @@ export function facts(pairs) {
 
 /** A labelled input with a slot for the API's error about it. */
 export function field(id, label, value, attrs = {}) {
-  const input = el(attrs.tag ?? "input", { id, ...(attrs.tag ? {} : { value: value ?? "" }), ...Object.fromEntries(Object.entries(attrs).filter(([k]) => k !== "tag")) });
-  if (attrs.tag) input.value = value ?? "";
+  const input = el("input", { id, value: value ?? "", ...attrs });
   return el("div", { "data-field": attrs["data-api"] ?? id }, el("label", { for: id, text: label }), input, el("p", { class: "error field-error" }));
 }
 
