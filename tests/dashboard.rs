@@ -155,24 +155,33 @@ fn code_in(host: &Host, e164: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// Sara joins on `/join` with `phone` (+989121234567 in any spelling),
+/// first typing `wrong` if given, then the code the fake panel received;
+/// the page names the way out before she agrees.
+fn join(b: &Browser, host: &Host, origin: &str, phone: &str, wrong: Option<&str>) {
+    b.goto(&format!("{origin}/join")).unwrap();
+    assert!(b.text("#consent").unwrap().contains("لغو"), "the consent text names the way out");
+    b.type_into("#phone", phone).unwrap();
+    b.type_into("#name", "سارا").unwrap();
+    b.click("#join button[type=submit]").unwrap();
+    b.wait("document.querySelector('#verify')").unwrap();
+    if let Some(wrong) = wrong {
+        b.type_into("#code", wrong).unwrap();
+        b.click("#verify button[type=submit]").unwrap();
+        b.wait("document.querySelector('#join-error').textContent !== ''").unwrap();
+    }
+    b.type_into("#code", &code_in(host, "+989121234567")).unwrap();
+    b.click("#verify button[type=submit]").unwrap();
+    b.wait("document.querySelector('#joined')").unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_joins_with_the_code_texted_to_them() {
     let host = host_with_provider("kavenegar").await;
     let origin = host.serve().await.unwrap();
     let h = host.clone();
     with_browser("join", 360, move |b| {
-        b.goto(&format!("{origin}/join")).unwrap();
-        assert!(b.text("#consent").unwrap().contains("لغو"), "the consent text names the way out");
-        b.type_into("#phone", "0912 123 4567").unwrap();
-        b.type_into("#name", "سارا").unwrap();
-        b.click("#join button[type=submit]").unwrap();
-        b.wait("document.querySelector('#verify')").unwrap();
-        b.type_into("#code", "000000").unwrap();
-        b.click("#verify button[type=submit]").unwrap();
-        b.wait("document.querySelector('#join-error').textContent !== ''").unwrap();
-        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
-        b.click("#verify button[type=submit]").unwrap();
-        b.wait("document.querySelector('#joined')").unwrap();
+        join(&b, &h, &origin, "0912 123 4567", Some("000000"));
     })
     .await;
     let m = admin(&host, "GET", "/api/members?phone=09121234567", None).await.json();
@@ -185,14 +194,7 @@ async fn a_customer_joins_then_signs_in_to_their_page_sees_points_and_codes_and_
     let origin = host.serve().await.unwrap();
     let (h, o) = (host.clone(), origin.clone());
     with_browser("join-then-me", 360, move |b| {
-        b.goto(&format!("{o}/join")).unwrap();
-        b.type_into("#phone", "۰۹۱۲ ۱۲۳ ۴۵۶۷").unwrap();
-        b.type_into("#name", "سارا").unwrap();
-        b.click("#join button[type=submit]").unwrap();
-        b.wait("document.querySelector('#verify')").unwrap();
-        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
-        b.click("#verify button[type=submit]").unwrap();
-        b.wait("document.querySelector('#joined')").unwrap();
+        join(&b, &h, &o, "۰۹۱۲ ۱۲۳ ۴۵۶۷", None);
     })
     .await;
     // The member buys and spends 100 of their points on a reward.
@@ -417,14 +419,7 @@ async fn a_store_owner_goes_from_nothing_to_a_live_club_in_the_dashboard() {
         b.wait("document.querySelector('#welcome-form [role=status]').textContent !== ''").unwrap();
 
         // The first member joins on the public page with the texted code.
-        b.goto(&format!("{o}/join")).unwrap();
-        b.type_into("#phone", "0912 123 4567").unwrap();
-        b.type_into("#name", "سارا").unwrap();
-        b.click("#join button[type=submit]").unwrap();
-        b.wait("document.querySelector('#verify')").unwrap();
-        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
-        b.click("#verify button[type=submit]").unwrap();
-        b.wait("document.querySelector('#joined')").unwrap();
+        join(&b, &h, &o, "0912 123 4567", None);
         (secret, api_key)
     })
     .await
