@@ -88,7 +88,7 @@ fn sign_in(req: &Request, ctx: &Ctx) -> Result<Response> {
     let found = members::by_phone(&ctx.kv, &phone)?;
     join::forget(&ctx.kv, &phone, CodeFor::SignIn)?;
     let found = found.ok_or_else(|| Error::Denied { code: "not_a_member", message: "this phone is not in the club; join first".into() })?;
-    let (found, wallet) = members::load_with_wallet(&ctx.kv, found.number)?.ok_or_else(|| Error::internal("a member read by phone is gone"))?;
+    let wallet = vafa_spin::wallet::read(&ctx.kv, found.number)?;
     let id = session::new_id(&clock::random()?);
     let record = Session::new(&found.member.id, ctx.now);
     ctx.kv.put(&keys::session(&id), &record)?;
@@ -99,14 +99,14 @@ fn sign_in(req: &Request, ctx: &Ctx) -> Result<Response> {
 }
 
 fn page(req: &Request, ctx: &Ctx) -> Result<Response> {
-    let (_, record, found, wallet) = signed_in(req, ctx)?;
+    let (record, found, wallet) = signed_in(req, ctx)?;
     let settings = http::settings(&ctx.kv)?;
     Ok(http::json(200, &view(ctx, &settings, &found, &wallet, &record)?))
 }
 
 fn consent(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: ConsentInput = http::parse_json(req)?;
-    let (_, record, mut found, wallet) = signed_in(req, ctx)?;
+    let (record, mut found, wallet) = signed_in(req, ctx)?;
     let settings = http::settings(&ctx.kv)?;
     if found.member.accepts_marketing() != input.marketing {
         found.member.record_consent(input.marketing, Source::Web, Some(CONSENT_TEXT.into()), ctx.now);
@@ -128,13 +128,13 @@ fn sign_out(req: &Request, ctx: &Ctx) -> Result<Response> {
 
 /// The session the cookie names, live, and its member (not erased) with
 /// their wallet; otherwise 401. An expired session's record is deleted.
-fn signed_in(req: &Request, ctx: &Ctx) -> Result<(String, Session, Found, Wallet)> {
+fn signed_in(req: &Request, ctx: &Ctx) -> Result<(Session, Found, Wallet)> {
     let id = cookie_id(req)?.ok_or(Error::Unauthorized)?;
     let key = keys::session(&id);
     let record: Session = ctx.kv.get(&key)?.ok_or(Error::Unauthorized)?;
     let member = keys::member_number(&record.member_id).filter(|_| record.is_live(ctx.now)).map(|n| members::load_with_wallet(&ctx.kv, n)).transpose()?.flatten();
     match member {
-        Some((found, wallet)) if !found.member.is_erased() => Ok((id, record, found, wallet)),
+        Some((found, wallet)) if !found.member.is_erased() => Ok((record, found, wallet)),
         _ => {
             ctx.kv.delete(&key)?;
             Err(Error::Unauthorized)
