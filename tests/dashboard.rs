@@ -489,3 +489,25 @@ async fn a_store_owner_goes_from_nothing_to_a_live_club_in_the_dashboard() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editors_fit_a_phone_and_a_refused_template_says_why_under_it() {
+    let host = host().await;
+    let origin = host.serve().await.unwrap();
+    with_browser("editors", 360, move |b| {
+        signed_in_admin(&b, &origin, "#campaigns");
+        for (hash, ready) in [("#rewards", "#reward-form"), ("#automations", "#automation-winback"), ("#campaigns", "#campaign-form")] {
+            b.goto(&format!("{origin}/admin/{hash}")).unwrap();
+            b.wait(&format!("document.querySelector('{ready}')")).unwrap();
+            assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true), "{hash} is wider than the phone");
+        }
+        b.type_into("#campaign-name", "یلدا").unwrap();
+        b.type_into("#campaign-template", "{nmae}، سلام").unwrap();
+        b.wait("document.querySelector('#campaign-form [data-preview=box]').dataset.state === 'error'").unwrap();
+        assert!(b.text("#campaign-form [data-preview=meta]").unwrap().contains("nmae"), "the preview names the unknown placeholder");
+        b.click("#campaign-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#campaign-form [data-field=template] .field-error').textContent !== ''").unwrap();
+    })
+    .await;
+    assert_eq!(admin(&host, "GET", "/api/campaigns", None).await.json()["campaigns"], json!([]), "nothing was scheduled");
+}
