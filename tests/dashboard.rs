@@ -511,3 +511,27 @@ async fn the_editors_fit_a_phone_and_a_refused_template_says_why_under_it() {
     .await;
     assert_eq!(admin(&host, "GET", "/api/campaigns", None).await.json()["campaigns"], json!([]), "nothing was scheduled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_goes_at_the_clubs_hour_whatever_the_browsers_zone() {
+    let host = host().await;
+    let origin = host.serve().await.unwrap();
+    let Some(()) = with_browser_value("campaign-time", 1280, move |b| {
+        signed_in_admin(&b, &origin, "#campaigns");
+        b.type_into("#campaign-name", "یلدا").unwrap();
+        b.type_into("#campaign-template", "شب یلدا ۲۰٪ تخفیف!").unwrap();
+        assert!(b.text("[for=send_at]").unwrap().contains("Asia/Tehran"), "the field says whose hour it is");
+        // Nine in the evening of Yalda night in Tehran; the browser's clock reads UTC.
+        b.eval("const f = document.querySelector('#send_at'); f.value = '2026-12-21T21:00'; f.dispatchEvent(new Event('input', {bubbles: true}));", json!([])).unwrap();
+        let note = b.text("#send-at-note").unwrap();
+        assert!(note.contains("۳۰ آذر ۱۴۰۵") && note.contains("۲۱:۰۰"), "read back in the club's calendar and hour: {note}");
+        b.click("#campaign-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#funnel')").unwrap();
+    })
+    .await
+    else {
+        return;
+    };
+    let campaigns = admin(&host, "GET", "/api/campaigns", None).await.json();
+    assert_eq!(campaigns["campaigns"][0]["send_at"], "2026-12-21T17:30:00Z", "21:00 in Tehran (UTC+3:30)");
+}

@@ -40,6 +40,9 @@ impl Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            // The browser's own zone is UTC, never the club's (Asia/Tehran):
+            // a page must place the club's times in the club's zone itself.
+            .env("TZ", "UTC")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

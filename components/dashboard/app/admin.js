@@ -1,6 +1,6 @@
 // The store owner's app: sign in with the admin token (kept in this tab's
 // sessionStorage and sent as a Bearer token), then the club's pages.
-import { apply, call, date, el, errorText, facts, field, number, percent, showError, t } from "./i18n.js";
+import { apply, call, date, dateTime, el, errorText, facts, field, number, percent, showError, t } from "./i18n.js";
 import { marketing } from "./marketing.js";
 
 const main = document.getElementById("main");
@@ -186,7 +186,7 @@ function adjustForm(id) {
 
 function messageRow(m) {
   return el("li", { "data-id": m.id, "data-status": m.status },
-    el("span", { class: "meta", text: `${date(m.created_at, state.settings.timezone)} · ${t("status." + m.status)} · ${m.kind}${m.campaign ? " · " + m.campaign : ""}` }),
+    el("span", { class: "meta", text: `${dateTime(m.created_at, state.settings.timezone)} · ${t("status." + m.status)} · ${m.kind}${m.campaign ? " · " + m.campaign : ""}` }),
     el("span", { class: "text", text: m.text }));
 }
 

@@ -196,7 +196,7 @@ const catalogs = {
     "campaign.segments": "بخش‌ها",
     "campaign.tags": "برچسب‌ها (با ویرگول)",
     "campaign.minPoints": "حداقل امتیاز",
-    "campaign.sendAt": "زمان ارسال (خالی: اکنون)",
+    "campaign.sendAt": "زمان ارسال، به وقت {zone} (خالی: اکنون)",
     "campaign.schedule": "زمان‌بندی کمپین",
     "campaign.credit": "اعتبار پنل کافی نیست: {needed} لازم است و {available} مانده است.",
     "campaign.funnel": "قیف ارسال",
@@ -422,7 +422,7 @@ const catalogs = {
     "campaign.segments": "Segments",
     "campaign.tags": "Tags (comma-separated)",
     "campaign.minPoints": "Minimum points",
-    "campaign.sendAt": "Send at (empty: now)",
+    "campaign.sendAt": "Send at, {zone} time (empty: now)",
     "campaign.schedule": "Schedule the campaign",
     "campaign.credit": "The panel's credit is not enough: {needed} needed, {available} left.",
     "campaign.funnel": "Delivery funnel",
@@ -494,6 +494,29 @@ export function date(iso, timeZone, short = false) {
   const calendar = lang === "fa" ? "-u-ca-persian" : "";
   const style = short ? { day: "numeric", month: "short" } : { dateStyle: "medium" };
   return new Intl.DateTimeFormat(locale() + calendar, { ...style, timeZone }).format(new Date(iso));
+}
+
+/** A date and its time of day, as the club reads them. */
+export function dateTime(iso, timeZone) {
+  const calendar = lang === "fa" ? "-u-ca-persian" : "";
+  return new Intl.DateTimeFormat(locale() + calendar, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+}
+
+/** A wall-clock time in `timeZone` ("2026-12-21T20:00", as a
+ *  `datetime-local` field gives it) as the instant it names, in ISO form:
+ *  the club's hour, wherever the owner's browser happens to be. */
+export function zonedInstant(local, timeZone) {
+  const [y, mo, d, h, mi] = local.split(/[-T:]/).map(Number);
+  const wall = Date.UTC(y, mo - 1, d, h, mi);
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" });
+  // The zone's offset at an instant: its wall clock then, less the instant.
+  const offset = (at) => {
+    const p = Object.fromEntries(parts.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - at;
+  };
+  // Twice: the offset at the first guess can differ across a clock change.
+  const first = wall - offset(wall);
+  return new Date(wall - offset(first)).toISOString();
 }
 
 /** An element with text (never HTML: what members typed stays text). */

@@ -3,7 +3,7 @@
 // signature and the opt-out footer, its encoding, parts and characters),
 // a campaign's audience is counted before it is scheduled, and a campaign's
 // page shows its delivery funnel.
-import { call, date, el, errorText, facts, field, number, percent, showError, t } from "./i18n.js";
+import { call, dateTime, el, errorText, facts, field, number, percent, showError, t, zonedInstant } from "./i18n.js";
 
 const KINDS = ["welcome", "thank_you", "feedback", "birthday", "anniversary", "winback", "expiry_reminder", "tier_upgrade", "replenishment"];
 const SEGMENTS = ["new", "active", "loyal", "at_risk", "lapsed"];
@@ -145,7 +145,7 @@ export function marketing({ main, state }) {
     if (answer?.status !== 200) return (error.textContent = answer ? errorText(answer) : t("error.network"));
     list.replaceChildren(...answer.body.campaigns.map((c) => el("li", { "data-id": c.id },
       el("a", { href: `#campaign/${encodeURIComponent(c.id)}`, text: c.name }),
-      el("span", { class: "meta", text: `${date(c.send_at, state.settings.timezone)} · ${t("campaign.status." + c.status)} · ${t("funnel.sent")} ${number(c.stats.sent)} · ${t("funnel.delivered")} ${number(c.stats.delivered)}` }))));
+      el("span", { class: "meta", text: `${dateTime(c.send_at, state.settings.timezone)} · ${t("campaign.status." + c.status)} · ${t("funnel.sent")} ${number(c.stats.sent)} · ${t("funnel.delivered")} ${number(c.stats.delivered)}` }))));
     if (!list.children.length) list.append(el("li", { class: "note", text: t("campaigns.none") }));
   }
 
@@ -161,7 +161,16 @@ export function marketing({ main, state }) {
     const segments = checks("segment", SEGMENTS, t("campaign.segments"));
     const tags = field("tags", t("campaign.tags"), "", { dir: "auto", placeholder: "coffee, vip" });
     const minPoints = field("min_points", t("campaign.minPoints"), "", { type: "number", min: "0", "data-api": "audience" });
-    const when = field("send_at", t("campaign.sendAt"), "", { type: "datetime-local", "data-api": "send_at" });
+    // The owner picks the club's wall-clock time; the note under the field
+    // reads it back as the club's calendar writes it.
+    const when = field("send_at", t("campaign.sendAt").replace("{zone}", s.timezone), "", { type: "datetime-local", "data-api": "send_at" });
+    const sendAt = () => {
+      const at = when.querySelector("input").value;
+      return at ? zonedInstant(at, s.timezone) : null;
+    };
+    const whenNote = el("p", { class: "note", id: "send-at-note" });
+    when.querySelector("input").addEventListener("input", () => (whenNote.textContent = sendAt() ? dateTime(sendAt(), s.timezone) : ""));
+    when.insertBefore(whenNote, when.querySelector(".field-error"));
     const failure = el("p", { class: "error", role: "alert", id: "campaign-error" });
     const form = el("form", { class: "card", id: "campaign-form" }, el("h2", { text: t("campaigns.new") }), name,
       el("div", { "data-field": "template" }, el("label", { for: "campaign-template", text: t("campaign.template") }), template, el("p", { class: "error field-error" })),
@@ -180,9 +189,8 @@ export function marketing({ main, state }) {
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       form.querySelectorAll(".error").forEach((p) => (p.textContent = ""));
-      const at = form.querySelector("#send_at").value;
       const body = { name: form.querySelector("#campaign-name").value.trim(), template: template.value, audience: audience(), link_url: linkValue() };
-      if (at) body.send_at = new Date(at).toISOString();
+      if (sendAt()) body.send_at = sendAt();
       const answer = await api("POST", "/api/campaigns", body);
       if (answer?.status === 201) return (location.hash = `#campaign/${encodeURIComponent(answer.body.id)}`);
       if (!answer) return (failure.textContent = t("error.network"));
@@ -213,7 +221,7 @@ export function marketing({ main, state }) {
       : null;
     main.replaceChildren(
       card(el("h1", { text: c.name }),
-        el("p", { class: "note", text: `${t("campaign.status." + c.status)} · ${date(c.send_at, state.settings.timezone)}` }),
+        el("p", { class: "note", text: `${t("campaign.status." + c.status)} · ${dateTime(c.send_at, state.settings.timezone)}` }),
         el("p", { class: "sms", text: c.template }), error, cancel),
       card(el("h2", { text: t("campaign.funnel") }), funnel),
       card(facts([
