@@ -460,8 +460,11 @@ const catalogs = {
 
 export let lang = localStorage.getItem("lang") === "en" ? "en" : "fa";
 
-export function t(key) {
-  return catalogs[lang][key] ?? catalogs.fa[key] ?? key;
+export function t(key, slots = {}) {
+  const text = catalogs[lang][key] ?? catalogs.fa[key] ?? key;
+  // One pass, so a filled value (a member's name) is never read as a slot;
+  // a slot not given (`{name}` in the placeholders' note) stays as written.
+  return text.replace(/\{(\w+)\}/g, (slot, name) => (name in slots ? String(slots[name]) : slot));
 }
 
 /** Sets the page's language and direction, then calls `render`. */
@@ -488,18 +491,21 @@ export function percent(fraction) {
   return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 1 }).format(fraction);
 }
 
-/** A date as a person of the club reads it: Jalali in Persian. `short`:
- *  day and month only. */
-export function date(iso, timeZone, short = false) {
+/** An instant as a person of the club reads it, in `style`: Jalali in
+ *  Persian, on the club's clock. */
+function clubCalendar(iso, timeZone, style) {
   const calendar = lang === "fa" ? "-u-ca-persian" : "";
-  const style = short ? { day: "numeric", month: "short" } : { dateStyle: "medium" };
   return new Intl.DateTimeFormat(locale() + calendar, { ...style, timeZone }).format(new Date(iso));
+}
+
+/** A date as the club reads it. `short`: day and month only. */
+export function date(iso, timeZone, short = false) {
+  return clubCalendar(iso, timeZone, short ? { day: "numeric", month: "short" } : { dateStyle: "medium" });
 }
 
 /** A date and its time of day, as the club reads them. */
 export function dateTime(iso, timeZone) {
-  const calendar = lang === "fa" ? "-u-ca-persian" : "";
-  return new Intl.DateTimeFormat(locale() + calendar, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+  return clubCalendar(iso, timeZone, { dateStyle: "medium", timeStyle: "short" });
 }
 
 /** A wall-clock time in `timeZone` ("2026-12-21T20:00", as a

@@ -34,8 +34,8 @@ export function marketing({ main, state }) {
         }
         const p = answer.body;
         sample.textContent = p.sample;
-        const parts = t("preview.meta").replace("{encoding}", p.encoding === "gsm7" ? "GSM-7" : "UCS-2").replace("{parts}", number(p.parts)).replace("{chars}", number(p.chars));
-        meta.textContent = p.audience == null ? parts : `${parts} · ${t("preview.audience").replace("{members}", number(p.audience)).replace("{messages}", number(p.messages))}`;
+        const parts = t("preview.meta", { encoding: p.encoding === "gsm7" ? "GSM-7" : "UCS-2", parts: number(p.parts), chars: number(p.chars) });
+        meta.textContent = p.audience == null ? parts : `${parts} · ${t("preview.audience", { members: number(p.audience), messages: number(p.messages) })}`;
         box.dataset.state = "ok";
       }, 250);
     };
@@ -163,13 +163,14 @@ export function marketing({ main, state }) {
     const minPoints = field("min_points", t("campaign.minPoints"), "", { type: "number", min: "0", "data-api": "audience" });
     // The owner picks the club's wall-clock time; the note under the field
     // reads it back as the club's calendar writes it.
-    const when = field("send_at", t("campaign.sendAt").replace("{zone}", s.timezone), "", { type: "datetime-local", "data-api": "send_at" });
-    const sendAt = () => {
-      const at = when.querySelector("input").value;
-      return at ? zonedInstant(at, s.timezone) : null;
-    };
+    const when = field("send_at", t("campaign.sendAt", { zone: s.timezone }), "", { type: "datetime-local", "data-api": "send_at" });
+    const whenInput = when.querySelector("input");
+    const sendAt = () => (whenInput.value ? zonedInstant(whenInput.value, s.timezone) : null);
     const whenNote = el("p", { class: "note", id: "send-at-note" });
-    when.querySelector("input").addEventListener("input", () => (whenNote.textContent = sendAt() ? dateTime(sendAt(), s.timezone) : ""));
+    whenInput.addEventListener("input", () => {
+      const at = sendAt();
+      whenNote.textContent = at ? dateTime(at, s.timezone) : "";
+    });
     when.insertBefore(whenNote, when.querySelector(".field-error"));
     const failure = el("p", { class: "error", role: "alert", id: "campaign-error" });
     const form = el("form", { class: "card", id: "campaign-form" }, el("h2", { text: t("campaigns.new") }), name,
@@ -190,11 +191,12 @@ export function marketing({ main, state }) {
       e.preventDefault();
       form.querySelectorAll(".error").forEach((p) => (p.textContent = ""));
       const body = { name: form.querySelector("#campaign-name").value.trim(), template: template.value, audience: audience(), link_url: linkValue() };
-      if (sendAt()) body.send_at = sendAt();
+      const at = sendAt();
+      if (at) body.send_at = at;
       const answer = await api("POST", "/api/campaigns", body);
       if (answer?.status === 201) return (location.hash = `#campaign/${encodeURIComponent(answer.body.id)}`);
       if (!answer) return (failure.textContent = t("error.network"));
-      if (answer.body?.error?.code === "insufficient_credit") return (failure.textContent = t("campaign.credit").replace("{needed}", number(answer.body.error.needed)).replace("{available}", number(answer.body.error.available)));
+      if (answer.body?.error?.code === "insufficient_credit") return (failure.textContent = t("campaign.credit", { needed: number(answer.body.error.needed), available: number(answer.body.error.available) }));
       if (answer.body?.error?.code === "invalid_template") return (form.querySelector('[data-field="template"] .field-error').textContent = errorText(answer));
       showError(form, answer, failure);
     });

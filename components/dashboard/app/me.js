@@ -65,7 +65,7 @@ function page(p) {
   const tile = (id, label, value) => el("div", { class: "tile", id }, el("span", { class: "label", text: label }), el("strong", { text: value }));
   const next = m.next_tier
     ? el("section", { class: "card", id: "next-tier" },
-        el("p", { text: t("me.nextTier").replace("{tier}", m.next_tier.name).replace("{amount}", number(m.next_tier.remaining)) }),
+        el("p", { text: t("me.nextTier", { tier: m.next_tier.name, amount: number(m.next_tier.remaining) }) }),
         el("progress", { max: String(m.next_tier.min_spend), value: String(Math.min(m.next_tier.spend, m.next_tier.min_spend)) }))
     : el("section", { class: "card", id: "next-tier" }, el("p", { text: t("me.topTier") }));
   const codes = p.codes.length
@@ -82,7 +82,7 @@ function page(p) {
     render();
   } });
   return el("div", { id: "me" },
-    el("h1", { text: m.name ? t("me.hello").replace("{name}", m.name) : t("me.helloAnon") }),
+    el("h1", { text: m.name ? t("me.hello", { name: m.name }) : t("me.helloAnon") }),
     el("div", { class: "tiles" },
       tile("points", t("me.points"), number(m.points)),
       tile("pending", t("me.pending"), number(m.pending_points)),
