@@ -373,6 +373,41 @@ async fn getting_started_sets_the_club_up_connects_a_store_and_shows_the_panel_a
     assert_eq!(store["platform"], "woocommerce");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_getting_started_keeps_settings_made_elsewhere_and_an_edit_in_between_is_shown() {
+    let host = host().await;
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    with_browser("no-lost-update", 360, move |b| {
+        signed_in_admin(&b, &origin, "#setup");
+        b.wait("document.querySelector('#settings')").unwrap();
+        // Set through the API after the page read the settings: silver's
+        // threshold, a holiday, the cap and 14 pending days.
+        let mut tiers = block_on(admin(&h, "GET", "/api/settings", None)).json()["tiers"].clone();
+        tiers[1]["min_spend"] = json!(30_000_000);
+        let elsewhere = json!({"tiers": tiers, "holidays": [{"date": "1405-01-13"}], "frequency_cap": {"per_day": 1, "per_week": 2}, "pending_days": 14});
+        assert_eq!(block_on(admin(&h, "PATCH", "/api/settings", Some(elsewhere.clone()))).status, 200);
+        // The page's save is refused as stale, shows the saved values and
+        // says why; saved again, it changes only its own fields.
+        b.type_into("#sender_signature", "کافه نمونه").unwrap();
+        b.click("#settings button[type=submit]").unwrap();
+        b.wait("document.querySelector('#settings-note').textContent !== ''").unwrap();
+        let note = b.text("#settings-note").unwrap();
+        assert!(note.contains("کس دیگری"), "{note}");
+        b.type_into("#sender_signature", "کافه نمونه").unwrap();
+        b.click("#settings button[type=submit]").unwrap();
+        b.wait("document.querySelector('#settings-note').textContent === 'ذخیره شد.'").unwrap();
+        let saved = block_on(admin(&h, "GET", "/api/settings", None)).json();
+        assert_eq!(saved["sender_signature"], "کافه نمونه");
+        for key in ["tiers", "frequency_cap", "pending_days"] {
+            assert_eq!(saved[key], elsewhere[key], "{key} survived the dashboard's save: {saved}");
+        }
+        assert_eq!(saved["holidays"], json!([{"date": "1405-01-13", "calendar": "jalali"}]));
+        assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true), "nothing wider than the phone");
+    })
+    .await;
+}
+
 /// The goal the dashboard is built for: from nothing to a live club (set
 /// up, a store connected, a reward and an automation, the first member
 /// joined by SMS code, their first points from an order, their first code

@@ -119,7 +119,7 @@ async fn bad_requests_get_json_errors_and_write_nothing() {
     assert_error(&admin(&host, "GET", "/api/members/m_1/whatever", None).await, 404, "not_found");
     let r = admin(&host, "DELETE", "/api/settings", None).await;
     assert_error(&r, 405, "method_not_allowed");
-    assert_eq!(r.header("allow"), Some("GET, PUT"));
+    assert_eq!(r.header("allow"), Some("GET, PUT, PATCH"));
     let auth = format!("Bearer {}", admin_token());
     let huge = vec![b'x'; 64 * 1024 + 1];
     assert_error(&host.request("PUT", "/api/settings", &[("authorization", &auth)], huge).await, 413, "body_too_large");

@@ -191,14 +191,6 @@ async fn woocommerce(host: &Host, file: &str) -> vafa_test_host::Reply {
     host.request("POST", "/hooks/woocommerce/shop-1", &headers, body).await
 }
 
-/// A Shopify delivery, signed as Shopify signs it.
-async fn shopify(host: &Host, topic: &str, file: &str) -> vafa_test_host::Reply {
-    let body = fixture(file);
-    let sig = base64_hmac(&body);
-    let headers = [("content-type", "application/json"), ("x-shopify-topic", topic), ("x-shopify-hmac-sha256", sig.as_str()), ("x-shopify-webhook-id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")];
-    host.request("POST", "/hooks/shopify/shop-1", &headers, body).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn woocommerce_orders_earn_refund_and_cancel_from_the_real_payloads() {
     let host = host().await;
@@ -218,23 +210,91 @@ async fn woocommerce_orders_earn_refund_and_cancel_from_the_real_payloads() {
     assert_balance_is_the_ledger(&host, &id, "woocommerce").await;
 }
 
+/// A WooCommerce delivery of `order`, signed.
+async fn woocommerce_json(host: &Host, order: &Value) -> vafa_test_host::Reply {
+    let body = order.to_string();
+    let sig = base64_hmac(body.as_bytes());
+    host.request("POST", "/hooks/woocommerce/shop-1", &[("content-type", "application/json"), ("x-wc-webhook-topic", "order.updated"), ("x-wc-webhook-signature", &sig)], body).await
+}
+
+/// The real WooCommerce fixture with every amount in `currency`: the same
+/// money, written as a Persian WooCommerce shop in that unit writes it.
+fn woocommerce_in(file: &str, currency: &str, divide: i64) -> Value {
+    fn walk(v: &mut Value, divide: i64) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m.iter_mut() {
+                    let money = ["total", "subtotal", "price", "total_tax", "subtotal_tax", "shipping_total", "shipping_tax", "discount_total", "discount_tax", "cart_tax", "amount"].contains(&k.as_str());
+                    match v {
+                        Value::String(s) if money && s.parse::<f64>().is_ok() => {
+                            let sign = if s.starts_with('-') { "-" } else { "" };
+                            let rials: i64 = s.trim_start_matches('-').split('.').next().unwrap().parse().unwrap();
+                            let (whole, rest) = (rials / divide, rials % divide);
+                            let width = divide.to_string().len() - 1;
+                            *s = if rest == 0 { format!("{sign}{whole}") } else { format!("{sign}{whole}.{}", format!("{rest:0width$}").trim_end_matches('0')) };
+                        }
+                        Value::Number(n) if money => *v = json!(n.as_f64().unwrap() / divide as f64),
+                        _ => walk(v, divide),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|v| walk(v, divide)),
+            _ => {}
+        }
+    }
+    let mut order: Value = serde_json::from_slice(&fixture(file)).unwrap();
+    walk(&mut order, divide);
+    order["currency"] = json!(currency);
+    order
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shopify_orders_and_refunds_without_a_phone_find_their_member() {
+async fn the_same_money_earns_the_same_points_in_each_of_irans_four_units() {
+    for (currency, divide) in [("IRR", 1), ("IRT", 10), ("IRHR", 1_000), ("IRHT", 10_000)] {
+        let host = host().await;
+        store(&host, "shop-1", false).await;
+        let r = admin(&host, "PUT", "/api/stores/shop-1", Some(json!({"currency": currency}))).await;
+        assert_eq!(r.status, 200, "{currency}: {}", r.text());
+        create_member(&host, json!({"phone": "09121234567"})).await;
+        let order = woocommerce_in("woocommerce/order-processing.json", currency, divide);
+        let r = woocommerce_json(&host, &order).await;
+        assert_eq!((r.status, r.json()["points_delta"].clone(), r.json()["tier"].clone()), (200, json!(29), json!("bronze")), "2,935,000 IRR as {} {currency}: {}", order["total"], r.text());
+        let refund = woocommerce_in("woocommerce/order-refunded-partial.json", currency, divide);
+        let r = woocommerce_json(&host, &refund).await;
+        assert_eq!((r.json()["points_delta"].clone(), r.json()["balance"].clone()), (json!(-3), json!(26)), "322,500 IRR back in {currency}: {}", r.text());
+        let id = member_id_of(&host, "09121234567").await;
+        let m = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
+        assert_eq!(m["stats"]["spend"], json!(2_935_000 - 322_500), "{currency}: spend in the club's rials: {m}");
+        let orders = admin(&host, "GET", &format!("/api/members/{id}/orders"), None).await.json();
+        let o = &orders["orders"][0];
+        assert_eq!((o["total"].clone(), o["refunded"].clone(), o["currency"].clone()), (json!(2_935_000), json!(322_500), json!("IRR")), "{orders}");
+        assert_eq!((o["store_total"].clone(), o["store_currency"].clone()), (order["total"].clone(), json!(currency)), "the store's own amount: {orders}");
+        assert_balance_is_the_ledger(&host, &id, currency).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_toman_fraction_finer_than_a_rial_and_a_store_that_cannot_convert_are_refused() {
     let host = host().await;
     store(&host, "shop-1", false).await;
+    let before = host.kv_snapshot();
+    let r = admin(&host, "PUT", "/api/stores/shop-1", Some(json!({"currency": "USD"}))).await;
+    assert_error(&r, 422, "invalid_currency");
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("IRR"), "{}", r.text());
+    assert_eq!(host.kv_snapshot(), before, "a refused store writes nothing");
+    admin(&host, "PUT", "/api/stores/shop-1", Some(json!({"currency": "IRT"}))).await;
     create_member(&host, json!({"phone": "09121234567"})).await;
-    let r = shopify(&host, "orders/paid", "shopify/orders-paid.json").await;
-    assert_eq!((r.status, r.json()["points_delta"].clone(), r.json()["tier"].clone()), (200, json!(404), json!("silver")), "{}", r.text());
-    let again = shopify(&host, "orders/paid", "shopify/orders-paid.json").await;
-    assert_eq!(again.json()["duplicate"], true, "the same webhook id again");
-    let r = shopify(&host, "refunds/create", "shopify/refunds-create.json").await;
-    assert_eq!((r.status, r.json()["points_delta"].clone()), (200, json!(-84)), "8,500,000 of 40,495,000 back: {}", r.text());
-    let r = shopify(&host, "orders/cancelled", "shopify/orders-cancelled.json").await;
-    assert_eq!(r.json()["balance"], 0, "{}", r.text());
-    let id = member_id_of(&host, "09121234567").await;
-    assert_balance_is_the_ledger(&host, &id, "shopify").await;
-    let m = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
-    assert_eq!(m["tier"], "silver", "a purchase raised the tier; only the daily re-evaluation lowers it: {m}");
+    let mut order = woocommerce_in("woocommerce/order-processing.json", "IRT", 10);
+    order["total"] = json!("293500.55");
+    let before = host.kv_snapshot();
+    let r = woocommerce_json(&host, &order).await;
+    assert_error(&r, 422, "invalid_total");
+    assert_eq!(host.kv_snapshot(), before, "a refused order writes nothing");
+    // Once orders are counted, the club's currency stays.
+    order["total"] = json!("293500.00");
+    assert_eq!(woocommerce_json(&host, &order).await.status, 200);
+    let r = admin(&host, "PATCH", "/api/settings", Some(json!({"currency": "IRT"}))).await;
+    assert_error(&r, 422, "invalid_currency");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

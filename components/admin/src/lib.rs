@@ -1,5 +1,6 @@
 //! The admin component: the club's configuration and the admin's side of
-//! points. Settings (`/api/settings`), stores (`/api/stores/{id}`), the
+//! points. Stores (`/api/stores`, `/api/stores/{id}`; the settings are
+//! their own component, `settings`), the
 //! bonus rules (`/api/bonus-rules`), the SMS panel in use (`/api/panel`), a member's points adjusted by hand and
 //! their ledger (`/api/members/{id}/adjust`, `/ledger`, routed here by
 //! spin.toml's more specific routes; changes go through the points journal,
@@ -8,7 +9,6 @@
 mod bonus_rules;
 mod panel;
 mod points;
-mod settings;
 mod stores;
 
 use spin_sdk::http::{Method, Request, Response};
@@ -25,13 +25,12 @@ fn handle(req: Request) -> Response {
 
 fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
     match segs {
-        ["api", "settings"] => match method {
-            Method::Get => settings::get(req, &Ctx::new()?),
-            Method::Put => settings::put(req, &Ctx::new()?),
-            _ => not_allowed(&["GET", "PUT"]),
-        },
         ["api", "panel"] => match method {
             Method::Get => panel::get(req, &Ctx::new()?),
+            _ => not_allowed(&["GET"]),
+        },
+        ["api", "stores"] => match method {
+            Method::Get => stores::list(req, &Ctx::new()?),
             _ => not_allowed(&["GET"]),
         },
         ["api", "stores", id] => match method {
@@ -49,13 +48,18 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
             _ => not_allowed(&["GET", "PUT"]),
         },
         ["api", "bonus-rules", id] => match method {
+            Method::Get => bonus_rules::get(req, &Ctx::new()?, id),
             Method::Put => bonus_rules::put(req, &Ctx::new()?, id),
             Method::Delete => bonus_rules::delete(req, &Ctx::new()?, id),
-            _ => not_allowed(&["PUT", "DELETE"]),
+            _ => not_allowed(&["GET", "PUT", "DELETE"]),
         },
         ["api", "members", id, "adjust"] => match method {
             Method::Post => points::adjust(req, &Ctx::new()?, id),
             _ => not_allowed(&["POST"]),
+        },
+        ["api", "members", id, "orders"] => match method {
+            Method::Get => points::orders(req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET"]),
         },
         ["api", "members", id, "ledger"] => match method {
             Method::Get => points::ledger(req, &Ctx::new()?, id),

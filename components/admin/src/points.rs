@@ -56,3 +56,36 @@ pub fn ledger(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let (entries, next) = vafa_spin::wallet::ledger(&ctx.kv, found.number, limit, before)?;
     Ok(http::json(200, &serde_json::json!({"entries": entries, "next_before": next})))
 }
+
+/// `GET /api/members/{id}/orders`: the member's recent orders (those the
+/// points journal keeps, the last `wallet::ORDERS`), newest first, each in
+/// the club's currency and in the store's own, as the shop writes it.
+pub fn orders(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let found = store::by_id(&ctx.kv, id)?;
+    let settings = http::settings(&ctx.kv)?;
+    let wallet = vafa_spin::wallet::read(&ctx.kv, found.number)?;
+    let orders: Vec<_> = wallet
+        .orders
+        .iter()
+        .rev()
+        .map(|o| {
+            let (store_id, order_id) = o.key.split_once('/').unwrap_or(("", &o.key));
+            let store_currency = o.store_currency.as_deref().unwrap_or(&settings.currency);
+            serde_json::json!({
+                "store_id": store_id,
+                "order_id": order_id,
+                "total": o.total,
+                "refunded": o.refunded,
+                "currency": settings.currency,
+                "store_total": vafa_core::money::format_decimal(o.store_total.unwrap_or(o.total), store_currency),
+                "store_refunded": vafa_core::money::format_decimal(o.refunded, store_currency),
+                "store_currency": store_currency,
+                "points_earned": o.earned,
+                "points_taken": o.taken,
+                "cancelled": o.cancelled,
+            })
+        })
+        .collect();
+    Ok(http::json(200, &serde_json::json!({ "orders": orders })))
+}

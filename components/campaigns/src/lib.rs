@@ -10,6 +10,7 @@ use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 use vafa_core::automation::{AutomationInput, Automations, Kind};
 use vafa_core::reward::Catalog;
+use vafa_core::precondition;
 use vafa_core::error::Result;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_core::broadcast::{CampaignInput, PreviewInput, sample_text};
@@ -81,18 +82,24 @@ fn list(req: &Request, ctx: &Ctx) -> Result<Response> {
     Ok(http::json(200, &all(ctx)?))
 }
 
-/// An automation never set is off, with no template.
+/// One automation as the admin sees it: never set is off, with no template.
+fn view(all: &Automations, kind: Kind) -> serde_json::Value {
+    match all.get(kind) {
+        Some(a) => serde_json::to_value(a).unwrap_or_default(),
+        None => json!({"kind": kind, "enabled": false, "template": null}),
+    }
+}
+
+/// An automation, with its `ETag`.
 fn get(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let kind = Kind::parse(kind)?;
-    Ok(match all(ctx)?.get(kind) {
-        Some(a) => http::json(200, a),
-        None => http::json(200, &json!({"kind": kind, "enabled": false, "template": null})),
-    })
+    Ok(http::tagged(200, &view(&all(ctx)?, kind)))
 }
 
 /// Sets one automation by compare-and-swap of the record, so two admins
-/// editing different automations at once both count.
+/// editing different automations at once both count, under `If-Match`
+/// against the automation as it stands.
 fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let kind = Kind::parse(kind)?;
@@ -102,16 +109,15 @@ fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
         None => Catalog::default(),
     };
     let automation = input.validate(kind, &http::settings(&ctx.kv)?, |id| catalog.get(id).is_some())?;
-    let updated = ctx.kv.update(keys::AUTOMATIONS, |mut all: Automations| {
+    let if_match = http::if_match(req);
+    let saved = ctx.kv.edit(keys::AUTOMATIONS, ctx.now, |all: Option<Automations>| {
+        let mut all = all.unwrap_or_default();
+        precondition::check(if_match.as_ref(), Some(&view(&all, kind)))?;
         all.put(automation.clone());
-        Ok(Some(all))
+        let saved = view(&all, kind);
+        Ok((all, saved))
     })?;
-    if updated.is_none() {
-        let mut all = Automations::default();
-        all.put(automation.clone());
-        ctx.kv.put(keys::AUTOMATIONS, &all)?;
-    }
-    Ok(http::json(200, &automation))
+    Ok(http::tagged(200, &saved))
 }
 
 /// `POST /api/campaigns`: a broadcast, queued from its send time by the

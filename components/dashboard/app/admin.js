@@ -62,7 +62,7 @@ async function start(token) {
   }
   if (answer.status !== 200) return signin(errorText(answer));
   sessionStorage.setItem("token", token);
-  Object.assign(state, { token, settings: answer.body });
+  Object.assign(state, { token, settings: answer.body, settingsTag: answer.etag });
   render();
 }
 
@@ -256,14 +256,25 @@ function setup() {
       earn: { ...s.earn, per_amount: Number(v("earn_amount")), points: Number(v("earn_points")) },
       sms_part_cost: Number(v("sms_part_cost")),
     };
-    const answer = await call("PUT", "/api/settings", body, state.token).catch(() => null);
+    // Only the keys this form shows, merged into what is saved, and only
+    // onto the version this page read: nothing set elsewhere is lost.
+    const answer = await call("PATCH", "/api/settings", body, state.token, { "if-match": state.settingsTag }).catch(() => null);
     if (!answer) return (note.textContent = t("error.network"));
+    if (answer.status === 412 && answer.body?.current) {
+      Object.assign(state, { settings: answer.body.current, settingsTag: answer.etag });
+      setup();
+      document.querySelector("#settings-note").textContent = t("setup.conflict");
+      return;
+    }
     if (answer.status !== 200) return showError(settingsForm, answer, note);
-    state.settings = answer.body;
+    Object.assign(state, { settings: answer.body, settingsTag: answer.etag });
     note.textContent = t("setup.saved");
   });
 
   const platform = el("select", { id: "platform" }, ...["woocommerce", "shopify", "generic"].map((p) => el("option", { value: p, text: p })));
+  // Persian WooCommerce's four units of the rial, and the club's own.
+  const currencies = [...new Set([s.currency, "IRR", "IRT", "IRHR", "IRHT"])];
+  const currency = el("select", { id: "currency", dir: "ltr" }, ...currencies.map((c) => el("option", { value: c, text: c })));
   const secret = el("input", { id: "secret", dir: "ltr", required: "", minlength: "16" });
   const storeNote = el("div", { id: "store-result" });
   const storeForm = el("form", { class: "card", id: "store" },
@@ -271,7 +282,8 @@ function setup() {
     el("div", { class: "row" },
       field("store_id", t("setup.store_id"), "", { dir: "ltr", required: "", "data-api": "id" }),
       field("store_name", t("setup.store_name"), "", { required: "", "data-api": "name" }),
-      el("div", {}, el("label", { for: "platform", text: t("setup.platform") }), platform)),
+      el("div", {}, el("label", { for: "platform", text: t("setup.platform") }), platform),
+      el("div", { "data-field": "currency" }, el("label", { for: "currency", text: t("setup.currency") }), currency, el("p", { class: "error field-error" }))),
     el("div", { class: "row", "data-field": "webhook_secret" },
       el("div", {}, el("label", { for: "secret", text: t("setup.secret") }), secret, el("p", { class: "error field-error" })),
       el("button", { type: "button", text: t("setup.secret_new"), onclick: () => (secret.value = randomSecret()) })),
@@ -281,7 +293,7 @@ function setup() {
     storeForm.querySelectorAll(".field-error").forEach((p) => (p.textContent = ""));
     storeNote.replaceChildren();
     const id = storeForm.querySelector("#store_id").value.trim();
-    const body = { name: storeForm.querySelector("#store_name").value.trim(), platform: platform.value, webhook_secret: secret.value.trim() };
+    const body = { name: storeForm.querySelector("#store_name").value.trim(), platform: platform.value, currency: currency.value, webhook_secret: secret.value.trim() };
     const answer = await call("PUT", `/api/stores/${encodeURIComponent(id)}`, body, state.token).catch(() => null);
     if (!answer) return storeNote.append(el("p", { class: "error", text: t("error.network") }));
     if (answer.status !== 200) return showError(storeForm, answer, storeNote.appendChild(el("p", { class: "error" })));

@@ -31,6 +31,8 @@ const catalogs = {
     "setup.sms_part_cost": "هزینه هر بخش پیامک",
     "setup.save": "ذخیره",
     "setup.saved": "ذخیره شد.",
+    "setup.conflict": "کس دیگری در این فاصله تنظیمات را تغییر داده است. مقدارهای ذخیره‌شدهٔ او در فرم آمده‌اند؛ بازبینی کنید و دوباره ذخیره کنید.",
+    "setup.currency": "واحد پول فروشگاه",
     "setup.store": "اتصال فروشگاه",
     "setup.store_id": "شناسه فروشگاه (حروف لاتین)",
     "setup.store_name": "نام فروشگاه",
@@ -257,6 +259,8 @@ const catalogs = {
     "setup.sms_part_cost": "Cost of one SMS part",
     "setup.save": "Save",
     "setup.saved": "Saved.",
+    "setup.conflict": "Someone else changed the settings meanwhile. Their saved values are in the form now; check them and save again.",
+    "setup.currency": "Store currency",
     "setup.store": "Connect a store",
     "setup.store_id": "Store id (Latin letters)",
     "setup.store_name": "Store name",
@@ -538,15 +542,15 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 /** A JSON call; resolves to `{status, body}`, rejects only when offline. */
-export async function call(method, path, body, token) {
-  const headers = { accept: "application/json" };
+export async function call(method, path, body, token, extra = {}) {
+  const headers = { accept: "application/json", ...extra };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
-  return { status: res.status, body: json };
+  return { status: res.status, body: json, etag: res.headers.get("etag") };
 }
 
 export function errorText(answer) {

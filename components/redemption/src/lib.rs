@@ -26,7 +26,7 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
             _ => not_allowed(&["GET"]),
         },
         ["api", "rewards", id] => match method {
-            Method::Get => rewards::get(&Ctx::new()?, id),
+            Method::Get => rewards::get(req, &Ctx::new()?, id),
             Method::Put => rewards::put(req, &Ctx::new()?, id),
             _ => not_allowed(&["GET", "PUT"]),
         },

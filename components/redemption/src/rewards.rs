@@ -1,10 +1,11 @@
 //! The rewards catalog: `GET /api/rewards` (public: the active rewards),
-//! `GET /api/rewards/{id}` (public, active), `PUT /api/rewards/{id}`
-//! (admin).
+//! `GET /api/rewards/{id}` (public, active; with an `ETag`), `PUT
+//! /api/rewards/{id}` (admin, honouring `If-Match`).
 
 use crate::Ctx;
 use spin_sdk::http::{Request, Response};
 use vafa_core::error::{Error, Result};
+use vafa_core::precondition;
 use vafa_core::reward::{Catalog, Reward, RewardInput};
 use vafa_spin::{http, keys};
 
@@ -17,27 +18,27 @@ pub fn list(ctx: &Ctx) -> Result<Response> {
     Ok(http::json(200, &serde_json::json!({ "rewards": active })))
 }
 
-pub fn get(ctx: &Ctx, id: &str) -> Result<Response> {
+/// A reward, with its `ETag`: an active one to anyone, an inactive one to
+/// the admin alone (who edits it).
+pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let all = catalog(ctx)?;
-    let reward = all.get(id).filter(|r| r.active).ok_or_else(|| Error::NotFound(format!("reward {id}")))?;
-    Ok(http::json(200, reward))
+    let reward = all.get(id).filter(|r| r.active || http::require_admin(req, &ctx.kv).is_ok()).ok_or_else(|| Error::NotFound(format!("reward {id}")))?;
+    Ok(http::tagged(200, reward))
 }
 
 /// Adds or replaces a reward by compare-and-swap of the catalog, so two
-/// admins editing at once both count. The first reward creates the record
-/// with a plain write (the store cannot create a record exclusively).
+/// admins editing different rewards at once both count, under `If-Match`
+/// against the reward as it stands.
 pub fn put(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
     let input: RewardInput = http::parse_json(req)?;
     let reward = input.validate(id, &http::settings(&ctx.kv)?)?;
-    let updated = ctx.kv.update(keys::REWARDS, |mut all: Catalog| {
+    let if_match = http::if_match(req);
+    ctx.kv.edit(keys::REWARDS, ctx.now, |all: Option<Catalog>| {
+        let mut all = all.unwrap_or_default();
+        precondition::check(if_match.as_ref(), all.get(id))?;
         all.put(reward.clone())?;
-        Ok(Some(all))
+        Ok((all, ()))
     })?;
-    if updated.is_none() {
-        let mut all = Catalog::default();
-        all.put(reward.clone())?;
-        ctx.kv.put(keys::REWARDS, &all)?;
-    }
-    Ok(http::json(200, &reward))
+    Ok(http::tagged(200, &reward))
 }

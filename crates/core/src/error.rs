@@ -26,6 +26,10 @@ pub enum Error {
     InsufficientCredit { needed: u64, available: u64 },
     /// 410 with a specific code (an expired or used-up code).
     Gone { code: &'static str, message: String },
+    /// 412 `precondition_failed`: the request's `If-Match` names a version
+    /// that is no longer current. Carries the current view as JSON text and
+    /// its tag (`None`: the record does not exist).
+    PreconditionFailed { etag: Option<String>, current: Option<String> },
     /// 413 `body_too_large`.
     BodyTooLarge { limit: usize },
     /// 422 `invalid_<field>`: one field is wrong; the message says what is accepted.
@@ -69,6 +73,7 @@ impl fmt::Display for Error {
             Error::InsufficientCredit { needed, available } => {
                 write!(f, "the SMS panel's credit is {available}; this needs {needed}. Top up the panel's account first")
             }
+            Error::PreconditionFailed { .. } => f.write_str("someone else changed this since it was read (If-Match names an older version); nothing was written. `current` is what is saved now"),
             Error::BodyTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
             Error::InvalidField { field, message } => write!(f, "{field}: {message}"),
             Error::Unprocessable { message, .. } => f.write_str(message),

@@ -28,6 +28,7 @@ pub mod session;
 pub mod settings;
 pub mod shop;
 pub mod phone;
+pub mod precondition;
 pub mod sms;
 pub mod stats;
 pub mod template;

@@ -1,6 +1,17 @@
 //! Money as an integer count of a currency's minor unit, never a float.
 //! Store platforms send decimal strings ("2500000.00", "19.99"); they become
 //! minor units exactly, by the currency's exponent.
+//!
+//! A club counts in one currency (`Settings::currency`); each store has its
+//! own, and a store's amounts are taken into the club's on arrival, exactly.
+//! Iran's shops price in four units of one money (Persian WooCommerce's
+//! currency list): the rial `IRR`, the toman `IRT` (10 rials), the thousand
+//! rials `IRHR` and the thousand tomans `IRHT` (10,000 rials). Their minor
+//! unit is the rial, as the cent is a dollar's: `"250000"` toman is
+//! 2,500,000 minor units, `"4.5"` thousand tomans 45,000, and a fraction
+//! finer than a rial is refused. So any of the four converts to any other
+//! exactly, by identity on minor units; any other currency converts only
+//! to itself.
 
 use crate::error::{Error, Result};
 
@@ -12,9 +23,45 @@ use crate::error::{Error, Result};
 pub fn exponent(currency: &str) -> u32 {
     match currency {
         "IRR" | "AFN" | "IQD" | "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" | "PYG" | "RWF" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "LYD" | "TND" => 3,
+        "BHD" | "KWD" | "OMR" | "JOD" | "LYD" | "TND" | "IRHR" => 3,
+        // A toman is 10 rials, a thousand tomans 10,000: the rial is the minor unit.
+        "IRT" => 1,
+        "IRHT" => 4,
         _ => 2,
     }
+}
+
+/// One of Iran's four units, whose minor unit is the rial.
+fn is_iranian(currency: &str) -> bool {
+    matches!(currency, "IRR" | "IRT" | "IRHR" | "IRHT")
+}
+
+/// A currency code a club or a store may count in: an ISO 4217 code (three
+/// capital letters) or one of Persian WooCommerce's `IRHR` and `IRHT`.
+pub fn is_known(currency: &str) -> bool {
+    (currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase())) || is_iranian(currency)
+}
+
+/// Whether a store's minor units are the club's: the same currency, or two
+/// of Iran's units.
+pub fn converts(store: &str, club: &str) -> bool {
+    store == club || (is_iranian(store) && is_iranian(club))
+}
+
+/// The 422 for a store whose currency does not convert to the club's.
+pub fn unconvertible(store: &str, club: &str) -> Error {
+    Error::field("currency", format!("{store} does not convert exactly to the club's {club}: use {club}, or with an Iranian club any of IRR, IRT, IRHR, IRHT"))
+}
+
+/// `minor` units of `currency` as the shop writes the amount (`2500000` IRT
+/// minor units → `"250000"`, 45,000 IRHT → `"4.5"`).
+pub fn format_decimal(minor: i64, currency: &str) -> String {
+    let exp = exponent(currency) as usize;
+    let digits = format!("{:0>width$}", minor.unsigned_abs(), width = exp + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - exp);
+    let fraction = fraction.trim_end_matches('0');
+    let sign = if minor < 0 { "-" } else { "" };
+    if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{fraction}") }
 }
 
 /// A decimal amount in `currency` as minor units. Accepts what shops send:
@@ -76,6 +123,33 @@ mod tests {
         check(".5", "USD", None);
         check("5.", "USD", None);
         check("99999999999999999999", "IRR", None);
+    }
+
+    #[test]
+    fn irans_four_units_count_in_rials_and_convert_to_each_other() {
+        // The same money in each unit is the same count of minor units.
+        for (raw, currency) in [("2935000", "IRR"), ("293500.00", "IRT"), ("2935", "IRHR"), ("293.5", "IRHT")] {
+            assert_eq!(parse_decimal(raw, currency, "total"), Ok(2_935_000), "{raw} {currency}");
+        }
+        check("250000.5", "IRT", Some(2_500_005));
+        check("250000.55", "IRT", None);
+        check("4.50001", "IRHT", None);
+        let cases: &[(&str, &str, bool)] = &[
+            ("IRT", "IRR", true),
+            ("IRR", "IRT", true),
+            ("IRHT", "IRHR", true),
+            ("USD", "USD", true),
+            ("USD", "IRR", false),
+            ("IRR", "USD", false),
+        ];
+        for (store, club, expect) in cases {
+            assert_eq!(converts(store, club), *expect, "{store} → {club}");
+        }
+        assert!(["IRR", "IRT", "IRHR", "IRHT", "USD"].iter().all(|c| is_known(c)));
+        assert!(!["irr", "IRRR", "IR", "TOMAN"].iter().any(|c| is_known(c)));
+        for (minor, currency, text) in [(2_500_000, "IRT", "250000"), (45_000, "IRHT", "4.5"), (2_500_005, "IRT", "250000.5"), (7, "IRHT", "0.0007"), (1999, "USD", "19.99"), (-50, "IRT", "-5"), (0, "IRR", "0")] {
+            assert_eq!(format_decimal(minor, currency), text, "{minor} {currency}");
+        }
     }
 
     #[test]

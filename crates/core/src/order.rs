@@ -9,6 +9,7 @@ pub mod shopify;
 pub mod woocommerce;
 
 use crate::error::{Error, Result};
+use crate::money;
 use chrono::{DateTime, Utc};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
@@ -56,6 +57,25 @@ pub struct OrderUpdate {
     pub cancelled: bool,
     /// When the platform says it happened (paid, refunded…), if it does.
     pub occurred_at: Option<DateTime<Utc>>,
+    /// The store's currency and the order's total in it, once the amounts
+    /// above are in the club's currency ([`OrderUpdate::in_club_currency`]);
+    /// `None` as parsed.
+    pub store: Option<(String, i64)>,
+}
+
+impl OrderUpdate {
+    /// The update counted in the club's currency, the store's own kept in
+    /// `store` (minor units are the same: `money::converts`). A store whose
+    /// currency does not convert (the club's changed since the store was
+    /// set up) is 422 `invalid_currency`.
+    pub fn in_club_currency(mut self, club: &str) -> Result<OrderUpdate> {
+        if !money::converts(&self.currency, club) {
+            return Err(money::unconvertible(&self.currency, club));
+        }
+        let store = (std::mem::replace(&mut self.currency, club.to_string()), self.total);
+        self.store = Some(store);
+        Ok(self)
+    }
 }
 
 /// What a webhook body is.

@@ -10,7 +10,12 @@ pub const READABLE: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 /// Lower-case hex SHA-256: how API keys are stored and looked up.
 pub fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    sha256_hex(secret.as_bytes())
+}
+
+/// Lower-case hex SHA-256 of any bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// HMAC-SHA256 of `data` under `key`, the raw 32 bytes.

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub struct Settings {
     pub timezone: Zone,
     pub default_country: String,
+    /// The currency the club counts in: earning, tiers, bonus rules,
+    /// rewards' amounts and reports. Each store's amounts convert to it on
+    /// arrival (`money::Rate`).
+    pub currency: String,
     pub earn: Earn,
     pub tiers: Vec<Tier>,
     pub tier_window_days: u32,
@@ -110,6 +114,7 @@ impl Default for Settings {
         Settings {
             timezone: Zone::tehran(),
             default_country: "IR".into(),
+            currency: "IRR".into(),
             earn: Earn { per_amount: 100_000, points: 1 },
             tiers: vec![
                 Tier { name: "bronze".into(), min_spend: 0, multiplier_pct: 100 },
@@ -152,6 +157,9 @@ impl Settings {
         let country = self.default_country.as_str();
         if !phone::is_supported_country(country) {
             return Err(Error::field("default_country", "expected a supported ISO 3166 code such as IR, AE or TR"));
+        }
+        if !crate::money::is_known(&self.currency) {
+            return Err(Error::field("currency", "expected an ISO 4217 code such as IRR, or IRT, IRHR, IRHT"));
         }
         if self.earn.per_amount == 0 {
             return Err(Error::field("earn", "per_amount must be at least 1"));
@@ -219,6 +227,23 @@ impl Settings {
     }
 }
 
+/// A change of the club's currency, `before` → `after`: refused once the
+/// club has counted orders (every amount it recorded would change meaning),
+/// and when a store's currency (`stores`: id and currency) would not
+/// convert to the new one.
+pub fn check_currency_change(before: &Settings, after: &Settings, orders_counted: i64, stores: &[(String, String)]) -> Result<()> {
+    if before.currency == after.currency {
+        return Ok(());
+    }
+    if orders_counted > 0 {
+        return Err(Error::field("currency", format!("the club has counted orders in {}; its currency can no longer change", before.currency)));
+    }
+    match stores.iter().find(|(_, c)| !crate::money::converts(c, &after.currency)) {
+        Some((id, c)) => Err(Error::field("currency", format!("store {id} counts in {c}, which cannot be converted exactly to {}; change the store first", after.currency))),
+        None => Ok(()),
+    }
+}
+
 /// `YYYY-MM-DD` as a Gregorian date (without chrono's general parser, which
 /// would add its whole format machinery to every component).
 pub fn parse_iso_date(s: &str) -> Option<chrono::NaiveDate> {
@@ -260,6 +285,7 @@ mod tests {
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["timezone"], "Asia/Tehran");
         assert_eq!(v["default_country"], "IR");
+        assert_eq!(v["currency"], "IRR");
         assert_eq!(v["earn"], json!({"per_amount": 100000, "points": 1}));
         assert_eq!(v["tiers"][2], json!({"name": "gold", "min_spend": 100000000, "multiplier_pct": 150}));
         assert_eq!(v["quiet_hours"], json!({"start": "09:00", "end": "21:00"}));
@@ -277,6 +303,7 @@ mod tests {
             (json!({"colour": "red"}), "colour"),
             (json!({"timezone": "Mars/Olympus"}), "timezone"),
             (json!({"default_country": "XX"}), "default_country"),
+            (json!({"currency": "toman"}), "currency"),
             (json!({"earn": {"per_amount": 0, "points": 1}}), "earn"),
             (json!({"earn": {"per_amount": 1}}), "earn"),
             (json!({"tiers": []}), "tiers"),
@@ -297,6 +324,17 @@ mod tests {
                 other => panic!("body {body}: expected invalid {field}, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_currency_changes_only_before_orders_and_to_one_every_store_converts_to() {
+        let irr = Settings::default();
+        let irt = Settings { currency: "IRT".into(), ..Settings::default() };
+        let stores = |c: &str| vec![("shop".to_string(), c.to_string())];
+        assert!(check_currency_change(&irr, &irr, 5, &stores("USD")).is_ok());
+        assert!(check_currency_change(&irr, &irt, 0, &stores("IRHT")).is_ok());
+        assert!(check_currency_change(&irr, &irt, 0, &stores("USD")).is_err());
+        assert!(check_currency_change(&irr, &irt, 1, &[]).is_err());
     }
 
     #[test]

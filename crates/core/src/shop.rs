@@ -3,7 +3,7 @@
 //! as SHA-256 hashes; the clear key is shown once, when made.
 
 use crate::error::{Error, Result};
-use crate::secret;
+use crate::{money, secret};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -89,18 +89,24 @@ pub struct Upsert {
 }
 
 /// Decides a `PUT /api/stores/{id}`. `fresh_key` is a newly drawn API key,
-/// used only when the store does not exist yet.
-pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, fresh_key: String, now: DateTime<Utc>) -> Result<Upsert> {
+/// used only when the store does not exist yet. The store's currency must
+/// convert exactly to the club's (`club_currency`): refused here, once, not
+/// on every order later.
+pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, club_currency: &str, fresh_key: String, now: DateTime<Utc>) -> Result<Upsert> {
     validate_id(id)?;
     let name = input.name.map(|n| n.trim().to_string());
     if let Some(n) = &name
         && (n.is_empty() || n.chars().count() > 100) {
             return Err(Error::field("name", "expected 1-100 characters"));
         }
-    if let Some(c) = &input.currency
-        && (c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
-            return Err(Error::field("currency", "expected an ISO 4217 code such as IRR"));
+    if let Some(c) = &input.currency {
+        if !money::is_known(c) {
+            return Err(Error::field("currency", "expected an ISO 4217 code such as IRR, or IRT, IRHR, IRHT"));
         }
+        if !money::converts(c, club_currency) {
+            return Err(money::unconvertible(c, club_currency));
+        }
+    }
     if let Some(s) = &input.webhook_secret
         && (!(16..=256).contains(&s.len()) || s.chars().any(char::is_whitespace)) {
             return Err(Error::field("webhook_secret", "expected 16-256 characters without spaces"));
@@ -134,7 +140,7 @@ pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, fresh_key: Str
                 id: id.to_string(),
                 name,
                 platform: input.platform.unwrap_or(Platform::Generic),
-                currency: input.currency.unwrap_or_else(|| "IRR".into()),
+                currency: input.currency.unwrap_or_else(|| club_currency.into()),
                 auto_enroll: input.auto_enroll.unwrap_or(false),
                 webhook_secret,
                 api_key_hash: secret::hash(&fresh_key),
@@ -165,12 +171,13 @@ mod tests {
 
     #[test]
     fn creating_needs_a_name_and_a_secret_and_shows_the_key_once() {
-        let err = upsert("shop-1", None, input(serde_json::json!({"name": "A"})), "k".into(), now()).err();
+        let err = upsert("shop-1", None, input(serde_json::json!({"name": "A"})), "IRR", "k".into(), now()).err();
         assert!(matches!(err, Some(Error::InvalidField { ref field, .. }) if field == "webhook_secret"));
         let made = upsert(
             "shop-1",
             None,
             input(serde_json::json!({"name": "A", "webhook_secret": "0123456789abcdef"})),
+            "IRR",
             "vfs_key".into(),
             now(),
         )
@@ -178,10 +185,21 @@ mod tests {
         assert_eq!(made.new_api_key.as_deref(), Some("vfs_key"));
         assert_eq!(made.shop.api_key_hash, secret::hash("vfs_key"));
         assert_eq!(made.shop.currency, "IRR");
-        let again = upsert("shop-1", Some(made.shop), input(serde_json::json!({"auto_enroll": true})), "other".into(), now()).unwrap();
+        let again = upsert("shop-1", Some(made.shop), input(serde_json::json!({"auto_enroll": true})), "IRR", "other".into(), now()).unwrap();
         assert!(again.new_api_key.is_none());
         assert!(again.shop.auto_enroll);
         assert_eq!(again.shop.api_key_hash, secret::hash("vfs_key"));
+    }
+
+    #[test]
+    fn a_store_counts_in_any_of_irans_units_that_the_club_can_count_exactly() {
+        let body = |c: &str| input(serde_json::json!({"name": "A", "webhook_secret": "0123456789abcdef", "currency": c}));
+        for c in ["IRR", "IRT", "IRHR", "IRHT"] {
+            assert_eq!(upsert("s", None, body(c), "IRR", "k".into(), now()).map(|u| u.shop.currency).ok().as_deref(), Some(c));
+        }
+        // A dollar store cannot count in a rial club.
+        assert!(matches!(upsert("s", None, body("USD"), "IRR", "k".into(), now()), Err(Error::InvalidField { ref field, .. }) if field == "currency"));
+        assert_eq!(upsert("s", None, input(serde_json::json!({"name": "A", "webhook_secret": "0123456789abcdef"})), "IRT", "k".into(), now()).unwrap().shop.currency, "IRT");
     }
 
     #[test]
@@ -191,10 +209,11 @@ mod tests {
             ("-x", serde_json::json!({}), "store_id"),
             ("ok", serde_json::json!({"name": ""}), "name"),
             ("ok", serde_json::json!({"name": "A", "currency": "rial"}), "currency"),
+            ("ok", serde_json::json!({"name": "A", "currency": "USD"}), "currency"),
             ("ok", serde_json::json!({"name": "A", "webhook_secret": "short"}), "webhook_secret"),
         ];
         for (id, body, field) in cases {
-            match upsert(id, None, input(body.clone()), "k".into(), now()) {
+            match upsert(id, None, input(body.clone()), "IRR", "k".into(), now()) {
                 Err(Error::InvalidField { field: f, .. }) => assert_eq!(&f, field, "{id} {body}"),
                 other => panic!("{id} {body}: {:?}", other.err()),
             }

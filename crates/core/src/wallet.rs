@@ -142,6 +142,13 @@ pub struct OrderState {
     /// The categories of its lines (replenishment reminders follow them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
+    /// The store's currency and the total in it; `total` and `refunded`
+    /// are the club's. Orders recorded before stores had their own
+    /// currency have neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_total: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,7 +299,19 @@ impl Wallet {
                 let mut categories: Vec<String> = fact.items.iter().filter_map(|i| i.category.as_deref().map(str::to_lowercase)).collect();
                 categories.sort_unstable();
                 categories.dedup();
-                let state = OrderState { key: fact.key.to_string(), total: fact.total, earned: points, refunded: 0, taken: 0, cancelled: false, refunds: Vec::new(), first, categories };
+                let state = OrderState {
+                    key: fact.key.to_string(),
+                    total: fact.total,
+                    earned: points,
+                    refunded: 0,
+                    taken: 0,
+                    cancelled: false,
+                    refunds: Vec::new(),
+                    first,
+                    categories,
+                    store_currency: fact.store.map(|(c, _)| c.to_string()),
+                    store_total: fact.store.map(|(_, t)| t),
+                };
                 (state, points, Kind::Earn)
             }
             (_, None) => return OrderDecision::UnknownOrder,
@@ -538,6 +557,8 @@ pub struct OrderFact<'a> {
     pub total: i64,
     /// The order's lines (category bonus rules count by line).
     pub items: &'a [crate::order::Item],
+    /// The total in the store's own currency (`total` is the club's).
+    pub store: Option<(&'a str, i64)>,
     pub what: Fact,
     pub at: DateTime<Utc>,
     /// The Jalali month it happens in, and the month new points expire at
@@ -691,7 +712,7 @@ mod tests {
     }
 
     fn paid_fact(key: &str, total: i64) -> OrderFact<'_> {
-        OrderFact { key, reference: key, total, items: &[], what: Fact::Paid, at: at(), month: 100, expires: 112 }
+        OrderFact { key, reference: key, total, items: &[], store: None, what: Fact::Paid, at: at(), month: 100, expires: 112 }
     }
 
     const NO_BONUS: Bonus<'static> = Bonus { rules: &crate::bonus::Rules { stacking: crate::bonus::Stacking::Multiply, rules: Vec::new() }, tags: &[] };

@@ -76,6 +76,7 @@ pub fn error_response(err: &Error) -> Response {
         Error::Conflict { code, .. } => (409, (*code).into(), None),
         Error::InsufficientCredit { .. } => (409, "insufficient_credit".into(), None),
         Error::Gone { code, .. } => (410, (*code).into(), None),
+        Error::PreconditionFailed { .. } => (412, "precondition_failed".into(), None),
         Error::BodyTooLarge { .. } => (413, "body_too_large".into(), None),
         Error::InvalidField { field, .. } => (422, format!("invalid_{field}"), Some(field.as_str())),
         Error::Unprocessable { code, .. } => (422, (*code).into(), None),
@@ -109,7 +110,21 @@ pub fn error_response(err: &Error) -> Response {
         body["error"]["needed"] = (*needed).into();
         body["error"]["available"] = (*available).into();
     }
-    let mut response = json(status, &body);
+    let mut response = match err {
+        // `current` is JSON already: spliced in as the body's last member.
+        Error::PreconditionFailed { current: Some(current), .. } => {
+            let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
+            bytes.pop();
+            bytes.extend_from_slice(b",\"current\":");
+            bytes.extend_from_slice(current.as_bytes());
+            bytes.push(b'}');
+            Response::builder().status(status).header("content-type", "application/json").body(bytes).build()
+        }
+        _ => json(status, &body),
+    };
+    if let Error::PreconditionFailed { etag: Some(tag), .. } = err {
+        response.set_header("etag", tag);
+    }
     if let Error::MethodNotAllowed(allow) = err {
         response.set_header("allow", allow.join(", "));
     }
@@ -119,6 +134,18 @@ pub fn error_response(err: &Error) -> Response {
         _ => {}
     }
     response
+}
+
+/// A JSON answer with the `ETag` of what it shows (`vafa_core::precondition`).
+pub fn tagged<T: Serialize>(status: u16, body: &T) -> Response {
+    let mut response = json(status, body);
+    response.set_header("etag", vafa_core::precondition::etag(body));
+    response
+}
+
+/// The request's `If-Match`, if it has one.
+pub fn if_match(req: &Request) -> Option<vafa_core::precondition::IfMatch> {
+    vafa_core::precondition::IfMatch::parse(req.header("if-match").and_then(|v| v.as_str()))
 }
 
 /// The body, refused when over [`MAX_BODY`] (by its declared length first,

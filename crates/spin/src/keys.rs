@@ -11,6 +11,8 @@
 //! | `settings`                         | JSON `Settings`              | PUT /api/settings     | every component           |
 //! | `store:{id}`                       | JSON `Shop`                  | PUT /api/stores       | stores, webhooks          |
 //! | `bonus-rules`                      | JSON `bonus::Rules`          | /api/bonus-rules (CAS)| order webhooks            |
+//! | `stores`                           | JSON list of store ids       | PUT /api/stores (CAS) | GET /api/stores, settings (currency) |
+//! | `creating:{key}:{minute}`          | claim counter: who creates an edited record (settings, rewards, automations, bonus rules, a store, `stores`) | `Kv::edit` | `Kv::edit` |
 //! | `store-key:{sha256(api key)}`      | store id                     | PUT, rotate-key       | store auth                |
 //! | `seq:member`                       | counter (last member number) | member create         | —                         |
 //! | `member:{n}`                       | JSON `Member`                | members, join, inbound| everyone                  |
@@ -85,6 +87,7 @@
 
 pub const SETTINGS: &str = "settings";
 pub const BONUS_RULES: &str = "bonus-rules";
+pub const STORES: &str = "stores";
 pub const SEQ_MEMBER: &str = "seq:member";
 pub const SEQ_MESSAGE: &str = "seq:message";
 pub const SEQ_INBOUND: &str = "seq:inbound";
@@ -101,6 +104,10 @@ pub const STATUS_CURSOR: &str = "status:cursor";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
+}
+/// Creation of an edited record (`Kv::edit`), claimed per minute.
+pub fn creating(key: &str, minute: i64) -> String {
+    format!("creating:{key}:{minute}")
 }
 pub fn store_key(hash: &str) -> String {
     format!("store-key:{hash}")

@@ -32,6 +32,7 @@ use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::Duration;
+use crate::keys;
 use vafa_core::error::{Error, Result};
 
 /// The one store every component shares (spin.toml `key_value_stores`).
@@ -402,6 +403,40 @@ impl Kv {
             }
         }
         Err(Error::Unavailable(format!("update of {} kept meeting other writers", loggable(key))))
+    }
+}
+
+impl Kv {
+    /// Changes the record a client edits at `key` by `decide`, which sees
+    /// the record as it stands (`None`: absent) and returns the next one and
+    /// what to answer, or an error (a stale `If-Match` among them), which
+    /// writes nothing. An existing record changes by compare-and-swap, so
+    /// the check and the write see the same version. An absent one is
+    /// created by the one writer that claims its creation this minute (a
+    /// compare-and-swap cannot create a key exclusively on Spin's SQLite
+    /// store); a second writer that minute answers 503, to retry once the
+    /// record exists. A writer killed between claim and write holds
+    /// creation off only until the next minute.
+    pub fn edit<R: Serialize + DeserializeOwned, A>(&self, key: &str, now: chrono::DateTime<chrono::Utc>, mut decide: impl FnMut(Option<R>) -> Result<(R, A)>) -> Result<A> {
+        let mut answer = None;
+        let updated = self.update(key, |current: R| {
+            let (next, a) = decide(Some(current))?;
+            answer = Some(a);
+            Ok(Some(next))
+        })?;
+        if updated.is_some() {
+            return answer.ok_or_else(|| Error::internal("an edit decided nothing"));
+        }
+        let (next, a) = decide(None)?;
+        if !self.claim(&keys::creating(key, now.timestamp().div_euclid(60)))? {
+            return Err(Error::Unavailable(format!("{} is being created by another request", loggable(key))));
+        }
+        // Made by an earlier minute's writer since this call looked.
+        if self.get_raw(key)?.is_some() {
+            return Err(Error::Unavailable(format!("{} was created while this request ran", loggable(key))));
+        }
+        self.put(key, &next)?;
+        Ok(a)
     }
 }
 

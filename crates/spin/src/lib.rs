@@ -23,3 +23,4 @@ pub mod poll;
 pub mod stats;
 pub mod tracking;
 pub mod wallet;
+pub mod webhook;

@@ -106,7 +106,7 @@ fn facts(update: &OrderUpdate) -> Vec<Fact> {
 }
 
 fn op_of(key: &str, fact: &Fact) -> String {
-    OrderFact { key, reference: "", total: 0, items: &[], what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0 }.op()
+    OrderFact { key, reference: "", total: 0, items: &[], store: None, what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0 }.op()
 }
 
 fn ops(key: &str, update: &OrderUpdate) -> Vec<String> {
@@ -163,7 +163,7 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
     let mut answer = Answer { member_id: keys::member_id(number), points_delta: 0, pending_points: 0, balance: 0, tier: String::new(), duplicate: true };
     let mut state = record.state.clone();
     for what in facts(update) {
-        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, items: &update.items, what, at: now, month, expires };
+        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, items: &update.items, store: update.store.as_ref().map(|(c, t)| (c.as_str(), *t)), what, at: now, month, expires };
         let op = fact.op();
         let answered = record.facts.contains(&op);
         let (points, balance, pending, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings, &bonus)? {

@@ -108,6 +108,7 @@ pub fn parse(body: &[u8], store_currency: &str) -> Result<Parsed> {
         refunds,
         cancelled,
         occurred_at,
+        store: None,
     }))
 }
 
@@ -148,6 +149,7 @@ mod tests {
             refunds: vec![],
             cancelled: false,
             occurred_at: crate::time::parse("2026-11-22T08:30:00Z"),
+            store: None,
         }
     }
 

@@ -113,6 +113,7 @@ fn order(body: &[u8], store_currency: &str, paid_topic: bool) -> Result<Parsed> 
         refunds: Vec::new(),
         cancelled: !paid_topic,
         occurred_at: occurred_first(o.processed_at, o.created_at)?,
+        store: None,
     }))
 }
 
@@ -143,6 +144,7 @@ fn refund(body: &[u8], store_currency: &str) -> Result<Parsed> {
         refunds: vec![Refund { id: r.id.0, amount }],
         cancelled: false,
         occurred_at: occurred_first(r.processed_at, r.created_at)?,
+        store: None,
     }))
 }
 
@@ -186,6 +188,7 @@ mod tests {
             cancelled: false,
             // "2021-12-31T19:00:00-05:00"
             occurred_at: crate::time::parse("2022-01-01T00:00:00Z"),
+            store: None,
         }
     }
 

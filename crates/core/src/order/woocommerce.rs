@@ -131,6 +131,7 @@ pub fn parse(topic: Option<&str>, body: &[u8], store_currency: &str) -> Result<P
         cancelled: cancelled || (refunded && refunded_sum.is_none_or(|sum| sum < total)),
         refunds,
         occurred_at: occurred(paid_at.as_deref(), "date_paid_gmt")?,
+        store: None,
     }))
 }
 
@@ -163,6 +164,7 @@ mod tests {
             refunds: vec![],
             cancelled: false,
             occurred_at: crate::time::parse("2017-03-22T19:28:08Z"),
+            store: None,
         }
     }
 
