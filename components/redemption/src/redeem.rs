@@ -9,7 +9,10 @@
 //! the code's own record is written `issued`: only then can a store use it.
 //! A retry with the same `idempotency_key` finds the redemption and
 //! finishes it from where it stopped; the points are spent once (the
-//! journal knows the operation). A kill between taking a stock unit and
+//! journal knows the operation). For a store with platform credentials,
+//! the code's coupon is recorded before the code's own record
+//! (`vafa_spin::coupons`): the answer says `"coupon": "pending"`, and the
+//! coupons tick makes it. A kill between taking a stock unit and
 //! writing the redemption leaves that unit unsold: stock is never oversold.
 
 use crate::Ctx;
@@ -21,12 +24,15 @@ use vafa_core::member::Member;
 use vafa_core::message::{Kind as SmsKind, Purpose};
 use vafa_core::redemption::{Redemption, State, code_from};
 use vafa_core::reward::Catalog;
+use vafa_core::coupon::Coupon;
 use vafa_core::settings::Settings;
+use vafa_core::shop::Shop;
 use vafa_core::wallet::{Change, Wallet, expiry_month};
 use vafa_spin::kv::{decode, decoded_or_default};
 use vafa_spin::outbox::{Outbox, Recipient};
 use vafa_spin::wallet::{self as journal, Outcome};
-use vafa_spin::{clock, codes, http, keys};
+use vafa_spin::http::Caller;
+use vafa_spin::{clock, codes, coupons, http, keys};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,7 +48,7 @@ fn insufficient(balance: i64) -> Error {
 
 pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: Input = http::parse_json(req)?;
-    http::caller(req, &ctx.kv)?;
+    let caller = http::caller(req, &ctx.kv)?;
     let number = keys::member_number(&input.member_id).ok_or_else(|| Error::NotFound(format!("member {}", input.member_id)))?;
     let id = match &input.idempotency_key {
         Some(k) if k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
@@ -66,8 +72,10 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
             if pending.state == State::Failed {
                 return Err(insufficient(pending.balance.unwrap_or(wallet.balance)));
             }
-            match ctx.kv.get::<Redemption>(&keys::code(&pending.code))? {
-                Some(issued) => return Ok(http::json(201, &issued.view())),
+            let (ck, jk) = (keys::code(&pending.code), keys::coupon(&pending.code));
+            let done = ctx.kv.get_many(&[ck.clone(), jk.clone()])?;
+            match done.get(&ck).map(|b| decode::<Redemption>(&ck, b)).transpose()? {
+                Some(issued) => return Ok(answer(&issued, done.get(&jk).map(|b| decode(&jk, b)).transpose()?.as_ref())),
                 None => pending,
             }
         }
@@ -117,8 +125,26 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
     if let Some(phone) = member.phone.clone() {
         Outbox::new(&ctx.kv)?.queue(Some(Recipient { number, member: &member }), &phone, issued.sms_text(&settings), SmsKind::Transactional, Purpose::RewardCode, None, ctx.now)?;
     }
+    // The store's coupon is recorded before the code can be used; a tick
+    // makes it on the platform.
+    let store = match caller {
+        Caller::Store(id) => Some(id),
+        Caller::Admin => member.store_id.clone(),
+    };
+    let shop: Option<Shop> = match &store {
+        Some(id) => ctx.kv.get(&keys::store(id))?,
+        None => None,
+    };
+    let coupon = coupons::issue(&ctx.kv, shop.as_ref(), &issued, ctx.now)?;
     ctx.kv.put(&keys::code(&issued.code), &issued)?;
-    Ok(http::json(201, &issued.view()))
+    Ok(answer(&issued, coupon.as_ref()))
+}
+
+/// A redemption's answer: the code, and its coupon where it makes one.
+fn answer(code: &Redemption, coupon: Option<&Coupon>) -> Response {
+    let mut view = code.view();
+    coupons::show(&mut view, coupon);
+    http::json(201, &view)
 }
 
 /// A redemption the balance did not cover: its stock unit goes back and
@@ -133,19 +159,26 @@ fn fail(ctx: &Ctx, record: &Redemption, balance: i64) -> Result<()> {
 /// A redemption as it stands: its code's record (with the order a webhook
 /// reported paid with the code, if any), or the redemption as written
 /// before its points were spent.
-fn load(ctx: &Ctx, id: &str) -> Result<(Redemption, Option<String>)> {
+fn load(ctx: &Ctx, id: &str) -> Result<(Redemption, Option<String>, Option<Coupon>)> {
     let rk = keys::redemption(id);
     let first: Redemption = ctx.kv.get(&rk)?.ok_or_else(|| Error::NotFound(format!("redemption {id}")))?;
-    let found = ctx.kv.get_many(&codes::keys_of(&first.code))?;
+    let jk = keys::coupon(&first.code);
+    let mut wanted = codes::keys_of(&first.code).to_vec();
+    wanted.push(jk.clone());
+    let found = ctx.kv.get_many(&wanted)?;
+    let coupon = found.get(&jk).map(|b| decode(&jk, b)).transpose()?;
     match codes::read(&found, &first.code, ctx.now)? {
-        (Some(record), order) => Ok((record, order)),
-        (None, _) => Ok((first, None)),
+        (Some(record), order) => Ok((record, order, coupon)),
+        (None, _) => Ok((first, None, coupon)),
     }
 }
 
 pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::caller(req, &ctx.kv)?;
-    Ok(http::json(200, &load(ctx, id)?.0.view()))
+    let (record, _, coupon) = load(ctx, id)?;
+    let mut view = record.view();
+    coupons::show(&mut view, coupon.as_ref());
+    Ok(http::json(200, &view))
 }
 
 /// Cancels an unused code: the code dies first (nobody can consume it
@@ -154,11 +187,13 @@ pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 /// kill finishes the rest.
 pub fn cancel(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::caller(req, &ctx.kv)?;
-    let (record, order) = load(ctx, id)?;
+    let (record, order, _) = load(ctx, id)?;
     // Refused for a redemption whose code was never issued.
     record.cancel()?;
     let key = keys::code(&record.code);
     ctx.kv.update(&key, |current: Redemption| current.with_order(order.clone(), ctx.now).cancel())?;
+    // Its coupon goes from the store (by the coupons tick).
+    coupons::withdraw(&ctx.kv, &record.code, ctx.now)?;
     let number = keys::member_number(&record.member_id).ok_or_else(|| Error::internal("a redemption names no member"))?;
     let settings = http::settings(&ctx.kv)?;
     let back = Change { op: format!("redeem-cancel:{id}"), kind: Kind::RedeemCancel, points: record.reward.cost as i64, reference: Some(id.to_string()), at: ctx.now, expires: record.lot, must_cover: false, note: None };

@@ -6,6 +6,7 @@ pub mod automation;
 pub mod bonus;
 pub mod broadcast;
 pub mod consent;
+pub mod coupon;
 pub mod error;
 pub mod event;
 pub mod feedback;

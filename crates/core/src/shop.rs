@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::{money, secret};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -25,6 +26,9 @@ pub struct Shop {
     pub auto_enroll: bool,
     pub webhook_secret: String,
     pub api_key_hash: String,
+    /// The platform's API credentials, for coupons (`crate::coupon`).
+    #[serde(default)]
+    pub api: Option<Api>,
     #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time::rfc3339")]
@@ -40,6 +44,17 @@ pub struct ShopInput {
     pub webhook_secret: Option<String>,
     pub currency: Option<String>,
     pub auto_enroll: Option<bool>,
+    /// The platform's API credentials; `null` removes them.
+    #[serde(default, deserialize_with = "present")]
+    pub api: Option<Option<ApiInput>>,
+    /// Call the platform once with the credentials before saving them.
+    #[serde(default)]
+    pub verify: bool,
+}
+
+/// A field that may be given as `null`: `Some(None)`, not left out.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// What a client sees: never a secret.
@@ -50,6 +65,8 @@ pub struct ShopView<'a> {
     pub platform: Platform,
     pub currency: &'a str,
     pub auto_enroll: bool,
+    /// The credentials with their secrets masked.
+    pub api: Option<serde_json::Value>,
     #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time::rfc3339")]
@@ -66,11 +83,127 @@ impl Shop {
             platform: self.platform,
             currency: &self.currency,
             auto_enroll: self.auto_enroll,
+            api: self.api.as_ref().map(Api::view),
             created_at: self.created_at,
             updated_at: self.updated_at,
             api_key,
         }
     }
+}
+
+/// A store's platform API credentials, kept in clear (they sign calls) and
+/// never answered back ([`Api::view`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "platform", rename_all = "lowercase")]
+pub enum Api {
+    Woocommerce { url: String, consumer_key: String, consumer_secret: String },
+    Shopify { shop: String, access_token: String },
+}
+
+/// `"api"` in `PUT /api/stores/{id}`: the fields of the store's platform.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiInput {
+    pub url: Option<String>,
+    pub consumer_key: Option<String>,
+    pub consumer_secret: Option<String>,
+    pub shop: Option<String>,
+    pub access_token: Option<String>,
+}
+
+/// A secret as it may be shown: its prefix up to the first `_` and its
+/// last four characters (`"cs_…9f2a"`).
+pub fn mask(secret: &str) -> String {
+    let prefix = secret.find('_').map_or("", |i| &secret[..=i]);
+    let tail: String = secret.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("{prefix}…{tail}")
+}
+
+impl Api {
+    /// What a client sees: the secrets masked.
+    pub fn view(&self) -> Value {
+        match self {
+            Api::Woocommerce { url, consumer_key, consumer_secret } => {
+                json!({ "url": url, "consumer_key": mask(consumer_key), "consumer_secret": mask(consumer_secret) })
+            }
+            Api::Shopify { shop, access_token } => json!({ "shop": shop, "access_token": mask(access_token) }),
+        }
+    }
+
+    /// Decides `"api"` for a store of `platform`. A secret given as the
+    /// masked form the `GET` showed keeps the current one, so a client can
+    /// send back what it read.
+    pub fn decide(platform: Platform, input: ApiInput, current: Option<&Api>) -> Result<Api> {
+        let keep = |given: Option<String>, field: &str, now: Option<&String>| -> Result<String> {
+            let given = given.ok_or_else(|| Error::field(&format!("api.{field}"), "required"))?;
+            match now {
+                Some(secret) if given == mask(secret) => Ok(secret.clone()),
+                _ => {
+                    if !(8..=256).contains(&given.len()) || !given.bytes().all(|b| b.is_ascii_graphic()) {
+                        return Err(Error::field(&format!("api.{field}"), "expected 8-256 printable characters without spaces"));
+                    }
+                    Ok(given)
+                }
+            }
+        };
+        let unexpected = |name: &str| Error::field(&format!("api.{name}"), "not a field of this store's platform");
+        match platform {
+            Platform::Woocommerce => {
+                if input.shop.is_some() {
+                    return Err(unexpected("shop"));
+                }
+                if input.access_token.is_some() {
+                    return Err(unexpected("access_token"));
+                }
+                let (ck, cs) = match current {
+                    Some(Api::Woocommerce { consumer_key, consumer_secret, .. }) => (Some(consumer_key), Some(consumer_secret)),
+                    _ => (None, None),
+                };
+                let url = woo_url(input.url.as_deref().ok_or_else(|| Error::field("api.url", "required: the shop's address, e.g. https://shop.example"))?)?;
+                let consumer_key = keep(input.consumer_key, "consumer_key", ck)?;
+                let consumer_secret = keep(input.consumer_secret, "consumer_secret", cs)?;
+                Ok(Api::Woocommerce { url, consumer_key, consumer_secret })
+            }
+            Platform::Shopify => {
+                for (name, given) in [("url", &input.url), ("consumer_key", &input.consumer_key), ("consumer_secret", &input.consumer_secret)] {
+                    if given.is_some() {
+                        return Err(unexpected(name));
+                    }
+                }
+                let token = match current {
+                    Some(Api::Shopify { access_token, .. }) => Some(access_token),
+                    _ => None,
+                };
+                let shop = input.shop.map(|s| s.trim().to_ascii_lowercase()).ok_or_else(|| Error::field("api.shop", "required: the shop's name.myshopify.com"))?;
+                let name = shop.strip_suffix(".myshopify.com").unwrap_or_default();
+                if name.is_empty() || name.len() > 60 || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') || name.starts_with('-') {
+                    return Err(Error::field("api.shop", "expected the shop's name.myshopify.com"));
+                }
+                let access_token = keep(input.access_token, "access_token", token)?;
+                Ok(Api::Shopify { shop, access_token })
+            }
+            Platform::Generic => Err(Error::field("api", "a generic store has no platform API; use woocommerce or shopify")),
+        }
+    }
+}
+
+/// A WordPress address: `https://` (plain `http://` only on loopback,
+/// where nothing travels), a host, maybe a port and a path; no query.
+fn woo_url(raw: &str) -> Result<String> {
+    let bad = || Error::field("api.url", "expected the shop's address, e.g. https://shop.example (https, no query)");
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://").filter(|r| is_loopback(r))).ok_or_else(bad)?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || url.len() > 200 || url.contains(['?', '#', ' ', '@']) {
+        return Err(bad());
+    }
+    Ok(url.to_string())
+}
+
+fn is_loopback(rest: &str) -> bool {
+    let host = rest.split('/').next().unwrap_or_default();
+    let name = if host.starts_with('[') { host.split(']').next().map(|h| format!("{h}]")).unwrap_or_default() } else { host.split(':').next().unwrap_or_default().to_string() };
+    matches!(name.as_str(), "127.0.0.1" | "[::1]" | "localhost")
 }
 
 /// A store id: what appears in webhook URLs, so URL-safe and short.
@@ -128,6 +261,7 @@ pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, club_currency:
             if let Some(a) = input.auto_enroll {
                 shop.auto_enroll = a;
             }
+            shop.api = decide_api(shop.platform, input.api, shop.api.take(), input.platform.is_some())?;
             shop.updated_at = now;
             Upsert { shop, new_api_key: None }
         }
@@ -136,10 +270,13 @@ pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, club_currency:
             let webhook_secret = input
                 .webhook_secret
                 .ok_or_else(|| Error::field("webhook_secret", "required when creating a store (16-256 characters)"))?;
+            let platform = input.platform.unwrap_or(Platform::Generic);
+            let api = decide_api(platform, input.api, None, true)?;
             let shop = Shop {
                 id: id.to_string(),
                 name,
-                platform: input.platform.unwrap_or(Platform::Generic),
+                platform,
+                api,
                 currency: input.currency.unwrap_or_else(|| club_currency.into()),
                 auto_enroll: input.auto_enroll.unwrap_or(false),
                 webhook_secret,
@@ -150,6 +287,18 @@ pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, club_currency:
             Upsert { shop, new_api_key: Some(fresh_key) }
         }
     })
+}
+
+/// A store's credentials after a `PUT`: given (`null` removes them), or
+/// kept, unless the platform changed under them (then they must be given
+/// again for the new platform).
+fn decide_api(platform: Platform, given: Option<Option<ApiInput>>, current: Option<Api>, platform_given: bool) -> Result<Option<Api>> {
+    let current = current.filter(|a| matches!((a, platform), (Api::Woocommerce { .. }, Platform::Woocommerce) | (Api::Shopify { .. }, Platform::Shopify)) || !platform_given);
+    match given {
+        None => Ok(current),
+        Some(None) => Ok(None),
+        Some(Some(input)) => Api::decide(platform, input, current.as_ref()).map(Some),
+    }
 }
 
 /// A store API key: a recognisable prefix and 160 random bits.
@@ -200,6 +349,21 @@ mod tests {
         // A dollar store cannot count in a rial club.
         assert!(matches!(upsert("s", None, body("USD"), "IRR", "k".into(), now()), Err(Error::InvalidField { ref field, .. }) if field == "currency"));
         assert_eq!(upsert("s", None, input(serde_json::json!({"name": "A", "webhook_secret": "0123456789abcdef"})), "IRT", "k".into(), now()).unwrap().shop.currency, "IRT");
+    }
+
+    #[test]
+    fn credentials_are_kept_masked_removed_by_null_and_dropped_with_the_platform() {
+        let made = upsert("s", None, input(serde_json::json!({"name": "A", "webhook_secret": "0123456789abcdef", "platform": "woocommerce",
+            "api": {"url": "https://shop.example", "consumer_key": "ck_0123456789", "consumer_secret": "cs_abcdef9f2a"}})), "IRR", "k".into(), now()).unwrap().shop;
+        let view = serde_json::to_value(made.view(None)).unwrap();
+        assert_eq!(view["api"]["consumer_secret"], "cs_…9f2a");
+        assert!(!view.to_string().contains("abcdef9f2a"));
+        let kept = upsert("s", Some(made.clone()), input(serde_json::json!({"name": "B"})), "IRR", "k".into(), now()).unwrap().shop;
+        assert_eq!(kept.api, made.api);
+        let removed = upsert("s", Some(made.clone()), input(serde_json::json!({"api": null})), "IRR", "k".into(), now()).unwrap().shop;
+        assert_eq!(removed.api, None);
+        let moved = upsert("s", Some(made), input(serde_json::json!({"platform": "shopify"})), "IRR", "k".into(), now()).unwrap().shop;
+        assert_eq!(moved.api, None);
     }
 
     #[test]

@@ -94,7 +94,7 @@ impl Plan<'_> {
         }
         let Some(reward) = self.catalog.get().and_then(|c| c.get(reward_id)) else { return Ok(None) };
         let id = format!("rd_{}", &vafa_core::secret::hash(claim)[..20]);
-        Ok(crate::codes::gift(self.kv, reward, &member.id, id, self.now)?.map(|r| r.code))
+        Ok(crate::codes::gift(self.kv, reward, member, id, self.now)?.map(|r| r.code))
     }
 
     /// The member an event names, if they are still there.

@@ -3,7 +3,8 @@
 //! and the redemption component reads the link with the code: a store that
 //! only sends webhooks still has its codes marked used. The link is a
 //! plain write, so the webhook does not have to decode redemptions. Codes
-//! given as an automation's reward are issued here too ([`gift`]). Each
+//! given as an automation's reward are issued here too ([`gift`]), with
+//! their coupon on the member's store (`crate::coupons`). Each
 //! code a member is given is indexed under the member before its record is
 //! written ([`index`]), so their page lists their codes without a scan.
 
@@ -13,7 +14,9 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use vafa_core::error::Result;
 use vafa_core::redemption::{Redemption, State, code_from, normalize_code};
+use vafa_core::member::Member;
 use vafa_core::reward::Reward;
+use vafa_core::shop::Shop;
 
 /// Links each of `coupons` that could be a reward code to `order_id`; the
 /// first order to carry a code keeps it.
@@ -48,7 +51,8 @@ pub fn read(found: &HashMap<String, Vec<u8>>, code: &str, now: DateTime<Utc>) ->
 /// reward): no points are spent, a unit of stock is taken as for any
 /// redemption. `id` names the redemption (`GET /api/redemptions/{id}`).
 /// `None`: the reward is inactive or out of stock.
-pub fn gift(kv: &Kv, reward: &Reward, member_id: &str, id: String, now: DateTime<Utc>) -> Result<Option<Redemption>> {
+pub fn gift(kv: &Kv, reward: &Reward, member: &Member, id: String, now: DateTime<Utc>) -> Result<Option<Redemption>> {
+    let member_id = member.id.as_str();
     if !reward.active {
         return Ok(None);
     }
@@ -68,6 +72,12 @@ pub fn gift(kv: &Kv, reward: &Reward, member_id: &str, id: String, now: DateTime
     let gift = Reward { cost: 0, ..reward.clone() };
     let record = Redemption { id, code, member_id: member_id.to_string(), reward: gift, state: State::Issued, created_at: now, expires_at, lot: 0, stock: reward.stock.is_some(), lock: None, order_id: None, balance: None };
     kv.put(&keys::redemption(&record.id), &record)?;
+    // Its coupon before the code can be used.
+    let shop = match &member.store_id {
+        Some(store) => kv.get::<Shop>(&keys::store(store))?,
+        None => None,
+    };
+    crate::coupons::issue(kv, shop.as_ref(), &record, now)?;
     kv.put(&keys::code(&record.code), &record)?;
     Ok(Some(record))
 }

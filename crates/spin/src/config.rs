@@ -31,6 +31,12 @@ pub fn sms_timeout_ms() -> Result<u64> {
     raw.trim().parse().map_err(|_| Error::internal(format!("sms_timeout_ms {raw:?} is not a number of milliseconds")))
 }
 
+/// Shopify's Admin GraphQL endpoint, `{shop}` standing for the shop's
+/// `name.myshopify.com` (`shopify_admin_url`).
+pub fn shopify_admin_url() -> Result<String> {
+    get("shopify_admin_url")
+}
+
 /// Where the app is reached from outside: short links are served under it.
 pub fn public_base_url() -> Result<String> {
     Ok(get("public_base_url")?.trim().trim_end_matches('/').to_string())

@@ -29,9 +29,13 @@
 //! | `points:cursor`                    | JSON `days::Cursor`          | points tick           | points tick               |
 //! | `rewards`                          | JSON `reward::Catalog`       | PUT /api/rewards (CAS) | rewards, redemptions     |
 //! | `reward-taken:{id}`                | counter: units of stock issued | redeem, cancel      | redeem                    |
-//! | `redemption:{id}`                  | its code (text)              | redeem                | retries, cancel, GET      |
+//! | `redemption:{id}`                  | JSON `redemption::Redemption` as first written (pending) | redeem, gift codes | retries, cancel, GET |
 //! | `code:{CODE}`                      | JSON `redemption::Redemption`| redeem, validate (lock), consume, cancel (CAS) | validate, consume |
 //! | `code-order:{CODE}`                | order id (text)              | order webhooks (coupon lines) | validate, consume, cancel |
+//! | `coupon:{CODE}`                    | JSON `coupon::Coupon`: the code's coupon on its store's platform | redeem, gift codes, cancel, coupons tick (CAS) | coupons tick, GET /api/redemptions/{id} |
+//! | `coupon-due-len:{minute}`, `coupon-due:{minute}:{k}` | counter; a code whose coupon has work then (made, retried, removed at expiry) | redeem, gift codes, cancel, coupons tick | coupons tick |
+//! | `coupon-try:{CODE}:{n}`            | claim counter: attempt n at a coupon | coupons tick | coupons tick |
+//! | `coupon:cursor`                    | JSON: last minute swept      | coupons tick          | coupons tick              |
 //! | `stock-return:{id}`                | claim counter                | cancel                | cancel                    |
 //! | `rate:codes:{caller}:{minute}`     | counter of unknown codes     | validate, consume     | validate, consume         |
 //! | `seq:campaign`, `campaign:{id}`    | counter; JSON `broadcast::Campaign` | POST /api/campaigns, campaigns tick (CAS) | campaigns |
@@ -101,6 +105,7 @@ pub const SEQ_CAMPAIGN: &str = "seq:campaign";
 pub const BIRTHDAYS_CURSOR: &str = "birthdays:cursor";
 pub const ANNIVERSARIES_CURSOR: &str = "anniversaries:cursor";
 pub const STATUS_CURSOR: &str = "status:cursor";
+pub const COUPON_CURSOR: &str = "coupon:cursor";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -211,6 +216,22 @@ pub fn code(code: &str) -> String {
 pub fn code_order(code: &str) -> String {
     format!("code-order:{code}")
 }
+pub fn coupon(code: &str) -> String {
+    format!("coupon:{code}")
+}
+
+pub fn coupon_due_len(minute: i64) -> String {
+    format!("coupon-due-len:{minute}")
+}
+
+pub fn coupon_due(minute: i64, k: u64) -> String {
+    format!("coupon-due:{minute}:{k}")
+}
+
+pub fn coupon_try(code: &str, attempt: u32) -> String {
+    format!("coupon-try:{code}:{attempt}")
+}
+
 pub fn stock_return(id: &str) -> String {
     format!("stock-return:{id}")
 }

@@ -1,0 +1,226 @@
+//! Reward codes made the stores' own coupons (`vafa_core::coupon`). A code
+//! issued to a member of a store with platform credentials writes its job
+//! (`coupon:{CODE}`) and indexes it by the minute its work is due, like the
+//! SMS outbox; so does its expiry. The coupons tick sweeps that index from
+//! a cursor, so its work follows what is due, never the number of codes.
+//!
+//! One attempt at a job: the job is moved on (its attempt counted and its
+//! retry set) by compare-and-swap and its retry indexed, then the attempt
+//! is claimed (`coupon-try:{CODE}:{n}`), then the platform is asked: the
+//! code looked up, then made or deleted. Each step is safe to cut off: a
+//! cut-off attempt is retried when its retry comes due, and the lookup
+//! adopts a coupon an earlier attempt made but could not record.
+
+use crate::kv::{BATCH, Kv, counter_in, decode};
+use crate::{config, keys, log, outbound};
+use chrono::{DateTime, Utc};
+use vafa_core::coupon::{self, Coupon, Next, Reply, Step, Want};
+use vafa_core::error::Result;
+use vafa_core::redemption::{Redemption, State as CodeState};
+use vafa_core::shop::Shop;
+
+/// How far back a tick with no cursor yet looks.
+const FIRST_LOOKBACK_MINUTES: i64 = 24 * 60;
+/// How long one platform call may take.
+const TIMEOUT_MS: u64 = 10_000;
+/// How long one tick works before it leaves the rest to the next.
+const BUDGET_MS: u128 = 20_000;
+
+fn minute_of(t: DateTime<Utc>) -> i64 {
+    (t.timestamp() + 59).div_euclid(60)
+}
+
+fn index(kv: &Kv, code: &str, at: DateTime<Utc>) -> Result<()> {
+    let minute = minute_of(at);
+    kv.append(&keys::coupon_due_len(minute), |k| keys::coupon_due(minute, k), code.as_bytes()).map(drop)
+}
+
+/// Records the coupon a newly issued code makes in `shop`, if it makes
+/// one: made by the next tick, removed at its expiry if unused. Returns the
+/// job written.
+pub fn issue(kv: &Kv, shop: Option<&Shop>, code: &Redemption, now: DateTime<Utc>) -> Result<Option<Coupon>> {
+    let Some(job) = shop.and_then(|s| Coupon::for_code(s, code)) else { return Ok(None) };
+    kv.put(&keys::coupon(&job.code), &job)?;
+    index(kv, &job.code, now + chrono::Duration::seconds(60))?;
+    index(kv, &job.code, job.expires_at)?;
+    Ok(Some(job))
+}
+
+/// A cancelled code's coupon must go: marked, and indexed for the next
+/// tick. A code with no coupon is left alone.
+pub fn withdraw(kv: &Kv, code: &str, now: DateTime<Utc>) -> Result<()> {
+    let mut changed = false;
+    kv.update(&keys::coupon(code), |job: Coupon| {
+        let next = job.remove(now);
+        changed = next.is_some();
+        Ok(next)
+    })?;
+    if changed {
+        index(kv, code, now + chrono::Duration::seconds(60))?;
+    }
+    Ok(())
+}
+
+/// What a tick did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Sweep {
+    pub minutes: i64,
+    pub created: usize,
+    pub deleted: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    pub caught_up: bool,
+}
+
+/// The tick: every minute from the cursor up to now, each minute's jobs in
+/// turn. A tick cut off leaves the cursor where it was, and the next one
+/// sweeps those minutes again (a job done is passed over by its state).
+pub fn sweep(kv: &Kv, now: DateTime<Utc>) -> Result<Sweep> {
+    let clock = crate::clock::Stopwatch::start();
+    let current = now.timestamp().div_euclid(60);
+    let cursor: Option<i64> = kv.get(keys::COUPON_CURSOR)?;
+    let first = cursor.map_or(current - FIRST_LOOKBACK_MINUTES, |c| c + 1);
+    let minutes: Vec<i64> = (first..=current).collect();
+    let mut report = Sweep::default();
+    let mut done = cursor;
+    let shopify = config::shopify_admin_url()?;
+    'sweep: for chunk in minutes.chunks(BATCH) {
+        let len_keys: Vec<String> = chunk.iter().map(|m| keys::coupon_due_len(*m)).collect();
+        let lens = kv.get_many(&len_keys)?;
+        for (minute, key) in chunk.iter().zip(&len_keys) {
+            if clock.millis() >= BUDGET_MS {
+                break 'sweep;
+            }
+            let len = counter_in(&lens, key)? as u64;
+            let slots: Vec<String> = (1..=len).map(|k| keys::coupon_due(*minute, k)).collect();
+            for slot_chunk in slots.chunks(BATCH) {
+                let found = kv.get_many(slot_chunk)?;
+                let mut due: Vec<String> = slot_chunk.iter().filter_map(|k| found.get(k)).map(|v| String::from_utf8_lossy(v).into_owned()).collect();
+                due.sort_unstable();
+                due.dedup();
+                for code in due {
+                    work(kv, &code, now, &shopify, &mut report)?;
+                }
+            }
+            report.minutes += 1;
+            done = Some(*minute);
+        }
+    }
+    report.caught_up = done == Some(current);
+    if done != cursor {
+        kv.put(keys::COUPON_CURSOR, &done)?;
+    }
+    Ok(report)
+}
+
+/// One job whose minute came.
+fn work(kv: &Kv, code: &str, now: DateTime<Utc>, shopify: &str, report: &mut Sweep) -> Result<()> {
+    let key = keys::coupon(code);
+    let Some(mut job) = kv.get::<Coupon>(&key)? else { return Ok(()) };
+    // At its expiry an unused code's coupon goes.
+    if job.want == Want::Present && now >= job.expires_at {
+        // The code's record and its order link, read here rather than
+        // through `codes`, which issues coupons and so sits above this module.
+        let (ck, ok) = (keys::code(code), keys::code_order(code));
+        let found = kv.get_many(&[ck.clone(), ok.clone()])?;
+        let order = found.get(&ok).map(|b| String::from_utf8_lossy(b).into_owned());
+        if let Some(record) = found.get(&ck).map(|b| decode::<Redemption>(&ck, b)).transpose()?
+            && record.with_order(order, now).state != CodeState::Used
+            && let Some(going) = job.remove(now)
+        {
+            if !moved(kv, &key, &job, &going)? {
+                return Ok(());
+            }
+            job = going;
+        }
+    }
+    let next = job.next(now);
+    if next == Next::Nothing {
+        return Ok(());
+    }
+    let begun = job.begin(now);
+    index(kv, code, begun.next_at)?;
+    if !moved(kv, &key, &job, &begun)? || !kv.claim(&keys::coupon_try(code, begun.attempts))? {
+        return Ok(());
+    }
+    let Some(shop) = kv.get::<Shop>(&keys::store(&job.store_id))? else {
+        return settle(kv, &key, &begun, Reply::Fail(format!("store {} no longer exists", job.store_id)), now, report);
+    };
+    let Some(api) = shop.api.as_ref() else {
+        return settle(kv, &key, &begun, Reply::Fail("the store has no API credentials now".into()), now, report);
+    };
+    let ask = |step: Step, call: &vafa_core::provider::HttpCall| match outbound::perform(call, TIMEOUT_MS, "the store") {
+        Ok(a) => coupon::read(api, step, a.status, &a.body, a.retry_after),
+        Err(reason) => Reply::Retry { reason, after: None },
+    };
+    let found = match &begun.platform_id {
+        Some(id) if next == Next::Remove => Reply::Done(Some(id.clone())),
+        _ => ask(Step::Lookup, &coupon::lookup(api, shopify, code)),
+    };
+    let reply = match (next, found) {
+        (Next::Make, Reply::Absent) => ask(Step::Create, &coupon::create(api, shopify, &begun, &shop.currency)),
+        (Next::Remove, Reply::Done(Some(id))) => ask(Step::Delete, &coupon::delete(api, shopify, &id)),
+        (_, other) => other,
+    };
+    settle(kv, &key, &begun, reply, now, report)
+}
+
+/// Writes `next` over `seen` by compare-and-swap; false if the job changed
+/// meanwhile (another tick, a cancel): this tick leaves it.
+fn moved(kv: &Kv, key: &str, seen: &Coupon, next: &Coupon) -> Result<bool> {
+    let mut won = false;
+    kv.update(key, |current: Coupon| {
+        won = current == *seen;
+        Ok(won.then(|| next.clone()))
+    })?;
+    Ok(won)
+}
+
+/// Records an attempt's outcome. A cancel that came while the platform was
+/// asked is kept: the coupon is then removed by the next tick.
+fn settle(kv: &Kv, key: &str, begun: &Coupon, reply: Reply, now: DateTime<Utc>, report: &mut Sweep) -> Result<()> {
+    let settled = begun.settle(reply, now);
+    let mut written = None;
+    kv.update(key, |current: Coupon| {
+        if current.attempts != begun.attempts {
+            return Ok(None);
+        }
+        let mut next = settled.clone();
+        if current.want != begun.want {
+            next.want = current.want;
+            next.next_at = now;
+        }
+        written = Some(next.clone());
+        Ok(Some(next))
+    })?;
+    let Some(job) = written else { return Ok(()) };
+    match (job.state, job.want) {
+        (coupon::State::Created, Want::Present) => report.created += 1,
+        (coupon::State::Deleted, _) => report.deleted += 1,
+        (coupon::State::Failed, _) => {
+            log::info(&format!("coupon for {} failed: {}", job.redemption_id, job.error.as_deref().unwrap_or_default()));
+            report.failed += 1;
+        }
+        _ => {
+            report.retrying += 1;
+            // The retry `begin` indexed, unless the answer moved it.
+            if job.next_at != begun.next_at {
+                index(kv, &job.code, job.next_at)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A code's coupon as a redemption shows it: `"coupon"` (`pending`,
+/// `created`, `failed`, `deleted`) and `"coupon_error"` while there is one.
+/// Nothing for a code that makes no coupon.
+pub fn show(view: &mut serde_json::Value, job: Option<&Coupon>) {
+    if let Some(job) = job {
+        let (state, error) = job.view();
+        view["coupon"] = state;
+        if let Some(e) = error {
+            view["coupon_error"] = serde_json::json!(e);
+        }
+    }
+}
