@@ -220,7 +220,7 @@ fn read_woo(step: Step, status: u16, v: &Value) -> Reply {
         (Step::Create, 400) if code == "woocommerce_rest_coupon_code_already_exists" => Reply::Taken,
         (Step::Delete, 200) => Reply::Done(woo_id(v)),
         (Step::Delete, 404 | 410) => Reply::Absent,
-        (_, 404) if step == Step::Verify => Reply::Fail("no WooCommerce REST API at this address (404): is the url the shop's and are permalinks on?".into()),
+        (Step::Verify, 404) => Reply::Fail("no WooCommerce REST API at this address (404): is the url the shop's and are permalinks on?".into()),
         _ => Reply::Fail(format!("WooCommerce answered {status} {code}: {message}")),
     }
 }
@@ -249,12 +249,9 @@ fn read_shopify(step: Step, status: u16, v: &Value, retry_after: Option<u64>) ->
             }
             Reply::Fail(format!("Shopify refused the discount: {}", said(&user_errors)))
         }
-        Step::Delete => match root.get("deletedCodeDiscountId").and_then(Value::as_str) {
-            Some(id) => Reply::Done(Some(id.to_string())),
-            None if user_errors.is_empty() => Reply::Absent,
-            // An id Shopify no longer knows: the discount is gone.
-            None => Reply::Absent,
-        },
+        // No id deleted (a user error names an id Shopify no longer knows):
+        // the discount is gone.
+        Step::Delete => root.get("deletedCodeDiscountId").and_then(Value::as_str).map_or(Reply::Absent, |id| Reply::Done(Some(id.to_string()))),
     }
 }
 
