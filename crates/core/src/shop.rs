@@ -135,18 +135,18 @@ impl Api {
     /// send back what it read.
     pub fn decide(platform: Platform, input: ApiInput, current: Option<&Api>) -> Result<Api> {
         let keep = |given: Option<String>, field: &str, now: Option<&String>| -> Result<String> {
-            let given = given.ok_or_else(|| Error::field(&format!("api.{field}"), "required"))?;
+            let given = given.ok_or_else(|| Error::field(format!("api.{field}"), "required"))?;
             match now {
                 Some(secret) if given == mask(secret) => Ok(secret.clone()),
                 _ => {
                     if !(8..=256).contains(&given.len()) || !given.bytes().all(|b| b.is_ascii_graphic()) {
-                        return Err(Error::field(&format!("api.{field}"), "expected 8-256 printable characters without spaces"));
+                        return Err(Error::field(format!("api.{field}"), "expected 8-256 printable characters without spaces"));
                     }
                     Ok(given)
                 }
             }
         };
-        let unexpected = |name: &str| Error::field(&format!("api.{name}"), "not a field of this store's platform");
+        let unexpected = |name: &str| Error::field(format!("api.{name}"), "not a field of this store's platform");
         match platform {
             Platform::Woocommerce => {
                 if input.shop.is_some() {

@@ -61,7 +61,7 @@ pub fn perform(call: &HttpCall, timeout_ms: u64, peer: &str) -> Result<Answer, S
         Some(Err(())) | None => return Err(format!("{peer}: the call produced no response")),
     };
     let status = response.status();
-    let retry_after = response.headers().get(&"retry-after".to_string()).first().and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
+    let retry_after = response.headers().get("retry-after").first().and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
     let incoming = response.consume().map_err(|_| "response body")?;
     let mut out = Vec::new();
     {
