@@ -14,7 +14,8 @@
 //! - [`vars`]: variables and templates. [`outbound`]: allowed hosts, the
 //!   loopback fence, `wasi:http` sending. [`routes`]: Spin's router.
 //! - `trigger_http`, `trigger_cron`: the two triggers. `clock`: the wall
-//!   clock tests set. [`panel`]: the fake SMS panel. [`browser`]: a
+//!   clock tests set. [`panel`]: the fake SMS panel. [`store_platforms`]: the
+//!   fake WooCommerce and Shopify shops. [`browser`]: a
 //!   headless Chromium over WebDriver, for pages served by [`Host::serve`].
 //!
 //! **Architecture invariant:** tests reach the components only through
@@ -54,6 +55,7 @@ mod kv_sqlite;
 pub mod manifest;
 pub mod outbound;
 pub mod panel;
+pub mod store_platforms;
 pub mod browser;
 pub mod routes;
 mod trigger_cron;
@@ -203,6 +205,7 @@ pub(crate) struct Inner {
     clock: clock::Clock,
     fault: Mutex<Option<(u32, Fault)>>,
     panel: panel::FakePanel,
+    platforms: store_platforms::FakeStores,
     interleave: bool,
 }
 
@@ -304,6 +307,9 @@ impl Host {
         let panel = panel::FakePanel::start()
             .await
             .context("starting the fake SMS panel")?;
+        let platforms = store_platforms::FakeStores::start()
+            .await
+            .context("starting the fake store platforms")?;
 
         // Spin's factor-key-value `configure_app`: without a runtime config
         // only "default" is defined, and an unknown label stops the app.
@@ -365,6 +371,8 @@ impl Host {
             ("sms_api_key", panel::API_KEY.to_string()),
             ("sms_sender", "10004346".to_string()),
             ("sms_timeout_ms", "500".to_string()),
+            ("store_api_origin", platforms.origin()),
+            ("shopify_admin_url", platforms.shopify_admin_url()),
         ];
         for (name, value) in host_values {
             if manifest.variables.contains_key(name) {
@@ -454,6 +462,7 @@ impl Host {
                 fault: Mutex::new(None),
                 interleave: !opts.no_interleave,
                 panel,
+                platforms,
             }),
         })
     }
@@ -653,6 +662,11 @@ impl Host {
 
     pub fn panel(&self) -> &panel::FakePanel {
         &self.inner.panel
+    }
+
+    /// The fake WooCommerce and Shopify shops (`store_api_origin`).
+    pub fn platforms(&self) -> &store_platforms::FakeStores {
+        &self.inner.platforms
     }
 
     /// The `.wasm` file a component was loaded from.

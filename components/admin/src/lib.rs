@@ -1,6 +1,5 @@
 //! The admin component: the club's configuration and the admin's side of
-//! points. Stores (`/api/stores`, `/api/stores/{id}`; the settings are
-//! their own component, `settings`), the
+//! points: the
 //! bonus rules (`/api/bonus-rules`), the SMS panel in use (`/api/panel`), a member's points adjusted by hand and
 //! their ledger (`/api/members/{id}/adjust`, `/ledger`, routed here by
 //! spin.toml's more specific routes; changes go through the points journal,
@@ -9,7 +8,6 @@
 mod bonus_rules;
 mod panel;
 mod points;
-mod stores;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -28,19 +26,6 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         ["api", "panel"] => match method {
             Method::Get => panel::get(req, &Ctx::new()?),
             _ => not_allowed(&["GET"]),
-        },
-        ["api", "stores"] => match method {
-            Method::Get => stores::list(req, &Ctx::new()?),
-            _ => not_allowed(&["GET"]),
-        },
-        ["api", "stores", id] => match method {
-            Method::Get => stores::get(req, &Ctx::new()?, id),
-            Method::Put => stores::put(req, &Ctx::new()?, id),
-            _ => not_allowed(&["GET", "PUT"]),
-        },
-        ["api", "stores", id, "rotate-key"] => match method {
-            Method::Post => stores::rotate_key(req, &Ctx::new()?, id),
-            _ => not_allowed(&["POST"]),
         },
         ["api", "bonus-rules"] => match method {
             Method::Get => bonus_rules::list(req, &Ctx::new()?),

@@ -8,8 +8,7 @@ use spin_sdk::http::{Request, Response};
 use vafa_core::error::Result;
 use vafa_core::precondition::{self, IfMatch};
 use vafa_core::settings::{self, Settings};
-use vafa_core::shop::Shop;
-use vafa_spin::{http, keys};
+use vafa_spin::{http, keys, stores};
 
 pub fn get(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require_admin(req, &ctx.kv)?;
@@ -37,18 +36,10 @@ fn save(req: &Request, ctx: &Ctx, next: impl Fn(&Settings) -> Result<Settings>) 
         precondition::check(if_match.as_ref(), Some(&current))?;
         let next = next(&current)?;
         if next.currency != current.currency {
-            settings::check_currency_change(&current, &next, ctx.kv.counter(&keys::stat_total("orders"))?, &stores(ctx)?)?;
+            settings::check_currency_change(&current, &next, ctx.kv.counter(&keys::stat_total("orders"))?, &stores::all(&ctx.kv)?.into_iter().map(|s| (s.id, s.currency)).collect::<Vec<_>>())?;
         }
         Ok((next.clone(), next))
     })?;
     Ok(http::tagged(200, &saved))
 }
 
-/// Every store's id and currency.
-fn stores(ctx: &Ctx) -> Result<Vec<(String, String)>> {
-    let ids: Vec<String> = ctx.kv.get(keys::STORES)?.unwrap_or_default();
-    let found = ctx.kv.get_many(&ids.iter().map(|id| keys::store(id)).collect::<Vec<_>>())?;
-    ids.into_iter()
-        .filter_map(|id| found.get(&keys::store(&id)).map(|b| vafa_spin::kv::decode::<Shop>(&keys::store(&id), b).map(|s| (id, s.currency))))
-        .collect()
-}

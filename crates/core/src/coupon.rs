@@ -255,6 +255,19 @@ fn read_shopify(step: Step, status: u16, v: &Value, retry_after: Option<u64>) ->
     }
 }
 
+/// What a `"verify": true` check of a store's credentials answers: the
+/// platform's word, as a 422 that saves nothing when it is not a yes.
+pub fn verified(reply: Reply) -> crate::error::Result<()> {
+    use crate::error::Error;
+    match reply {
+        Reply::Done(_) | Reply::Absent => Ok(()),
+        Reply::Unauthorized(message) => Err(Error::Unprocessable { code: "platform_unauthorized", message }),
+        Reply::Retry { reason, .. } => Err(Error::Unprocessable { code: "platform_error", message: format!("the platform could not be asked: {reason}") }),
+        Reply::Fail(message) => Err(Error::Unprocessable { code: "platform_error", message }),
+        Reply::Taken => Err(Error::Unprocessable { code: "platform_error", message: "the platform gave an unexpected answer".into() }),
+    }
+}
+
 fn said(errors: &[Value]) -> String {
     errors.iter().filter_map(|e| e.get("message").and_then(Value::as_str)).collect::<Vec<_>>().join("; ")
 }

@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use vafa_core::coupon::{self, Coupon, Next, Reply, Step, Want};
 use vafa_core::error::Result;
 use vafa_core::redemption::{Redemption, State as CodeState};
-use vafa_core::shop::Shop;
+use vafa_core::provider::HttpCall;
+use vafa_core::shop::{Api, Shop};
 
 /// How far back a tick with no cursor yet looks.
 const FIRST_LOOKBACK_MINUTES: i64 = 24 * 60;
@@ -28,6 +29,12 @@ const BUDGET_MS: u128 = 20_000;
 
 fn minute_of(t: DateTime<Utc>) -> i64 {
     (t.timestamp() + 59).div_euclid(60)
+}
+
+/// The next whole minute after `now`: this minute's jobs may have been
+/// swept already (as the SMS outbox queues).
+fn next_minute(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::seconds(60 - now.timestamp().rem_euclid(60))
 }
 
 fn index(kv: &Kv, code: &str, at: DateTime<Utc>) -> Result<()> {
@@ -41,22 +48,23 @@ fn index(kv: &Kv, code: &str, at: DateTime<Utc>) -> Result<()> {
 pub fn issue(kv: &Kv, shop: Option<&Shop>, code: &Redemption, now: DateTime<Utc>) -> Result<Option<Coupon>> {
     let Some(job) = shop.and_then(|s| Coupon::for_code(s, code)) else { return Ok(None) };
     kv.put(&keys::coupon(&job.code), &job)?;
-    index(kv, &job.code, now + chrono::Duration::seconds(60))?;
+    index(kv, &job.code, next_minute(now))?;
     index(kv, &job.code, job.expires_at)?;
     Ok(Some(job))
 }
 
 /// A cancelled code's coupon must go: marked, and indexed for the next
-/// tick. A code with no coupon is left alone.
+/// tick. A code with no coupon is left alone; a cancel repeated after a kill
+/// indexes a removal not yet done again.
 pub fn withdraw(kv: &Kv, code: &str, now: DateTime<Utc>) -> Result<()> {
-    let mut changed = false;
+    let mut going = false;
     kv.update(&keys::coupon(code), |job: Coupon| {
         let next = job.remove(now);
-        changed = next.is_some();
+        going = next.is_some() || (job.want == Want::Absent && job.state != coupon::State::Deleted);
         Ok(next)
     })?;
-    if changed {
-        index(kv, code, now + chrono::Duration::seconds(60))?;
+    if going {
+        index(kv, code, next_minute(now))?;
     }
     Ok(())
 }
@@ -124,10 +132,10 @@ fn work(kv: &Kv, code: &str, now: DateTime<Utc>, shopify: &str, report: &mut Swe
         let (ck, ok) = (keys::code(code), keys::code_order(code));
         let found = kv.get_many(&[ck.clone(), ok.clone()])?;
         let order = found.get(&ok).map(|b| String::from_utf8_lossy(b).into_owned());
-        if let Some(record) = found.get(&ck).map(|b| decode::<Redemption>(&ck, b)).transpose()?
-            && record.with_order(order, now).state != CodeState::Used
-            && let Some(going) = job.remove(now)
-        {
+        // A code whose redemption never completed was never usable: its coupon goes too.
+        let record = found.get(&ck).map(|b| decode::<Redemption>(&ck, b)).transpose()?;
+        let used = record.is_some_and(|r| r.with_order(order, now).state == CodeState::Used);
+        if !used && let Some(going) = job.remove(now) {
             if !moved(kv, &key, &job, &going)? {
                 return Ok(());
             }
@@ -139,7 +147,7 @@ fn work(kv: &Kv, code: &str, now: DateTime<Utc>, shopify: &str, report: &mut Swe
         return Ok(());
     }
     let begun = job.begin(now);
-    index(kv, code, begun.next_at)?;
+    index(kv, code, begun.next_at.max(next_minute(now)))?;
     if !moved(kv, &key, &job, &begun)? || !kv.claim(&keys::coupon_try(code, begun.attempts))? {
         return Ok(());
     }
@@ -149,10 +157,7 @@ fn work(kv: &Kv, code: &str, now: DateTime<Utc>, shopify: &str, report: &mut Swe
     let Some(api) = shop.api.as_ref() else {
         return settle(kv, &key, &begun, Reply::Fail("the store has no API credentials now".into()), now, report);
     };
-    let ask = |step: Step, call: &vafa_core::provider::HttpCall| match outbound::perform(call, TIMEOUT_MS, "the store") {
-        Ok(a) => coupon::read(api, step, a.status, &a.body, a.retry_after),
-        Err(reason) => Reply::Retry { reason, after: None },
-    };
+    let ask = |step: Step, call: &HttpCall| ask(api, step, call);
     let found = match &begun.platform_id {
         Some(id) if next == Next::Remove => Reply::Done(Some(id.clone())),
         _ => ask(Step::Lookup, &coupon::lookup(api, shopify, code)),
@@ -163,6 +168,20 @@ fn work(kv: &Kv, code: &str, now: DateTime<Utc>, shopify: &str, report: &mut Swe
         (_, other) => other,
     };
     settle(kv, &key, &begun, reply, now, report)
+}
+
+/// One call to a store's platform, and what it said.
+fn ask(api: &Api, step: Step, call: &HttpCall) -> Reply {
+    match outbound::perform(call, TIMEOUT_MS, "the store") {
+        Ok(a) => coupon::read(api, step, a.status, &a.body, a.retry_after),
+        Err(reason) => Reply::Retry { reason, after: None },
+    }
+}
+
+/// Calls the platform once with a store's credentials (`"verify": true`):
+/// `Ok` when it accepted them, else its word as a 422.
+pub fn verify(api: &Api) -> Result<()> {
+    coupon::verified(ask(api, Step::Verify, &coupon::verify(api, &config::shopify_admin_url()?)))
 }
 
 /// Writes `next` over `seen` by compare-and-swap; false if the job changed
@@ -205,7 +224,7 @@ fn settle(kv: &Kv, key: &str, begun: &Coupon, reply: Reply, now: DateTime<Utc>, 
             report.retrying += 1;
             // The retry `begin` indexed, unless the answer moved it.
             if job.next_at != begun.next_at {
-                index(kv, &job.code, job.next_at)?;
+                index(kv, &job.code, job.next_at.max(next_minute(now)))?;
             }
         }
     }

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod panel;
 pub mod poll;
 pub mod stats;
+pub mod stores;
 pub mod tracking;
 pub mod wallet;
 pub mod webhook;
