@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod feedback;
 pub mod guard;
+pub mod import;
 pub mod jalali;
 pub mod json;
 pub mod keyword;

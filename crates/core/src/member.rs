@@ -221,7 +221,7 @@ pub fn parse_phone(raw: &str, settings: &Settings) -> Result<Phone> {
     phone::normalize(raw, &settings.default_country).map_err(|e| Error::InvalidField { field: "phone".into(), message: e.to_string() })
 }
 
-fn parse_birthday(text: &str, calendar: Calendar, today: NaiveDate) -> Result<Birthday> {
+pub fn parse_birthday(text: &str, calendar: Calendar, today: NaiveDate) -> Result<Birthday> {
     let b = Birthday::parse(text, calendar)?;
     b.check_not_future(today)?;
     Ok(b)

@@ -29,6 +29,22 @@ pub struct WalletDelta {
     pub last_buy: Option<(Option<Day>, Day)>,
 }
 
+impl WalletDelta {
+    /// Adds another member's change (one count for many, as an import
+    /// makes them). The last-purchase move is not summed: a change that
+    /// moves it is counted alone.
+    pub fn add(&mut self, other: &WalletDelta) {
+        for (into, from) in [(&mut self.daily, &other.daily), (&mut self.totals, &other.totals)] {
+            for (name, by) in from {
+                match into.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, sum)) => *sum += by,
+                    None => into.push((name, *by)),
+                }
+            }
+        }
+    }
+}
+
 /// The change from `before` to `after`, which added `entry` (none for a
 /// change that moved no points) — what the club's numbers gain.
 pub fn wallet_delta(before: &Wallet, after: &Wallet, entry: Option<&Entry>, zone: &Zone) -> WalletDelta {

@@ -151,9 +151,14 @@ pub fn if_match(req: &Request) -> Option<vafa_core::precondition::IfMatch> {
 /// The body, refused when over [`MAX_BODY`] (by its declared length first,
 /// so a huge upload is refused without reading it into a parser).
 pub fn body(req: &Request) -> Result<&[u8]> {
+    body_up_to(req, MAX_BODY)
+}
+
+/// The body, refused when over `limit` (a file upload's own limit).
+pub fn body_up_to(req: &Request, limit: usize) -> Result<&[u8]> {
     let declared = req.header("content-length").and_then(|v| v.as_str()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY) || req.body().len() > MAX_BODY {
-        return Err(Error::BodyTooLarge { limit: MAX_BODY });
+    if declared.is_some_and(|n| n > limit) || req.body().len() > limit {
+        return Err(Error::BodyTooLarge { limit });
     }
     Ok(req.body())
 }

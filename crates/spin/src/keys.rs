@@ -37,6 +37,10 @@
 //! | `coupon-try:{CODE}:{n}`            | claim counter: attempt n at a coupon | coupons tick | coupons tick |
 //! | `coupon:cursor`                    | JSON: last minute swept      | coupons tick          | coupons tick              |
 //! | `stock-return:{id}`                | claim counter                | cancel                | cancel                    |
+//! | `imports`, `imports:active`        | JSON lists of import ids (all; with rows left) | POST /api/imports, imports tick (CAS) | GET /api/imports, imports tick |
+//! | `import:{id}`                      | JSON `import::Import`: progress and refused rows | POST /api/imports, imports tick (CAS) | GET /api/imports/{id} |
+//! | `import-chunk:{id}:{n}`            | JSON list of `import::ImportRow` (200 a chunk) | POST /api/imports | imports tick |
+//! | `import-plan:{id}:{n}`             | JSON list of (line, member number) drawn for a chunk's new phones | imports tick | imports tick |
 //! | `rate:codes:{caller}:{minute}`     | counter of unknown codes     | validate, consume     | validate, consume         |
 //! | `seq:campaign`, `campaign:{id}`    | counter; JSON `broadcast::Campaign` | POST /api/campaigns, campaigns tick (CAS) | campaigns |
 //! | `campaigns:active`                 | JSON list of campaign ids    | create, campaigns tick (CAS) | campaigns tick     |
@@ -106,6 +110,8 @@ pub const BIRTHDAYS_CURSOR: &str = "birthdays:cursor";
 pub const ANNIVERSARIES_CURSOR: &str = "anniversaries:cursor";
 pub const STATUS_CURSOR: &str = "status:cursor";
 pub const COUPON_CURSOR: &str = "coupon:cursor";
+pub const IMPORTS: &str = "imports";
+pub const IMPORTS_ACTIVE: &str = "imports:active";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -230,6 +236,18 @@ pub fn coupon_due(minute: i64, k: u64) -> String {
 
 pub fn coupon_try(code: &str, attempt: u32) -> String {
     format!("coupon-try:{code}:{attempt}")
+}
+
+pub fn import(id: &str) -> String {
+    format!("import:{id}")
+}
+
+pub fn import_chunk(id: &str, n: u32) -> String {
+    format!("import-chunk:{id}:{n}")
+}
+
+pub fn import_plan(id: &str, n: u32) -> String {
+    format!("import-plan:{id}:{n}")
 }
 
 pub fn stock_return(id: &str) -> String {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod cron;
 pub mod daily;
 pub mod http;
+pub mod imports;
 pub mod inbound;
 pub mod join;
 pub mod keys;

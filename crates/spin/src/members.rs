@@ -13,11 +13,13 @@ use crate::kv::{Claim, Kv, counter_in, decode};
 use chrono::{DateTime, Utc};
 use vafa_core::error::{Error, Result};
 use vafa_core::jalali::JalaliDate;
+use vafa_core::import::ImportRow;
 use vafa_core::member::{Draft, Member, REFERRAL_CODE_LEN, Standing};
 use vafa_core::otp::CodeFor;
 use vafa_core::phone::Phone;
 use vafa_core::secret;
 use vafa_core::settings::Settings;
+use vafa_core::wallet::Change;
 
 /// A member as read: its number, record and what their wallet says.
 #[derive(Debug, Clone)]
@@ -244,6 +246,82 @@ pub fn create(kv: &Kv, settings: &Settings, draft: Draft, now: DateTime<Utc>) ->
             Err(exists_error(keys::member_id(other as u64)))
         }
     }
+}
+
+/// Members an import makes, each under the number drawn for it and with
+/// the points its row brings (`change`): written together, then each phone
+/// claimed (each member's commit point, as in [`create`]). No welcome: an
+/// import sends no message. Answers, per row, whether its phone is now that
+/// member's.
+pub fn create_imported(kv: &Kv, settings: &Settings, rows: &[(u64, &ImportRow, Option<Change>)], now: DateTime<Utc>) -> Result<Vec<bool>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut entries = Vec::with_capacity(rows.len() * 4);
+    let mut codes = Vec::with_capacity(rows.len());
+    let mut deltas = Vec::with_capacity(rows.len());
+    // Referral codes drawn together and checked in one read; one drawn
+    // twice, or already someone's, is drawn again alone.
+    let drawn = rows.iter().map(|_| Ok(secret::readable_code(&crate::clock::random::<REFERRAL_CODE_LEN>()?, REFERRAL_CODE_LEN))).collect::<Result<Vec<String>>>()?;
+    let taken = kv.get_many(&drawn.iter().map(|c| keys::referral(c)).collect::<Vec<_>>())?;
+    let mut fresh = std::collections::HashSet::new();
+    for ((number, row, change), code) in rows.iter().zip(drawn) {
+        let code = if taken.contains_key(&keys::referral(&code)) || !fresh.insert(code.clone()) {
+            new_referral_code(kv, *number)?
+        } else {
+            entries.push((keys::referral(&code), number.to_string().into_bytes()));
+            code
+        };
+        let mut member = row.draft().into_member(keys::member_id(*number), code.clone(), None, settings, now);
+        if let Some(c) = &row.consent {
+            member.record_consent(c.marketing, c.source, None, c.at);
+            member.updated_at = now;
+        }
+        entries.push(Kv::entry(keys::member(*number), &member)?);
+        let (wallet, delta) = crate::wallet::opening(kv, settings, *number, change.as_ref(), now)?;
+        entries.extend(wallet);
+        deltas.push(delta);
+        if let Some(b) = &member.birthday {
+            index_birthday(kv, *number, b)?;
+        }
+        codes.push(code);
+    }
+    let joined = JalaliDate::from_gregorian(settings.timezone.local_date(now));
+    let last = kv.increment(&keys::joined_len(joined.month, joined.day), rows.len() as i64)? as u64;
+    for (k, (number, _, _)) in (last + 1 - rows.len() as u64..).zip(rows) {
+        entries.push((keys::joined(joined.month, joined.day, k), number.to_string().into_bytes()));
+    }
+    for chunk in entries.chunks(crate::kv::BATCH) {
+        kv.set_many(chunk.to_vec())?;
+    }
+    let mut won = Vec::with_capacity(rows.len());
+    let (mut opted_in, mut opted_out) = (0, 0);
+    let mut counted = vafa_core::stats::WalletDelta::default();
+    for (((number, row, _), code), delta) in rows.iter().zip(&codes).zip(deltas) {
+        let claimed = match kv.claim_slot(&keys::phone(row.phone.as_str()), &[], *number as i64)? {
+            Claim::Won => true,
+            Claim::Held(_) => {
+                kv.delete(&keys::member(*number))?;
+                kv.delete(&keys::wallet(*number))?;
+                kv.delete(&keys::referral(code))?;
+                false
+            }
+        };
+        if claimed {
+            match row.consent.as_ref().map(|c| c.marketing) {
+                Some(true) => opted_in += 1,
+                Some(false) => opted_out += 1,
+                None => {}
+            }
+            if let Some(d) = delta {
+                counted.add(&d);
+            }
+        }
+        won.push(claimed);
+    }
+    crate::stats::imported(kv, settings, won.iter().filter(|w| **w).count() as i64, opted_in, opted_out, now);
+    crate::stats::wallet(kv, settings, &counted, now);
+    Ok(won)
 }
 
 /// A unique referral code: random, readable, and checked against the index

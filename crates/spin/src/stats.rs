@@ -65,6 +65,18 @@ pub fn joined(kv: &Kv, settings: &Settings, status: ConsentStatus, now: DateTime
     after_the_fact("a member joining", counted);
 }
 
+/// Members brought in by an import: `joined` of them, `opted_in` and
+/// `opted_out` by their rows' consent; one increment per count.
+pub fn imported(kv: &Kv, settings: &Settings, joined: i64, opted_in: i64, opted_out: i64, now: DateTime<Utc>) {
+    let mut counted = Ok(());
+    for (total, day, by) in [("members", "joins", joined), ("opted_in", "optins", opted_in), ("opted_out", "optouts", opted_out)] {
+        if by > 0 {
+            counted = counted.and_then(|()| add_total(kv, total, by)).and_then(|()| add_day(kv, settings, day, by, now));
+        }
+    }
+    after_the_fact("an import", counted);
+}
+
 /// A change of a member's consent from `before` (none: never asked).
 pub fn consent(kv: &Kv, settings: &Settings, before: Option<ConsentStatus>, after: ConsentStatus, now: DateTime<Utc>) {
     after_the_fact("a consent", consent_counts(kv, settings, before, after, now));

@@ -240,6 +240,24 @@ pub fn open(kv: &Kv, number: u64) -> Result<()> {
     kv.set_raw(&keys::wallet(number), br#"{"balance":0}"#)
 }
 
+/// A new wallet's entries to write, and what it adds to the club's numbers.
+pub type Opening = (Vec<(String, Vec<u8>)>, Option<vafa_core::stats::WalletDelta>);
+
+/// The wallet of a member an import makes, holding the points its row
+/// brings (`change`), as entries to write with the member's record before
+/// the phone is claimed: the number is nobody's yet, so no swap is needed.
+/// Its review is indexed as any change's; what it adds to the club's
+/// numbers is answered, to be counted once the member is in.
+pub fn opening(kv: &Kv, settings: &Settings, number: u64, change: Option<&Change>, now: DateTime<Utc>) -> Result<Opening> {
+    let empty = Wallet::default();
+    let Some(Decision::Apply { wallet: mut next, applied, .. }) = change.map(|c| empty.decide(c)) else {
+        return Ok((vec![(keys::wallet(number), br#"{"balance":0}"#.to_vec())], None));
+    };
+    let delta = vafa_core::stats::wallet_delta(&empty, &next, Some(&applied.entry), &settings.timezone);
+    schedule(kv, settings, number, &mut next, now)?;
+    Ok((vec![Kv::entry(keys::wallet(number), &*next)?, Kv::entry(keys::ledger(number, applied.slot), &applied.entry)?], Some(delta)))
+}
+
 /// Members made before wallets existed kept their balance in a counter and
 /// their entries in the ledger: their wallet is opened from those, once. The
 /// record cannot be created exclusively by compare-and-swap (Spin's SQLite
