@@ -21,6 +21,9 @@ use crate::text::ascii_digits;
 
 /// The columns an import understands; `phone` is required.
 pub const COLUMNS: [&str; 9] = ["phone", "name", "birthday", "tags", "marketing_consent", "consent_source", "consent_at", "points", "points_reason"];
+/// Columns of Vafa's own members export that an import passes over, so an
+/// exported file comes back in as it is.
+pub const IGNORED: [&str; 6] = ["id", "tier", "joined_at", "orders", "spend", "store_id"];
 /// Rows in one stored chunk (one unit of a tick's work).
 pub const CHUNK_ROWS: usize = 200;
 /// Refused rows kept for the report (the rest are counted).
@@ -151,6 +154,9 @@ impl Columns {
         let mut index = vec![None; COLUMNS.len()];
         for (i, name) in header.iter().enumerate() {
             let Some(k) = COLUMNS.iter().position(|c| c == name) else {
+                if IGNORED.contains(&name.as_str()) {
+                    continue;
+                }
                 return Err(invalid(format!("unknown column {name:?}: the columns are {}", COLUMNS.join(", "))));
             };
             if index[k].replace(i).is_some() {

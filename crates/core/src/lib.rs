@@ -9,6 +9,7 @@ pub mod consent;
 pub mod coupon;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod feedback;
 pub mod guard;
 pub mod import;

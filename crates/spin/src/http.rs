@@ -245,9 +245,14 @@ pub fn settings(kv: &Kv) -> Result<vafa_core::settings::Settings> {
 
 /// `?limit=` (1-100, default 20) and `?before=` (a cursor from the last page).
 pub fn paging(req: &Request) -> Result<(usize, Option<u64>)> {
+    paging_up_to(req, 20, 100)
+}
+
+/// [`paging`] with its own default and largest page (a file's pages).
+pub fn paging_up_to(req: &Request, default: usize, max: usize) -> Result<(usize, Option<u64>)> {
     let limit = match query_param(req, "limit") {
-        None => 20,
-        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| Error::field("limit", "expected 1-100"))?,
+        None => default,
+        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=max).contains(l)).ok_or_else(|| Error::field("limit", format!("expected 1-{max}")))?,
     };
     let before = match query_param(req, "before") {
         None => None,
