@@ -570,3 +570,41 @@ async fn a_campaign_goes_at_the_clubs_hour_whatever_the_browsers_zone() {
     let campaigns = admin(&host, "GET", "/api/campaigns", None).await.json();
     assert_eq!(campaigns["campaigns"][0]["send_at"], "2026-12-21T17:30:00Z", "21:00 in Tehran (UTC+3:30)");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_imports_a_file_with_a_progress_bar_and_downloads_the_members() {
+    let host = host().await;
+    let origin = host.serve().await.unwrap();
+    let tick = host.clone();
+    with_browser("transfer", 1280, move |b| {
+        signed_in_admin(&b, &origin, "#transfer");
+        b.wait("document.querySelector('#import-form')").unwrap();
+        let file = "\u{feff}phone;name;points\r\n09121234567;سارا;40\r\n0912;بد;\r\n09121234568;\"علی; رضایی\";\r\n";
+        b.eval(
+            "const dt = new DataTransfer(); dt.items.add(new File([arguments[0]], 'customers.csv', { type: 'text/csv' })); document.querySelector('#import-file').files = dt.files;",
+            json!([file]),
+        )
+        .unwrap();
+        b.click("#import-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#import-progress')").unwrap();
+        assert_eq!(b.eval("return document.querySelector('#import-progress').value;", json!([])).unwrap(), json!(0));
+        assert_eq!(b.text("#import-state").unwrap(), "در حال ورود");
+        assert!(b.text("#import-refused").unwrap().starts_with("ردیف ۳:"), "{}", b.text("#import-refused").unwrap());
+        tick.advance(chrono::Duration::minutes(1));
+        assert_eq!(block_on(tick.cron("imports-tick")).result, Ok(()));
+        // The page asks again on its own and fills the bar.
+        b.wait("document.querySelector('#import-progress').value === 1").unwrap();
+        assert_eq!(b.text("#import-state").unwrap(), "انجام شد");
+        assert!(b.text("#import-counts").unwrap().contains("۲ عضو تازه"), "{}", b.text("#import-counts").unwrap());
+
+        // The file saved, as bytes (a text read would drop the mark).
+        b.eval("window.saved = []; const make = URL.createObjectURL; URL.createObjectURL = (blob) => { blob.arrayBuffer().then((b) => window.saved.push([...new Uint8Array(b)])); return make(blob); };", json!([])).unwrap();
+        b.click("#export-members").unwrap();
+        b.wait("window.saved.length === 1").unwrap();
+        let bytes: Vec<u8> = serde_json::from_value(b.eval("return window.saved[0];", json!([])).unwrap()).unwrap();
+        let csv = String::from_utf8(bytes).unwrap();
+        assert!(csv.starts_with("\u{feff}id,phone,name,"), "{csv}");
+        assert!(csv.contains("+989121234567,سارا,") && csv.contains("\"علی; رضایی\""), "{csv}");
+    })
+    .await;
+}

@@ -2,10 +2,11 @@
 // sessionStorage and sent as a Bearer token), then the club's pages.
 import { apply, call, date, dateTime, el, errorText, facts, field, number, percent, showError, t } from "./i18n.js";
 import { marketing } from "./marketing.js";
+import { transfer } from "./transfer.js";
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, members, messages, setup, ...marketing({ main, state }) };
+const views = { overview, members, messages, setup, ...marketing({ main, state }), ...transfer({ main, state }) };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -28,7 +29,8 @@ function render() {
     el("a", { href: "#rewards", text: t("nav.rewards") }),
     el("a", { href: "#automations", text: t("nav.automations") }),
     el("a", { href: "#campaigns", text: t("nav.campaigns") }),
-    el("a", { href: "#messages", text: t("nav.messages") }));
+    el("a", { href: "#messages", text: t("nav.messages") }),
+    el("a", { href: "#transfer", text: t("nav.transfer") }));
   if (!state.settings) return signin();
   const [view, arg] = location.hash.slice(1).split("/");
   if (view === "member" && arg) return member(decodeURIComponent(arg));
