@@ -177,10 +177,6 @@ fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).expect("fixture")
 }
 
-fn base64_hmac(body: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(hmac(body))
-}
 
 /// A WooCommerce delivery: the fixture's bytes, signed as WooCommerce signs
 /// them (class-wc-webhook.php `generate_signature`).

@@ -13,10 +13,6 @@ fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).expect("fixture")
 }
 
-fn base64_hmac(body: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(hmac(body))
-}
 
 /// A Shopify delivery, signed as Shopify signs it.
 async fn shopify(host: &Host, topic: &str, file: &str) -> vafa_test_host::Reply {

@@ -653,6 +653,74 @@ async fn dashboard(backend: KvBackend) -> Result<Vec<Sample>> {
     Ok(vec![base, overview, daily])
 }
 
+/// A store's existing customers coming in: 10,000 CSV rows uploaded, then
+/// applied by the imports tick (new members, then the same file again), and
+/// a redeemed code made a coupon on the fake WooCommerce shop.
+async fn store(backend: KvBackend) -> Result<Vec<Sample>> {
+    let host = start(backend).await?;
+    let mut file = String::from("phone,name,birthday,marketing_consent,consent_at,points\n");
+    for i in 0..10_000 {
+        file.push_str(&format!("0912{:07},عضو {i},1370-06-{:02},{},1404-01-01,{}\n", i, i % 28 + 1, if i % 2 == 0 { "yes" } else { "no" }, i % 3 * 10));
+    }
+    let mut upload = Sample::new("POST /api/imports (10,000 rows)");
+    let mut ticks = Sample::new("imports tick, new members (200 a tick)");
+    let mut again = Sample::new("imports tick, the same file again");
+    for (round, sample) in [(0, &mut ticks), (1, &mut again)] {
+        let h = admin_headers();
+        let mut headers: Vec<(&str, &str)> = h.iter().filter(|(k, _)| *k != "content-type").map(|(k, v)| (*k, v.as_str())).collect();
+        headers.push(("content-type", "text/csv"));
+        let t0 = Instant::now();
+        let r = host.request("POST", "/api/imports", &headers, file.clone()).await;
+        if r.status != 202 {
+            bail!("import: {}", r.text());
+        }
+        if round == 0 {
+            upload.add(t0.elapsed(), r.kv_ops, r.kv_writes);
+        }
+        let id = r.json()["id"].as_str().context("an import")?.to_string();
+        loop {
+            host.advance(chrono::Duration::seconds(15));
+            let t0 = Instant::now();
+            let t = host.cron("imports-tick").await;
+            if t.result.is_err() || sample.times.len() > 100 {
+                bail!("imports tick: {:?} {}", t.result, t.stderr);
+            }
+            sample.add(t0.elapsed(), t.kv_ops, t.kv_writes);
+            if admin(&host, "GET", &format!("/api/imports/{id}"), None).await.json()["state"] == "done" {
+                break;
+            }
+        }
+        let ops: u32 = sample.kv_ops.iter().map(|o| o.0).sum::<u32>() + if round == 0 { upload.kv_ops[0].0 } else { 0 };
+        println!("{backend:?}: 10,000 rows{} in {} ticks, {:.2} KV operations a row", if round == 0 { "" } else { " again" }, sample.times.len(), f64::from(ops) / 10_000.0);
+    }
+    let platforms = host.platforms().clone();
+    let body = json!({"name": "shop", "platform": "woocommerce", "webhook_secret": "s3cret-s3cret-s3cret", "api": platforms.woo_api()});
+    let r = admin(&host, "PUT", "/api/stores/shop-1", Some(&body)).await;
+    if r.status != 200 {
+        bail!("store: {}", r.text());
+    }
+    let key = format!("Bearer {}", r.json()["api_key"].as_str().context("a store key")?);
+    admin(&host, "PUT", "/api/rewards/ten", Some(&json!({"name": "ده درصد", "kind": "percent", "value": 10, "cost": 10, "valid_days": 30}))).await;
+    let mut coupon = Sample::new("coupons tick, one coupon made");
+    for i in 0..20 {
+        let member = admin(&host, "GET", &format!("/api/members?phone=0912{:07}", i * 3 + 1), None).await.json()["id"].as_str().context("a member")?.to_string();
+        // Through the store's key: the code is that store's, so it makes a coupon there.
+        let body = json!({"member_id": member, "reward_id": "ten"}).to_string();
+        let r = host.request("POST", "/api/redemptions", &[("authorization", &key), ("content-type", "application/json")], body).await;
+        if r.status != 201 {
+            bail!("redeem: {}", r.text());
+        }
+        host.advance(chrono::Duration::seconds(61));
+        let t0 = Instant::now();
+        let t = host.cron("coupons-tick").await;
+        coupon.add(t0.elapsed(), t.kv_ops, t.kv_writes);
+    }
+    if platforms.woo_coupons().len() != 20 {
+        bail!("coupons made: {}", platforms.woo_coupons().len());
+    }
+    Ok(vec![upload, ticks, again, coupon])
+}
+
 async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
     match which {
         "foundation" => foundation(backend).await,
@@ -662,7 +730,8 @@ async fn suite(which: &str, backend: KvBackend) -> Result<Vec<Sample>> {
         "campaigns" => campaigns(backend).await,
         "sending" => sending(backend).await,
         "dashboard" => dashboard(backend).await,
-        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem|campaigns|sending|dashboard"),
+        "store" => store(backend).await,
+        _ => bail!("usage: vafa-bench foundation|enrollment|purchase|redeem|campaigns|sending|dashboard|store"),
     }
 }
 
@@ -671,7 +740,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick", "me"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick", "me", "stores", "settings", "shopify-hooks", "coupons-tick", "imports", "imports-tick", "exports"])?;
     report(&sqlite, &redis);
     Ok(())
 }

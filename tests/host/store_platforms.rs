@@ -27,6 +27,10 @@
 //! the `code` filter) and its `WC_REST_Coupons_Controller`; Shopify's Admin
 //! GraphQL reference for the mutations and query named above.
 //!
+//! Orders, for backfills: WooCommerce `GET /orders?after=&page=&per_page=`
+//! (oldest first, with `X-WP-Total` and `X-WP-TotalPages`) and Shopify's
+//! `orders(first:, after:, query: "created_at:>='…'")` with `pageInfo`.
+//!
 //! Faults ([`FakeStores::fail_next`]): a platform error status (429 with
 //! `Retry-After`), Shopify's throttle, or [`StoreFault::AnswerLost`]: the
 //! request is carried out and then the connection closes unanswered, as
@@ -110,6 +114,10 @@ struct State {
     woo: BTreeMap<u64, Value>,
     /// Shopify discount nodes by gid.
     shopify: BTreeMap<String, Value>,
+    /// The shops' orders, oldest first (WooCommerce REST objects; Shopify
+    /// GraphQL nodes).
+    woo_orders: Vec<Value>,
+    shopify_orders: Vec<Value>,
 }
 
 /// The fake platforms. Cheap to clone; serves until the last clone drops.
@@ -163,6 +171,18 @@ impl FakeStores {
     /// mutation was given.
     pub fn shopify_discounts(&self) -> Vec<Value> {
         self.lock().shopify.values().cloned().collect()
+    }
+
+    /// An order of the WooCommerce shop, as `GET /orders` lists it
+    /// (its `date_created_gmt` decides `after=`).
+    pub fn add_woo_order(&self, order: Value) {
+        self.lock().woo_orders.push(order);
+    }
+
+    /// An order of the Shopify shop, as the `orders` query answers a node
+    /// (its `createdAt` decides the `created_at:>=` filter).
+    pub fn add_shopify_order(&self, node: Value) {
+        self.lock().shopify_orders.push(node);
     }
 
     /// The next `n` requests meet `fault`.
@@ -309,6 +329,16 @@ fn woo(st: &mut State, method: &Method, path: &str, query: &str, auth: Option<St
             };
             (200, vec![], Value::Array(list.into_iter().take(per_page).collect()))
         }
+        (&Method::GET, "/orders") => {
+            // `after` filters on the creation date; `per_page` up to 100.
+            let after = query_param(query, "after").unwrap_or_default();
+            let per_page: usize = query_param(query, "per_page").and_then(|p| p.parse().ok()).unwrap_or(10).clamp(1, 100);
+            let page: usize = query_param(query, "page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
+            let listed: Vec<Value> = st.woo_orders.iter().filter(|o| format!("{}Z", o["date_created_gmt"].as_str().unwrap_or_default()) > after).cloned().collect();
+            let pages = listed.len().div_ceil(per_page);
+            let body: Vec<Value> = listed.iter().skip((page - 1) * per_page).take(per_page).cloned().collect();
+            (200, vec![("x-wp-total", listed.len().to_string()), ("x-wp-totalpages", pages.to_string())], Value::Array(body))
+        }
         (&Method::POST, "/coupons") => {
             if !content_type.as_deref().unwrap_or_default().starts_with("application/json") {
                 return (400, vec![], wp_error("rest_missing_callback_param", "Missing parameter(s): code", 400));
@@ -434,6 +464,15 @@ fn shopify(st: &mut State, path: &str, token: Option<String>, body: &[u8]) -> An
         let id = format!("gid://shopify/DiscountCodeNode/{}", st.next_id);
         st.shopify.insert(id.clone(), json!({ "id": id, "kind": kind, "input": input }));
         return ok(json!({ root: { "codeDiscountNode": { "id": id }, "userErrors": [] } }));
+    }
+    if query.contains("orders(") {
+        // The cursor is the index of the next order; 50 a page.
+        let since = vars["query"].as_str().and_then(|q| q.split('\'').nth(1)).unwrap_or_default().to_string();
+        let listed: Vec<&Value> = st.shopify_orders.iter().filter(|o| o["createdAt"].as_str().unwrap_or_default() >= since.as_str()).collect();
+        let start: usize = vars["cursor"].as_str().and_then(|c| c.strip_prefix("cursor-")).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let nodes: Vec<Value> = listed.iter().skip(start).take(50).map(|o| (*o).clone()).collect();
+        let end = start + nodes.len();
+        return ok(json!({ "orders": { "pageInfo": { "hasNextPage": end < listed.len(), "endCursor": format!("cursor-{end}") }, "nodes": nodes } }));
     }
     if query.contains("shop") {
         return ok(json!({ "shop": { "name": "Vafa test shop" } }));

@@ -129,6 +129,13 @@ pub async fn store(host: &Host, id: &str, auto_enroll: bool) {
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
+/// The base64 HMAC-SHA256 of `body` with [`SECRET`] (WooCommerce's and
+/// Shopify's webhook signature).
+pub fn base64_hmac(body: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(hmac(body))
+}
+
 pub fn hmac(body: &[u8]) -> [u8; 32] {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();

@@ -3,6 +3,7 @@
 //! and a `PUT` honours `If-Match` (`vafa_core::precondition`).
 
 use spin_sdk::http::{Request, Response};
+use vafa_core::backfill::{Backfill, BackfillInput};
 use vafa_core::error::{Error, Result};
 use vafa_core::precondition;
 use vafa_core::secret;
@@ -77,4 +78,24 @@ pub fn rotate_key(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     ctx.kv.put(&keys::store(id), &shop)?;
     ctx.kv.delete(&keys::store_key(&old_hash))?;
     Ok(answer(&shop, Some(&key), false))
+}
+
+/// `POST /api/stores/{id}/backfill`: the store's past orders, brought in by
+/// the backfill tick (`vafa_spin::backfill`). 202 with the job.
+pub fn backfill(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    let input: BackfillInput = http::parse_json(req)?;
+    let shop = load(ctx, id)?;
+    if shop.api.is_none() {
+        return Err(Error::Unprocessable { code: "no_credentials", message: "the store has no platform API credentials (\"api\") to read its orders with".into() });
+    }
+    let job = Backfill::new(id, &input, ctx.now)?;
+    vafa_spin::backfill::start(&ctx.kv, &job, ctx.now)?;
+    Ok(http::json(202, &job.view()))
+}
+
+/// `GET /api/stores/{id}/backfill`: how far it has come.
+pub fn backfill_progress(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
+    http::require_admin(req, &ctx.kv)?;
+    Ok(http::json(200, &vafa_spin::backfill::get(&ctx.kv, id)?.view()))
 }

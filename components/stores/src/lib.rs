@@ -1,5 +1,6 @@
 //! The stores component: the club's stores (`/api/stores`,
-//! `/api/stores/{id}`, `/api/stores/{id}/rotate-key`, admin). Apart from
+//! `/api/stores/{id}`, `/api/stores/{id}/rotate-key`,
+//! `/api/stores/{id}/backfill`, admin). Apart from
 //! `admin` because a store's platform credentials and their check link the
 //! coupon requests (every component stays under 600 KiB).
 
@@ -20,6 +21,11 @@ fn handle(req: Request) -> Response {
             Method::Get => edit::get(&req, &Ctx::new()?, id),
             Method::Put => edit::put(&req, &Ctx::new()?, id),
             _ => not_allowed(&["GET", "PUT"]),
+        },
+        ["api", "stores", id, "backfill"] => match method {
+            Method::Post => edit::backfill(&req, &Ctx::new()?, id),
+            Method::Get => edit::backfill_progress(&req, &Ctx::new()?, id),
+            _ => not_allowed(&["GET", "POST"]),
         },
         ["api", "stores", id, "rotate-key"] => match method {
             Method::Post => edit::rotate_key(&req, &Ctx::new()?, id),

@@ -43,7 +43,8 @@ fn auth(api: &Api) -> (String, String) {
     }
 }
 
-fn call(api: &Api, base: &str, method: &'static str, path: &str, body: Option<Value>) -> HttpCall {
+/// A call to a store's platform API (also the backfill's).
+pub(crate) fn call(api: &Api, base: &str, method: &'static str, path: &str, body: Option<Value>) -> HttpCall {
     let url = match api {
         Api::Woocommerce { .. } => format!("{}{path}", endpoint(api, base)),
         Api::Shopify { .. } => endpoint(api, base),
@@ -55,7 +56,7 @@ fn call(api: &Api, base: &str, method: &'static str, path: &str, body: Option<Va
     HttpCall { method, url, headers, body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default() }
 }
 
-fn graphql(api: &Api, base: &str, query: &str, variables: Value) -> HttpCall {
+pub(crate) fn graphql(api: &Api, base: &str, query: &str, variables: Value) -> HttpCall {
     call(api, base, "POST", "", Some(json!({ "query": query, "variables": variables })))
 }
 

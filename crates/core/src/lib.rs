@@ -3,6 +3,7 @@
 //! reads a clock, a store, a variable or the network.
 
 pub mod automation;
+pub mod backfill;
 pub mod bonus;
 pub mod broadcast;
 pub mod consent;

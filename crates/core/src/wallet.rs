@@ -286,7 +286,7 @@ impl Wallet {
         let (state, points, kind) = match (&fact.what, held) {
             (Fact::Paid, Some(state)) => return OrderDecision::Unchanged(state.clone()),
             (Fact::Paid, None) => {
-                let points = crate::bonus::points(fact.total, fact.items, &settings.earn, self.tier_multiplier(settings), bonus.rules, bonus.tags, fact.at);
+                let points = if fact.award { crate::bonus::points(fact.total, fact.items, &settings.earn, self.tier_multiplier(settings), bonus.rules, bonus.tags, fact.at) } else { 0 };
                 let first = self.stats.orders == 0;
                 next.record_purchase(fact, settings);
                 if next.tier_rank(settings) > self.tier_rank(settings) {
@@ -565,6 +565,9 @@ pub struct OrderFact<'a> {
     /// the end of.
     pub month: MonthIndex,
     pub expires: MonthIndex,
+    /// Whether a payment earns points (a store's past orders brought in
+    /// count toward statistics, tiers and segments, and earn only if asked).
+    pub award: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -712,7 +715,7 @@ mod tests {
     }
 
     fn paid_fact(key: &str, total: i64) -> OrderFact<'_> {
-        OrderFact { key, reference: key, total, items: &[], store: None, what: Fact::Paid, at: at(), month: 100, expires: 112 }
+        OrderFact { key, reference: key, total, items: &[], store: None, what: Fact::Paid, at: at(), month: 100, expires: 112, award: true }
     }
 
     const NO_BONUS: Bonus<'static> = Bonus { rules: &crate::bonus::Rules { stacking: crate::bonus::Stacking::Multiply, rules: Vec::new() }, tags: &[] };

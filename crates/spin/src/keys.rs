@@ -37,6 +37,7 @@
 //! | `coupon-try:{CODE}:{n}`            | claim counter: attempt n at a coupon | coupons tick | coupons tick |
 //! | `coupon:cursor`                    | JSON: last minute swept      | coupons tick          | coupons tick              |
 //! | `stock-return:{id}`                | claim counter                | cancel                | cancel                    |
+//! | `backfill:{store}`, `backfills:active` | JSON `backfill::Backfill`; JSON list of store ids running one | POST /api/stores/{id}/backfill, backfill tick (CAS) | backfill tick, GET …/backfill |
 //! | `imports`, `imports:active`        | JSON lists of import ids (all; with rows left) | POST /api/imports, imports tick (CAS) | GET /api/imports, imports tick |
 //! | `import:{id}`                      | JSON `import::Import`: progress and refused rows | POST /api/imports, imports tick (CAS) | GET /api/imports/{id} |
 //! | `import-chunk:{id}:{n}`            | JSON list of `import::ImportRow` (200 a chunk) | POST /api/imports | imports tick |
@@ -111,6 +112,7 @@ pub const ANNIVERSARIES_CURSOR: &str = "anniversaries:cursor";
 pub const STATUS_CURSOR: &str = "status:cursor";
 pub const COUPON_CURSOR: &str = "coupon:cursor";
 pub const IMPORTS: &str = "imports";
+pub const BACKFILLS_ACTIVE: &str = "backfills:active";
 pub const IMPORTS_ACTIVE: &str = "imports:active";
 
 pub fn store(id: &str) -> String {
@@ -236,6 +238,10 @@ pub fn coupon_due(minute: i64, k: u64) -> String {
 
 pub fn coupon_try(code: &str, attempt: u32) -> String {
     format!("coupon-try:{code}:{attempt}")
+}
+
+pub fn backfill(store: &str) -> String {
+    format!("backfill:{store}")
 }
 
 pub fn import(id: &str) -> String {

@@ -3,6 +3,7 @@
 //! only this crate calls spin-sdk for storage.
 
 pub mod automations;
+pub mod backfill;
 pub mod broadcasts;
 pub mod clock;
 pub mod codes;

@@ -106,7 +106,7 @@ fn facts(update: &OrderUpdate) -> Vec<Fact> {
 }
 
 fn op_of(key: &str, fact: &Fact) -> String {
-    OrderFact { key, reference: "", total: 0, items: &[], store: None, what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0 }.op()
+    OrderFact { key, reference: "", total: 0, items: &[], store: None, what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0, award: true }.op()
 }
 
 fn ops(key: &str, update: &OrderUpdate) -> Vec<String> {
@@ -135,9 +135,32 @@ pub struct Club<'a> {
     pub rules: &'a Rules,
 }
 
+/// How an order is counted: as it happens (a webhook), or as a store's past
+/// order brought in (`backfill`): on the day it was placed, earning only if
+/// asked, and making no event (so no message).
+#[derive(Debug, Clone, Copy)]
+pub struct How {
+    /// Now, and when the order is counted as placed.
+    pub now: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub award: bool,
+    pub events: bool,
+}
+
+impl How {
+    pub fn live(now: DateTime<Utc>) -> How {
+        How { now, at: now, award: true, events: true }
+    }
+
+    pub fn backfill(update: &OrderUpdate, award: bool, now: DateTime<Utc>) -> How {
+        How { now, at: update.occurred_at.filter(|t| *t <= now).unwrap_or(now), award, events: false }
+    }
+}
+
 /// Applies every fact of `update` to the buyer's points. `record` is the
 /// order's record as read (absent for a new order).
-pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer: &Buyer<'_>, record: Option<Record>, now: DateTime<Utc>) -> Result<Answer> {
+pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer: &Buyer<'_>, record: Option<Record>, how: How) -> Result<Answer> {
+    let now = how.now;
     let (settings, rules) = (club.settings, club.rules);
     let number = buyer.number;
     let bonus = Bonus { rules, tags: buyer.tags };
@@ -155,18 +178,19 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
         None => Record::new(number),
     };
     let today = settings.timezone.jalali_today(now);
-    let month = month_index(today.year, today.month);
-    let expires = month + settings.points_expiry_months as i32;
+    let expires = month_index(today.year, today.month) + settings.points_expiry_months as i32;
+    let placed = settings.timezone.jalali_today(how.at);
+    let month = month_index(placed.year, placed.month);
     // The points this delivery reports: those of the facts not answered to
     // the store before (a fact applied by a try that died unanswered
     // counts); `duplicate` unless this call applied one.
     let mut answer = Answer { member_id: keys::member_id(number), points_delta: 0, pending_points: 0, balance: 0, tier: String::new(), duplicate: true };
     let mut state = record.state.clone();
     for what in facts(update) {
-        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, items: &update.items, store: update.store.as_ref().map(|(c, t)| (c.as_str(), *t)), what, at: now, month, expires };
+        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, items: &update.items, store: update.store.as_ref().map(|(c, t)| (c.as_str(), *t)), what, at: how.at, month, expires, award: how.award };
         let op = fact.op();
         let answered = record.facts.contains(&op);
-        let (points, balance, pending, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings, &bonus)? {
+        let (points, balance, pending, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings, &bonus, how.events)? {
             FactOutcome::Applied { applied, repeat, state: after, balance, pending, tier } => {
                 answer.duplicate &= repeat;
                 if after.is_some() {
@@ -189,7 +213,7 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
     }
     // A referral pays on the first paid order once its points count: at
     // once, or when the return window closes (the points tick pays it then).
-    if let (Some(referrer), true) = (buyer.referred_by, state.as_ref().is_some_and(|s| s.first && !s.cancelled) && answer.pending_points == 0) {
+    if let (Some(referrer), true) = (buyer.referred_by.filter(|_| how.award), state.as_ref().is_some_and(|s| s.first && !s.cancelled) && answer.pending_points == 0) {
         let op = "referral".to_string();
         let (points, balance) = referral(kv, settings, number, referrer, expires, now)?;
         if !record.facts.contains(&op) {

@@ -11,6 +11,14 @@ pub struct Answer {
     pub body: Vec<u8>,
     /// `Retry-After` in seconds, when given as seconds.
     pub retry_after: Option<u64>,
+    /// The headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
 }
 
 /// Makes `call` and reads the whole answer (at most 1 MiB). `peer` names
@@ -61,7 +69,8 @@ pub fn perform(call: &HttpCall, timeout_ms: u64, peer: &str) -> Result<Answer, S
         Some(Err(())) | None => return Err(format!("{peer}: the call produced no response")),
     };
     let status = response.status();
-    let retry_after = response.headers().get("retry-after").first().and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
+    let headers: Vec<(String, String)> = response.headers().entries().into_iter().map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned())).collect();
+    let retry_after = headers.iter().find(|(n, _)| n == "retry-after").and_then(|(_, v)| v.trim().parse().ok());
     let incoming = response.consume().map_err(|_| "response body")?;
     let mut out = Vec::new();
     {
@@ -80,7 +89,7 @@ pub fn perform(call: &HttpCall, timeout_ms: u64, peer: &str) -> Result<Answer, S
         }
     }
     drop(types::IncomingBody::finish(incoming));
-    Ok(Answer { status, body: out, retry_after })
+    Ok(Answer { status, body: out, retry_after, headers })
 }
 
 /// A short reason (the full `Debug` of `ErrorCode` would add kilobytes of

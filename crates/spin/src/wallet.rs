@@ -65,7 +65,7 @@ struct Step<R> {
 /// and in the daily `review` a segment entered with time); after it, the
 /// new ledger entry, then what the change adds to the club's numbers
 /// (`stats`). Returns `decide`'s result.
-fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, review: bool, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<R> {
+fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, review: bool, events: bool, mut decide: impl FnMut(&Wallet) -> Result<Step<R>>) -> Result<R> {
     let key = keys::wallet(number);
     let writer = vafa_core::secret::encode_readable(&crate::clock::random::<10>()?);
     loop {
@@ -85,7 +85,7 @@ fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, revi
                         crate::orders::save_state(kv, number, order)?;
                     }
                     schedule(kv, settings, number, &mut next, now)?;
-                    for e in event::changes(&before, &next, &keys::member_id(number), now, settings, review) {
+                    for e in event::changes(&before, &next, &keys::member_id(number), now, settings, review).into_iter().filter(|_| events) {
                         record_event(kv, settings, &e)?;
                     }
                     (Some(next), applied)
@@ -115,7 +115,8 @@ fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, revi
 /// indexed, or that one has passed. A slot written for a swap that then
 /// loses is harmless: the tick finds nothing to do.
 fn schedule(kv: &Kv, settings: &Settings, number: u64, next: &mut Wallet, now: DateTime<Utc>) -> Result<()> {
-    let today = settings.timezone.day(now);
+    // A past order brought in is dated back; its review is still ahead.
+    let today = settings.timezone.day(now.max(crate::clock::now()));
     if let Some(want) = next.next_review(now, settings).map(|d| d.max(today + 1))
         && next.review.is_none_or(|r| want < r || r <= today)
     {
@@ -152,19 +153,19 @@ fn decided(kv: &Kv, number: u64, decision: Decision) -> Result<Step<Outcome>> {
 /// Applies a change to member `number`'s points, exactly once per
 /// `change.op`.
 pub fn change(kv: &Kv, settings: &Settings, number: u64, change: &Change) -> Result<Outcome> {
-    update(kv, settings, number, change.at, false, |wallet| decided(kv, number, wallet.decide(change)))
+    update(kv, settings, number, change.at, false, true, |wallet| decided(kv, number, wallet.decide(change)))
 }
 
 /// Credits the pending points of order `key` (its due day has come), once.
 pub fn credit(kv: &Kv, settings: &Settings, number: u64, key: &str, now: DateTime<Utc>) -> Result<Outcome> {
     let expires = expiry_month(settings, now);
-    update(kv, settings, number, now, true, |wallet| decided(kv, number, wallet.decide_credit(key, now, expires)))
+    update(kv, settings, number, now, true, true, |wallet| decided(kv, number, wallet.decide_credit(key, now, expires)))
 }
 
 /// Expires member `number`'s points in lots that end with `month` or
 /// before, once.
 pub fn expire(kv: &Kv, settings: &Settings, number: u64, month: MonthIndex, now: DateTime<Utc>) -> Result<Outcome> {
-    update(kv, settings, number, now, true, |wallet| decided(kv, number, wallet.decide_expiry(month, now)))
+    update(kv, settings, number, now, true, true, |wallet| decided(kv, number, wallet.decide_expiry(month, now)))
 }
 
 /// The daily review of a member: their tier against the window's spend,
@@ -172,7 +173,7 @@ pub fn expire(kv: &Kv, settings: &Settings, number: u64, month: MonthIndex, now:
 /// review, indexed.
 pub fn review(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>) -> Result<()> {
     let today = settings.timezone.day(now);
-    update(kv, settings, number, now, true, |wallet| {
+    update(kv, settings, number, now, true, true, |wallet| {
         let next = wallet.reviewed(now, settings);
         let unchanged = next == *wallet && wallet.review.is_some_and(|r| r > today);
         Ok(Step { write: (!unchanged).then_some(Write { wallet: next, applied: None, evicted: None, closed: None }), result: () })
@@ -205,8 +206,11 @@ fn pending_of(wallet: &Wallet, key: &str) -> i64 {
 /// Applies one fact of an order to member `number`'s wallet, exactly once.
 /// `known`: the order's state from its own record, for an order the wallet
 /// no longer holds.
-pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings, bonus: &Bonus<'_>) -> Result<FactOutcome> {
-    update(kv, settings, number, fact.at, false, |wallet| {
+/// `events`: whether the change makes the events a purchase makes (a
+/// higher tier…); a past order brought in makes none.
+#[allow(clippy::too_many_arguments)]
+pub fn order_fact(kv: &Kv, number: u64, fact: &OrderFact<'_>, known: Option<&OrderState>, settings: &Settings, bonus: &Bonus<'_>, events: bool) -> Result<FactOutcome> {
+    update(kv, settings, number, fact.at, false, events, |wallet| {
         let tier = tier_name(wallet, settings);
         let pending = pending_of(wallet, fact.key);
         Ok(match wallet.decide_order(fact, known, settings, bonus) {

@@ -69,7 +69,7 @@ pub fn receive(req: &Request, ctx: &Ctx, store_id: &str, generic: bool, read: im
     }
     let buyer = orders::Buyer { number: member.number, referred_by: member.member.referred_by.as_deref(), tags: &member.member.tags };
     let club = orders::Club { settings: &settings, rules: &rules };
-    let answer = orders::apply(&ctx.kv, &club, store_id, &update, &buyer, record, ctx.now)?;
+    let answer = orders::apply(&ctx.kv, &club, store_id, &update, &buyer, record, orders::How::live(ctx.now))?;
     if !answer.duplicate {
         crate::log::info(&format!("order {key}: {} points for {}", answer.points_delta, answer.member_id));
     }

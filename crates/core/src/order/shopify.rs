@@ -117,6 +117,50 @@ fn order(body: &[u8], store_currency: &str, paid_topic: bool) -> Result<Parsed> 
     }))
 }
 
+/// An order as Shopify's Admin GraphQL API answers it (`orders` query:
+/// `id`, `phone`, `customer { firstName phone }`, `billingAddress`,
+/// `totalPriceSet`, `lineItems { sku quantity originalUnitPriceSet }`,
+/// `discountCodes`, `displayFinancialStatus`, `cancelledAt`, `refunds`,
+/// `processedAt`, `createdAt`), read as its webhook would be: the same
+/// order id, so a later webhook of the order is a duplicate. Not paid and
+/// not cancelled → `Ignored("status")`.
+pub fn from_graphql(node: &serde_json::Value, store_currency: &str) -> Result<Parsed> {
+    use serde_json::{Value, json};
+    let s = |v: &Value, path: &str| v.pointer(path).and_then(Value::as_str).map(str::to_string);
+    let tail = |gid: Option<String>| gid.map(|g| g.rsplit('/').next().unwrap_or_default().to_string());
+    let money = |v: &Value, path: &str| s(v, &format!("{path}/shopMoney/amount"));
+    let status = s(node, "/displayFinancialStatus").unwrap_or_default();
+    let was_paid = matches!(status.as_str(), "PAID" | "PARTIALLY_REFUNDED" | "REFUNDED");
+    let cancelled = node.get("cancelledAt").is_some_and(|c| !c.is_null());
+    if !was_paid && !cancelled {
+        return Ok(Parsed::Ignored("status"));
+    }
+    let lines: Vec<Value> = node.pointer("/lineItems/nodes").and_then(Value::as_array).into_iter().flatten()
+        .map(|l| json!({ "sku": l.get("sku"), "quantity": l.get("quantity"), "price": money(l, "/originalUnitPriceSet") }))
+        .collect();
+    let rest = json!({
+        "id": tail(s(node, "/id")),
+        "phone": s(node, "/phone"),
+        "customer": { "first_name": s(node, "/customer/firstName"), "phone": s(node, "/customer/phone") },
+        "billing_address": { "first_name": s(node, "/billingAddress/firstName"), "phone": s(node, "/billingAddress/phone") },
+        "total_price": money(node, "/totalPriceSet"),
+        "currency": s(node, "/totalPriceSet/shopMoney/currencyCode"),
+        "line_items": lines,
+        "discount_codes": node.get("discountCodes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(|c| json!({ "code": c })).collect::<Vec<_>>(),
+        "financial_status": status.to_lowercase(),
+        "processed_at": s(node, "/processedAt"),
+        "created_at": s(node, "/createdAt"),
+    });
+    let Parsed::Order(mut update) = order(rest.to_string().as_bytes(), store_currency, !cancelled)? else { return Ok(Parsed::Ignored("status")) };
+    for r in node.get("refunds").and_then(Value::as_array).into_iter().flatten() {
+        let amount = parse_decimal(&money(r, "/totalRefundedSet").unwrap_or_default(), &update.currency, "refunds")?;
+        if let Some(id) = tail(s(r, "/id")).filter(|_| amount > 0) {
+            update.refunds.push(Refund { id, amount });
+        }
+    }
+    Ok(Parsed::Order(update))
+}
+
 const NOBODY: Person = Person { first_name: None, phone: None };
 
 fn refund(body: &[u8], store_currency: &str) -> Result<Parsed> {
