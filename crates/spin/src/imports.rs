@@ -96,10 +96,12 @@ pub fn sweep(kv: &Kv, settings: &Settings, now: DateTime<Utc>) -> Result<Sweep> 
             report.chunks += 1;
             report.created += created;
             report.existing += existing;
+            // Counted once: a chunk another tick counted first is left as it stands.
             let mut next = None;
             kv.update(&keys::import(&id), |current: Import| {
-                next = current.chunk_done(n, created, existing, now).or(Some(current));
-                Ok(next.clone().filter(|i| i.done_chunks == n + 1))
+                let done = current.chunk_done(n, created, existing, now);
+                next = Some(done.clone().unwrap_or(current));
+                Ok(done)
             })?;
             import = next.ok_or_else(|| Error::internal(format!("import {id} vanished")))?;
         }
