@@ -608,3 +608,41 @@ async fn the_owner_imports_a_file_with_a_progress_bar_and_downloads_the_members(
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_connects_the_shops_api_and_brings_in_its_past_orders() {
+    let host = host().await;
+    make_store(&host, "shop-1").await;
+    let mut order: Value = serde_json::from_slice(&std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/woocommerce/order-processing.json")).unwrap()).unwrap();
+    order["date_created_gmt"] = json!("2026-10-01T10:00:00");
+    host.platforms().add_woo_order(order);
+    let (origin, shop) = (host.serve().await.unwrap(), host.platforms().origin());
+    let tick = host.clone();
+    with_browser("store_api", 360, move |b| {
+        signed_in_admin(&b, &origin, "#transfer");
+        b.wait("document.querySelector('#api-form')").unwrap();
+        b.type_into("#api-store", "shop-1").unwrap();
+        b.type_into("#api-url", &shop).unwrap();
+        b.type_into("#api-key", vafa_test_host::store_platforms::WOO_KEY).unwrap();
+        b.type_into("#api-secret", "cs_not-the-secret-at-all").unwrap();
+        b.click("#api-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#api-error').textContent !== ''").unwrap();
+        assert!(b.text("#api-error").unwrap().contains("401"), "the platform's word: {}", b.text("#api-error").unwrap());
+        b.eval("document.querySelector('#api-secret').value = arguments[0];", json!([vafa_test_host::store_platforms::WOO_SECRET])).unwrap();
+        b.click("#api-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#api-saved')").unwrap();
+        let saved = b.text("#api-saved").unwrap();
+        assert!(saved.contains("cs_…9f2a") && !saved.contains(vafa_test_host::store_platforms::WOO_SECRET), "{saved}");
+
+        b.eval("document.querySelector('#backfill-since').value = '2026-09-01';", json!([])).unwrap();
+        b.click("#backfill-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#backfill-state')").unwrap();
+        assert_eq!(b.text("#backfill-state").unwrap(), "در حال ورود");
+        tick.advance(chrono::Duration::seconds(15));
+        assert_eq!(block_on(tick.cron("backfill-tick")).result, Ok(()));
+        b.wait("document.querySelector('#backfill-state').textContent === 'انجام شد'").unwrap();
+        assert!(b.text("#backfill-counts").unwrap().starts_with("۱ سفارش"), "{}", b.text("#backfill-counts").unwrap());
+        assert_eq!(b.eval("return document.documentElement.scrollWidth <= 360;", json!([])).unwrap(), json!(true), "fits a phone");
+    })
+    .await;
+}

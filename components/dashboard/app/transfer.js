@@ -1,4 +1,4 @@
-// Bringing members in from a CSV file (with the import's progress bar and
+// A store's platform API and its past orders, bringing members in from a CSV file (with the import's progress bar and
 // its refused rows) and taking members and ledgers out as CSV files.
 import { call, dateTime, el, errorText, number, t } from "./i18n.js";
 
@@ -67,6 +67,85 @@ export function transfer({ main, state }) {
     link.remove();
   }
 
+  /** A store's platform API: saved only once the platform accepts it,
+   *  shown masked; then its past orders brought in, with a progress bar;
+   *  and a new store key. */
+  function platformCard() {
+    const out = el("div", { id: "api-result" });
+    const error = el("p", { class: "error", role: "alert", id: "api-error" });
+    const input = (id, label, attrs = {}) => el("div", { "data-field": attrs["data-api"] ?? id }, el("label", { for: id, text: label }), el("input", { id, dir: "ltr", ...attrs }), el("p", { class: "error field-error" }));
+    const kind = el("select", { id: "api-platform" }, ...["woocommerce", "shopify"].map((p) => el("option", { value: p, text: p })));
+    const woo = el("div", { class: "row", id: "api-woo" },
+      input("api-url", t("api.url"), { "data-api": "api.url", placeholder: "https://shop.example" }),
+      input("api-key", t("api.consumer_key"), { "data-api": "api.consumer_key" }),
+      input("api-secret", t("api.consumer_secret"), { "data-api": "api.consumer_secret", type: "password" }));
+    const shopify = el("div", { class: "row", id: "api-shopify", hidden: "" },
+      input("api-shop", t("api.shop"), { "data-api": "api.shop", placeholder: "name.myshopify.com" }),
+      input("api-token", t("api.access_token"), { "data-api": "api.access_token", type: "password" }));
+    kind.addEventListener("change", () => { woo.hidden = kind.value !== "woocommerce"; shopify.hidden = kind.value !== "shopify"; });
+    const form = el("form", { class: "card", id: "api-form" },
+      el("h1", { text: t("api.title") }), el("p", { class: "note", text: t("api.note") }),
+      el("div", { class: "row" }, input("api-store", t("setup.store_id"), { required: "", "data-api": "id" }),
+        el("div", {}, el("label", { for: "api-platform", text: t("setup.platform") }), kind)),
+      woo, shopify, error,
+      el("button", { class: "primary", type: "submit", text: t("api.save") }), out);
+    const value = (id) => form.querySelector("#" + id).value.trim();
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      form.querySelectorAll(".field-error").forEach((p) => (p.textContent = ""));
+      error.textContent = "";
+      out.replaceChildren();
+      const api = kind.value === "woocommerce"
+        ? { url: value("api-url"), consumer_key: value("api-key"), consumer_secret: value("api-secret") }
+        : { shop: value("api-shop"), access_token: value("api-token") };
+      const store = value("api-store");
+      const answer = await call("PUT", `/api/stores/${encodeURIComponent(store)}`, { platform: kind.value, api, verify: true }, state.token).catch(() => null);
+      if (!answer) return (error.textContent = t("error.network"));
+      if (answer.status !== 200) {
+        const named = answer.body?.error?.field && form.querySelector(`[data-field="${answer.body.error.field}"] .field-error`);
+        return ((named ?? error).textContent = errorText(answer));
+      }
+      const shown = Object.entries(answer.body.api ?? {}).map(([k, v]) => `${k}: ${v}`).join(" · ");
+      out.append(el("p", { id: "api-saved", text: `${t("api.verified")} ${shown}` }), backfillForm(store));
+    });
+    return form;
+  }
+
+  function backfillForm(store) {
+    const since = el("input", { id: "backfill-since", type: "date", dir: "ltr", required: "" });
+    const award = el("input", { id: "backfill-award", type: "checkbox" });
+    const box = el("div", { id: "backfill-box" });
+    const error = el("p", { class: "error", role: "alert", id: "backfill-error" });
+    const form = el("form", { id: "backfill-form" },
+      el("h2", { text: t("backfill.title") }), el("p", { class: "note", text: t("backfill.note") }),
+      el("label", { for: "backfill-since", text: t("backfill.since") }), since,
+      el("label", {}, award, " ", t("backfill.award")), error,
+      el("button", { type: "submit", text: t("backfill.start") }), box);
+    const path = `/api/stores/${encodeURIComponent(store)}/backfill`;
+    const show = (job) => {
+      box.replaceChildren(
+        el("strong", { id: "backfill-state", text: t("backfill.state." + job.state) }),
+        el("progress", { id: "backfill-progress", max: "1", ...(job.progress == null ? {} : { value: String(job.progress) }) }),
+        el("p", { class: "note", id: "backfill-counts", text: t("backfill.counts", { orders: number(job.orders), counted: number(job.counted), duplicates: number(job.duplicates), skipped: number(job.skipped) }) }),
+        job.error ? el("p", { class: "error", text: job.error }) : null);
+      if (job.state !== "running") return;
+      setTimeout(async () => {
+        if (!box.isConnected) return;
+        const again = await call("GET", path, undefined, state.token).catch(() => null);
+        show(again?.status === 200 ? again.body : job);
+      }, 2000);
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      const answer = await call("POST", path, { since: since.value, award_points: award.checked }, state.token).catch(() => null);
+      if (!answer) return (error.textContent = t("error.network"));
+      if (answer.status !== 202) return (error.textContent = errorText(answer));
+      show(answer.body);
+    });
+    return form;
+  }
+
   async function transferView() {
     const error = el("p", { class: "error", role: "alert", id: "import-error" });
     const box = el("div", { id: "import-box" });
@@ -87,6 +166,7 @@ export function transfer({ main, state }) {
     };
     const past = el("ul", { class: "plain", id: "imports" });
     main.replaceChildren(
+      platformCard(),
       el("section", { class: "card" }, el("h1", { text: t("import.title") }), form, error, box, el("h2", { text: t("import.past") }), past),
       el("section", { class: "card" }, el("h1", { text: t("export.title") }), el("p", { class: "note", text: t("export.note") }),
         el("div", { class: "row" }, exportButton("members.csv", t("export.members")), exportButton("ledger.csv", t("export.ledger"))), exportError));
