@@ -58,7 +58,7 @@ pub fn member(out: &mut String, m: &Member, standing: &Standing) {
         ConsentStatus::OptedOut => "no",
         ConsentStatus::None => "",
     };
-    let source = m.consent.source.map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+    let source = m.consent.source.map(name);
     let fields = [
         m.id.clone(),
         m.phone.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(),
@@ -78,10 +78,14 @@ pub fn member(out: &mut String, m: &Member, standing: &Standing) {
     line(out, &fields, &MEMBER_TEXT);
 }
 
+/// A unit enum's wire name (`checkout`, `adjust`).
+fn name<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
 /// One ledger entry's line.
 pub fn entry(out: &mut String, member_id: &str, e: &Entry) {
-    let kind = serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    let fields = [member_id.to_string(), format(&e.at), kind, e.points.to_string(), e.balance.to_string(), e.reference.clone().unwrap_or_default(), e.note.clone().unwrap_or_default()];
+    let fields = [member_id.to_string(), format(&e.at), name(e.kind), e.points.to_string(), e.balance.to_string(), e.reference.clone().unwrap_or_default(), e.note.clone().unwrap_or_default()];
     line(out, &fields, &[false, false, false, false, false, true, true]);
 }
 

@@ -316,12 +316,12 @@ impl Import {
         let mut refused = Vec::new();
         for (line, fields) in &table.rows {
             match row(&columns, *line, fields, settings, now) {
-                Ok(r) => match seen.insert(r.phone.as_str().to_string(), r.line) {
-                    Some(first) => {
-                        seen.insert(r.phone.as_str().to_string(), first);
-                        refused.push(Refusal { line: *line, reason: format!("phone: the same number as line {first}") });
+                Ok(r) => match seen.get(r.phone.as_str()) {
+                    Some(first) => refused.push(Refusal { line: *line, reason: format!("phone: the same number as line {first}") }),
+                    None => {
+                        seen.insert(r.phone.as_str().to_string(), r.line);
+                        rows.push(r);
                     }
-                    None => rows.push(r),
                 },
                 Err(refusal) => refused.push(refusal),
             }

@@ -30,13 +30,7 @@ pub fn start(kv: &Kv, job: &Backfill, now: DateTime<Utc>) -> Result<()> {
         }
         Ok((job.clone(), ()))
     })?;
-    kv.edit(keys::BACKFILLS_ACTIVE, now, |ids: Option<Vec<String>>| {
-        let mut ids = ids.unwrap_or_default();
-        if !ids.contains(&job.store_id) {
-            ids.push(job.store_id.clone());
-        }
-        Ok((ids, ()))
-    })
+    kv.list_add(keys::BACKFILLS_ACTIVE, &job.store_id, now)
 }
 
 pub fn get(kv: &Kv, store: &str) -> Result<Backfill> {
@@ -78,7 +72,7 @@ pub fn sweep(kv: &Kv, now: DateTime<Utc>) -> Result<Sweep> {
         } else if job.state == State::Running {
             continue;
         }
-        kv.edit(keys::BACKFILLS_ACTIVE, now, |ids: Option<Vec<String>>| Ok((ids.unwrap_or_default().into_iter().filter(|i| *i != store).collect::<Vec<_>>(), ())))?;
+        kv.list_remove(keys::BACKFILLS_ACTIVE, &store, now)?;
         report.finished += 1;
     }
     Ok(report)

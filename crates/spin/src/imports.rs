@@ -37,21 +37,11 @@ pub fn start(kv: &Kv, import: &Import, chunks: &[Vec<ImportRow>], now: DateTime<
         kv.set_many(batch.to_vec())?;
     }
     kv.put(&keys::import(&import.id), import)?;
-    add(kv, keys::IMPORTS, &import.id, now)?;
+    kv.list_add(keys::IMPORTS, &import.id, now)?;
     if import.finished_at.is_none() {
-        add(kv, keys::IMPORTS_ACTIVE, &import.id, now)?;
+        kv.list_add(keys::IMPORTS_ACTIVE, &import.id, now)?;
     }
     Ok(())
-}
-
-fn add(kv: &Kv, list: &str, id: &str, now: DateTime<Utc>) -> Result<()> {
-    kv.edit(list, now, |ids: Option<Vec<String>>| {
-        let mut ids = ids.unwrap_or_default();
-        if !ids.iter().any(|i| i == id) {
-            ids.push(id.to_string());
-        }
-        Ok((ids, ()))
-    })
 }
 
 pub fn get(kv: &Kv, id: &str) -> Result<Import> {
@@ -105,7 +95,7 @@ pub fn sweep(kv: &Kv, settings: &Settings, now: DateTime<Utc>) -> Result<Sweep> 
             })?;
             import = next.ok_or_else(|| Error::internal(format!("import {id} vanished")))?;
         }
-        kv.edit(keys::IMPORTS_ACTIVE, now, |ids: Option<Vec<String>>| Ok((ids.unwrap_or_default().into_iter().filter(|i| *i != id).collect::<Vec<_>>(), ())))?;
+        kv.list_remove(keys::IMPORTS_ACTIVE, &id, now)?;
         log::info(&format!("import {id} done: {} made, {} already members, {} refused", import.created, import.existing, import.refused_count));
         report.finished += 1;
     }

@@ -349,6 +349,24 @@ impl Kv {
     }
 }
 
+impl Kv {
+    /// Adds `id` to the JSON list of ids at `key`, once (through [`Kv::edit`]).
+    pub fn list_add(&self, key: &str, id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        self.edit(key, now, |ids: Option<Vec<String>>| {
+            let mut ids = ids.unwrap_or_default();
+            if !ids.iter().any(|i| i == id) {
+                ids.push(id.to_string());
+            }
+            Ok((ids, ()))
+        })
+    }
+
+    /// Takes `id` out of the JSON list of ids at `key`.
+    pub fn list_remove(&self, key: &str, id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        self.edit(key, now, |ids: Option<Vec<String>>| Ok((ids.unwrap_or_default().into_iter().filter(|i| i != id).collect::<Vec<_>>(), ())))
+    }
+}
+
 /// What a compare-and-swap's swap came to.
 enum Swapped {
     /// The store says it wrote, and it tells the truth when it says so

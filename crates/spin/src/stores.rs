@@ -22,11 +22,5 @@ pub fn list(kv: &Kv, id: &str, now: DateTime<Utc>) -> Result<()> {
     if listed.iter().any(|i| i == id) {
         return Ok(());
     }
-    kv.edit(keys::STORES, now, |ids: Option<Vec<String>>| {
-        let mut ids = ids.unwrap_or_default();
-        if !ids.iter().any(|i| i == id) {
-            ids.push(id.to_string());
-        }
-        Ok((ids, ()))
-    })
+    kv.list_add(keys::STORES, id, now)
 }
