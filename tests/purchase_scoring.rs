@@ -173,10 +173,6 @@ async fn a_paid_order_and_a_refund_killed_at_any_step_are_finished_by_the_redeli
     }
 }
 
-fn fixture(path: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).expect("fixture")
-}
-
 
 /// A WooCommerce delivery: the fixture's bytes, signed as WooCommerce signs
 /// them (class-wc-webhook.php `generate_signature`).

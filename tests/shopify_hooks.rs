@@ -9,10 +9,6 @@ use serde_json::json;
 use support::*;
 use vafa_test_host::Host;
 
-fn fixture(path: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).expect("fixture")
-}
-
 
 /// A Shopify delivery, signed as Shopify signs it.
 async fn shopify(host: &Host, topic: &str, file: &str) -> vafa_test_host::Reply {

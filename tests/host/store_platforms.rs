@@ -23,6 +23,10 @@
 //!   Throttling is a 200 whose `errors` carry `extensions.code`
 //!   `THROTTLED`, as Shopify's GraphQL answers it.
 //!
+//! Products, for categories: WooCommerce `GET /products/{id}` (its
+//! `categories`; 404 `woocommerce_rest_product_invalid_id` for an unknown
+//! id) and Shopify's `product(id:)` (`productType`; `null` when unknown).
+//!
 //! Sources: WooCommerce REST API v3 documentation (coupon properties and
 //! the `code` filter) and its `WC_REST_Coupons_Controller`; Shopify's Admin
 //! GraphQL reference for the mutations and query named above.
@@ -118,6 +122,9 @@ struct State {
     /// GraphQL nodes).
     woo_orders: Vec<Value>,
     shopify_orders: Vec<Value>,
+    /// Products by id: WooCommerce's category names, Shopify's product type.
+    woo_products: BTreeMap<String, Vec<String>>,
+    shopify_products: BTreeMap<String, String>,
 }
 
 /// The fake platforms. Cheap to clone; serves until the last clone drops.
@@ -183,6 +190,16 @@ impl FakeStores {
     /// (its `createdAt` decides the `created_at:>=` filter).
     pub fn add_shopify_order(&self, node: Value) {
         self.lock().shopify_orders.push(node);
+    }
+
+    /// A product of the WooCommerce shop in categories `names`.
+    pub fn add_woo_product(&self, id: &str, names: &[&str]) {
+        self.lock().woo_products.insert(id.to_string(), names.iter().map(|n| n.to_string()).collect());
+    }
+
+    /// A product of the Shopify shop of type `product_type`.
+    pub fn add_shopify_product(&self, id: &str, product_type: &str) {
+        self.lock().shopify_products.insert(id.to_string(), product_type.to_string());
     }
 
     /// The next `n` requests meet `fault`.
@@ -339,6 +356,18 @@ fn woo(st: &mut State, method: &Method, path: &str, query: &str, auth: Option<St
             let body: Vec<Value> = listed.iter().skip((page - 1) * per_page).take(per_page).cloned().collect();
             (200, vec![("x-wp-total", listed.len().to_string()), ("x-wp-totalpages", pages.to_string())], Value::Array(body))
         }
+        (&Method::GET, rest) if rest.starts_with("/products/") => {
+            // As `WC_REST_Products_Controller` answers one product: its
+            // categories as `{id, name, slug}`; an unknown id is 404.
+            let id = &rest["/products/".len()..];
+            match st.woo_products.get(id) {
+                Some(names) => {
+                    let categories: Vec<Value> = names.iter().enumerate().map(|(i, n)| json!({ "id": i + 15, "name": n, "slug": n.to_lowercase().replace(' ', "-") })).collect();
+                    (200, vec![], json!({ "id": id.parse::<u64>().unwrap_or(0), "name": format!("Product {id}"), "type": "simple", "categories": categories }))
+                }
+                None => (404, vec![], wp_error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)),
+            }
+        }
         (&Method::POST, "/coupons") => {
             if !content_type.as_deref().unwrap_or_default().starts_with("application/json") {
                 return (400, vec![], wp_error("rest_missing_callback_param", "Missing parameter(s): code", 400));
@@ -473,6 +502,11 @@ fn shopify(st: &mut State, path: &str, token: Option<String>, body: &[u8]) -> An
         let nodes: Vec<Value> = listed.iter().skip(start).take(50).map(|o| (*o).clone()).collect();
         let end = start + nodes.len();
         return ok(json!({ "orders": { "pageInfo": { "hasNextPage": end < listed.len(), "endCursor": format!("cursor-{end}") }, "nodes": nodes } }));
+    }
+    if query.contains("product(") {
+        let id = vars["id"].as_str().unwrap_or_default();
+        let product = id.strip_prefix("gid://shopify/Product/").and_then(|n| st.shopify_products.get(n)).map(|t| json!({ "productType": t }));
+        return ok(json!({ "product": product }));
     }
     if query.contains("shop") {
         return ok(json!({ "shop": { "name": "Vafa test shop" } }));

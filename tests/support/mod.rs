@@ -120,6 +120,11 @@ pub async fn assert_balance_is_the_ledger(host: &Host, id: &str, context: &str) 
     balance
 }
 
+/// A file of `tests/fixtures` (the platforms' documented payloads).
+pub fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).expect("fixture")
+}
+
 pub const SECRET: &str = "s3cret-s3cret-s3cret";
 
 /// A store (`make_store`'s secret) with `auto_enroll` as given.

@@ -1,5 +1,5 @@
-//! The purchase-scoring component: store order webhooks (the generic
-//! event, WooCommerce; Shopify's are `shopify-hooks`) earn and take back points, by the tier and the
+//! The purchase-scoring component: the stores' generic order events
+//! (WooCommerce's are `woocommerce-hooks`, Shopify's `shopify-hooks`) earn and take back points, by the tier and the
 //! club's bonus rules, through the points journal (`vafa_spin::wallet`).
 //! Handlers parse and authenticate, read, let `vafa-core` decide, write
 //! through `vafa-spin`, answer.
@@ -22,10 +22,6 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
     match segs {
         ["hooks", "orders", store_id] => match method {
             Method::Post => webhooks::generic(req, &Ctx::new()?, store_id),
-            _ => not_allowed(&["POST"]),
-        },
-        ["hooks", "woocommerce", store_id] => match method {
-            Method::Post => webhooks::woocommerce(req, &Ctx::new()?, store_id),
             _ => not_allowed(&["POST"]),
         },
         _ => Err(no_route()),

@@ -203,7 +203,7 @@ impl Backfill {
     }
 }
 
-const SHOPIFY_ORDERS: &str = "query($cursor: String, $query: String) { orders(first: 50, after: $cursor, query: $query, sortKey: CREATED_AT) { pageInfo { hasNextPage endCursor } nodes { id phone createdAt processedAt cancelledAt displayFinancialStatus customer { firstName phone } billingAddress { firstName phone } totalPriceSet { shopMoney { amount currencyCode } } discountCodes lineItems(first: 100) { nodes { sku quantity originalUnitPriceSet { shopMoney { amount } } } } refunds { id totalRefundedSet { shopMoney { amount } } } } } }";
+const SHOPIFY_ORDERS: &str = "query($cursor: String, $query: String) { orders(first: 50, after: $cursor, query: $query, sortKey: CREATED_AT) { pageInfo { hasNextPage endCursor } nodes { id phone createdAt processedAt cancelledAt displayFinancialStatus customer { firstName phone } billingAddress { firstName phone } totalPriceSet { shopMoney { amount currencyCode } } discountCodes lineItems(first: 100) { nodes { sku product { id } quantity originalUnitPriceSet { shopMoney { amount } } } } refunds { id totalRefundedSet { shopMoney { amount } } } } } }";
 
 /// The request for the job's next page.
 pub fn request(api: &Api, shopify_admin_url: &str, job: &Backfill) -> HttpCall {

@@ -20,7 +20,7 @@ pub enum Kind {
     Window,
     /// Members with `tag`.
     Tag,
-    /// The lines of an order in product `category`.
+    /// The lines of an order whose product is in `category` (one of its categories).
     Category,
 }
 
@@ -84,11 +84,11 @@ impl Rule {
         Ok(self)
     }
 
-    fn applies(&self, category: Option<&str>, tags: &[String], at: DateTime<Utc>) -> bool {
+    fn applies(&self, categories: &[String], tags: &[String], at: DateTime<Utc>) -> bool {
         match self.kind {
             Kind::Window => self.starts_at.zip(self.ends_at).is_some_and(|(s, e)| (s..e).contains(&at)),
             Kind::Tag => self.tag.as_ref().is_some_and(|want| tags.iter().any(|t| t.to_lowercase() == *want)),
-            Kind::Category => self.category.as_ref().is_some_and(|want| category.is_some_and(|got| got.to_lowercase() == *want)),
+            Kind::Category => self.category.as_ref().is_some_and(|want| categories.iter().any(|got| got.to_lowercase() == *want)),
         }
     }
 }
@@ -127,8 +127,8 @@ impl Rules {
     }
 
     /// The multiplier (percent) of one order line, stacked on the tier's.
-    fn line_pct(&self, tier_pct: u32, category: Option<&str>, tags: &[String], at: DateTime<Utc>) -> u128 {
-        let pcts = self.rules.iter().filter(|r| r.active && r.applies(category, tags, at)).map(|r| u128::from(r.multiplier_pct));
+    fn line_pct(&self, tier_pct: u32, categories: &[String], tags: &[String], at: DateTime<Utc>) -> u128 {
+        let pcts = self.rules.iter().filter(|r| r.active && r.applies(categories, tags, at)).map(|r| u128::from(r.multiplier_pct));
         match self.stacking {
             Stacking::Multiply => pcts.fold(u128::from(tier_pct), |acc, p| acc * p / 100),
             Stacking::Add => u128::from(tier_pct) + pcts.map(|p| p - 100).sum::<u128>(),
@@ -146,9 +146,9 @@ pub fn points(total: i64, items: &[Item], earn: &crate::settings::Earn, tier_pct
     let lines_sum: u128 = items.iter().map(|i| u128::try_from(i.total.max(0)).unwrap_or(0)).sum();
     // Σ amount × pct, in (minor unit × percent).
     let weighted: u128 = if lines_sum == 0 {
-        total * rules.line_pct(tier_pct, None, tags, at)
+        total * rules.line_pct(tier_pct, &[], tags, at)
     } else {
-        items.iter().map(|i| u128::try_from(i.total.max(0)).unwrap_or(0) * total / lines_sum * rules.line_pct(tier_pct, i.category.as_deref(), tags, at)).sum()
+        items.iter().map(|i| u128::try_from(i.total.max(0)).unwrap_or(0) * total / lines_sum * rules.line_pct(tier_pct, &i.categories, tags, at)).sum()
     };
     let points = weighted / 100 / u128::from(earn.per_amount.max(1)) * u128::from(earn.points);
     i64::try_from(points).unwrap_or(i64::MAX)
@@ -168,7 +168,7 @@ mod tests {
     }
 
     fn item(category: Option<&str>, total: i64) -> Item {
-        Item { sku: None, category: category.map(str::to_string), quantity: 1, total }
+        Item { sku: None, product: None, categories: category.map(str::to_string).into_iter().collect(), quantity: 1, total }
     }
 
     const EARN: Earn = Earn { per_amount: 100_000, points: 1 };

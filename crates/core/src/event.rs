@@ -66,6 +66,12 @@ pub fn welcome(member: &str, at: DateTime<Utc>) -> Event {
     Event::new(Kind::Welcome, format!("welcome:{member}"), member, at)
 }
 
+/// A paid order (`{store}/{order id}`) and its categories. Recorded again,
+/// under the same id, once categories read later are known.
+pub fn purchase(member: &str, order: &str, categories: &[String], at: DateTime<Utc>) -> Event {
+    Event { categories: categories.to_vec(), ..Event::new(Kind::Purchase, format!("purchase:{member}:{order}"), member, at) }
+}
+
 /// What a change of a member's wallet from `before` to `after` tells
 /// others: a new paid order, a higher tier, an expiry reminder due, and (`time_passed`: in the
 /// daily review, not on a purchase) a segment entered with time.
@@ -73,8 +79,7 @@ pub fn changes(before: &Wallet, after: &Wallet, member: &str, at: DateTime<Utc>,
     let day = settings.timezone.day(at);
     let mut out = Vec::new();
     for order in after.orders.iter().filter(|o| !before.orders.iter().any(|b| b.key == o.key)) {
-        let id = format!("purchase:{member}:{}", order.key);
-        out.push(Event { categories: order.categories.clone(), ..Event::new(Kind::Purchase, id, member, at) });
+        out.push(purchase(member, &order.key, &order.categories, at));
     }
     if after.tier_rank(settings) > before.tier_rank(settings)
         && let Some(tier) = &after.tier

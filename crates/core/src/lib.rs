@@ -5,6 +5,7 @@
 pub mod automation;
 pub mod backfill;
 pub mod bonus;
+pub mod catalog;
 pub mod broadcast;
 pub mod consent;
 pub mod coupon;

@@ -14,10 +14,17 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 /// One line of an order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Item {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
-    pub category: Option<String>,
+    /// The platform's product id (WooCommerce and Shopify lines name one;
+    /// their categories are read from the platform: [`crate::catalog`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// The product's categories as the store names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
     pub quantity: i64,
     /// The line's total in minor units.
     pub total: i64,
@@ -131,6 +138,11 @@ pub(crate) fn same_currency(given: Option<&str>, store: &str) -> Result<String> 
 }
 
 /// Text a person typed, `None` when absent or blank.
+/// A line's product id; WooCommerce sends 0 for a product since deleted.
+pub(crate) fn product(id: Option<Id>) -> Option<String> {
+    id.map(|Id(id)| id).filter(|id| !id.is_empty() && id != "0")
+}
+
 pub(crate) fn text(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }

@@ -149,6 +149,11 @@ pub struct OrderState {
     pub store_currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_total: Option<i64>,
+    /// While its lines' categories are still being read from the store's
+    /// platform: the tier's multiplier (percent) its points were counted
+    /// at, 0 if it earned none. [`Fact::Categories`] recounts it, once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recount: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,6 +290,7 @@ impl Wallet {
         let mut note = None;
         let (state, points, kind) = match (&fact.what, held) {
             (Fact::Paid, Some(state)) => return OrderDecision::Unchanged(state.clone()),
+            (Fact::Categories, Some(state)) if state.recount.is_none() => return OrderDecision::Unchanged(state.clone()),
             (Fact::Paid, None) => {
                 let points = if fact.award { crate::bonus::points(fact.total, fact.items, &settings.earn, self.tier_multiplier(settings), bonus.rules, bonus.tags, fact.at) } else { 0 };
                 let first = self.stats.orders == 0;
@@ -296,9 +302,6 @@ impl Wallet {
                     let due = settings.timezone.day(fact.at) + settings.pending_days as Day;
                     next.pending.push(Pending { key: fact.key.to_string(), reference: fact.reference.to_string(), points, due });
                 }
-                let mut categories: Vec<String> = fact.items.iter().filter_map(|i| i.category.as_deref().map(str::to_lowercase)).collect();
-                categories.sort_unstable();
-                categories.dedup();
                 let state = OrderState {
                     key: fact.key.to_string(),
                     total: fact.total,
@@ -308,11 +311,26 @@ impl Wallet {
                     cancelled: false,
                     refunds: Vec::new(),
                     first,
-                    categories,
+                    categories: categories_of(fact.items),
                     store_currency: fact.store.map(|(c, _)| c.to_string()),
                     store_total: fact.store.map(|(_, t)| t),
+                    recount: fact.awaiting.then(|| if fact.award { self.tier_multiplier(settings) } else { 0 }),
                 };
                 (state, points, Kind::Earn)
+            }
+            (Fact::Categories, Some(state)) => {
+                // Counted again as if the categories had come with the
+                // order: at its tier, with the rules as they are, less
+                // the share of it refunds took back.
+                let mut state = state.clone();
+                let pct = state.recount.take().unwrap_or(0);
+                state.categories = categories_of(fact.items);
+                let earned = if pct > 0 { crate::bonus::points(state.total, fact.items, &settings.earn, pct, bonus.rules, bonus.tags, fact.at) } else { state.earned };
+                let taken = if state.cancelled { earned } else { refunded_share(earned, state.refunded, state.total) };
+                let points = (earned - taken) - (state.earned - state.taken);
+                (state.earned, state.taken) = (earned, taken);
+                note = (points != 0).then(|| "categories".to_string());
+                (state, points, if points < 0 { Kind::Refund } else { Kind::Earn })
             }
             (_, None) => return OrderDecision::UnknownOrder,
             (Fact::Refund { id, .. }, Some(state)) if state.refunds.contains(id) || state.cancelled => return OrderDecision::Unchanged(state.clone()),
@@ -321,11 +339,9 @@ impl Wallet {
                 let refunded = (state.refunded + amount).min(state.total);
                 next.record_refund(refunded - state.refunded, fact, settings);
                 state.refunded = refunded;
-                // The refunded share of what the order earned, rounded toward
-                // the member (down); never more than it earned.
-                let taken = if state.total > 0 { (i128::from(state.earned) * i128::from(refunded) / i128::from(state.total)) as i64 } else { state.earned };
-                let points = -(taken.min(state.earned) - state.taken);
-                state.taken = taken.min(state.earned);
+                let taken = refunded_share(state.earned, refunded, state.total);
+                let points = -(taken - state.taken);
+                state.taken = taken;
                 state.refunds.push(id.clone());
                 (state, points, Kind::Refund)
             }
@@ -354,6 +370,10 @@ impl Wallet {
                     next.pending.remove(i);
                 }
             }
+            return OrderDecision::Apply { wallet: Box::new(next), applied: None, evicted: None, state, closed };
+        }
+        // Categories that change nothing leave the ledger as it is.
+        if points == 0 && fact.what == Fact::Categories {
             return OrderDecision::Apply { wallet: Box::new(next), applied: None, evicted: None, state, closed };
         }
         let change = Change { op, kind, points, reference: Some(fact.reference.to_string()), at: fact.at, expires: fact.expires, must_cover: false, note };
@@ -568,6 +588,9 @@ pub struct OrderFact<'a> {
     /// Whether a payment earns points (a store's past orders brought in
     /// count toward statistics, tiers and segments, and earn only if asked).
     pub award: bool,
+    /// A payment whose lines' categories are still being read: counted
+    /// now, and again once they are known ([`Fact::Categories`]).
+    pub awaiting: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -575,6 +598,26 @@ pub enum Fact {
     Paid,
     Refund { id: String, amount: i64 },
     Cancel,
+    /// The lines' categories, read from the store's platform after the
+    /// order was counted, are known now (`items` carries them): a paid
+    /// order that awaited them is counted again, the difference through
+    /// the ledger (or its pending points).
+    Categories,
+}
+
+/// An order's categories as its state keeps them: lower case, each once.
+fn categories_of(items: &[crate::order::Item]) -> Vec<String> {
+    let mut categories: Vec<String> = items.iter().flat_map(|i| i.categories.iter().map(|c| c.to_lowercase())).collect();
+    categories.sort_unstable();
+    categories.dedup();
+    categories
+}
+
+/// The refunded share of what an order earned, rounded toward the member
+/// (down); never more than it earned.
+fn refunded_share(earned: i64, refunded: i64, total: i64) -> i64 {
+    let share = if total > 0 { (i128::from(earned) * i128::from(refunded) / i128::from(total)) as i64 } else { earned };
+    share.min(earned)
 }
 
 impl OrderFact<'_> {
@@ -584,6 +627,7 @@ impl OrderFact<'_> {
             Fact::Paid => format!("order:{}:paid", self.key),
             Fact::Refund { id, .. } => format!("order:{}:refund:{id}", self.key),
             Fact::Cancel => format!("order:{}:cancel", self.key),
+            Fact::Categories => format!("order:{}:categories", self.key),
         }
     }
 }
@@ -715,7 +759,7 @@ mod tests {
     }
 
     fn paid_fact(key: &str, total: i64) -> OrderFact<'_> {
-        OrderFact { key, reference: key, total, items: &[], store: None, what: Fact::Paid, at: at(), month: 100, expires: 112, award: true }
+        OrderFact { key, reference: key, total, items: &[], store: None, what: Fact::Paid, at: at(), month: 100, expires: 112, award: true, awaiting: false }
     }
 
     const NO_BONUS: Bonus<'static> = Bonus { rules: &crate::bonus::Rules { stacking: crate::bonus::Stacking::Multiply, rules: Vec::new() }, tags: &[] };
@@ -763,6 +807,44 @@ mod tests {
         let refund = OrderFact { what: Fact::Refund { id: "r".into(), amount: 333_333 }, ..paid_fact("s/1", 0) };
         let (w, p) = order(&w, refund);
         assert_eq!((p, w.balance), (-3, 7), "3.33 points back, rounded down");
+    }
+
+    #[test]
+    fn categories_read_later_recount_an_order_once_at_the_tier_it_was_counted_at() {
+        use crate::bonus::{Rules, Stacking};
+        use crate::order::Item;
+        let rule: crate::bonus::Rule = serde_json::from_str(r#"{"kind": "category", "category": "coffee", "multiplier_pct": 300}"#).unwrap();
+        let rules = Rules { stacking: Stacking::Multiply, rules: vec![rule.validate("coffee").unwrap()] };
+        let bonus = Bonus { rules: &rules, tags: &[] };
+        let settings = Settings::default();
+        let line = |categories: &[&str], total| Item { sku: None, product: Some("7".into()), categories: categories.iter().map(|c| c.to_string()).collect(), quantity: 1, total };
+        let (unknown, known) = ([line(&[], 2_000_000), line(&[], 1_000_000)], [line(&["Coffee"], 2_000_000), line(&[], 1_000_000)]);
+        let decide = |w: &Wallet, fact: &OrderFact<'_>| match w.decide_order(fact, None, &settings, &bonus) {
+            OrderDecision::Apply { wallet, applied, state, .. } => (*wallet, applied, state),
+            other => panic!("{fact:?}: {other:?}"),
+        };
+        // Counted with no categories: 30 points, and a recount awaited at ×1.
+        let paid = OrderFact { items: &unknown, awaiting: true, ..paid_fact("s/1", 3_000_000) };
+        let (w, _, state) = decide(&Wallet::default(), &paid);
+        assert_eq!((w.balance, state.recount), (30, Some(100)));
+        // A third refunded before the categories came: 10 back.
+        let (w, _, _) = decide(&w, &OrderFact { what: Fact::Refund { id: "r".into(), amount: 1_000_000 }, ..paid_fact("s/1", 0) });
+        assert_eq!(w.balance, 20);
+        // Coffee earns ×3 on its 2/3: 70, of which a third is refunded: 46 kept.
+        let recount = OrderFact { what: Fact::Categories, items: &known, ..paid_fact("s/1", 0) };
+        let (w, applied, state) = decide(&w, &recount);
+        let entry = applied.expect("the difference goes through the ledger").entry;
+        assert_eq!((entry.kind, entry.points, entry.note.as_deref(), w.balance), (Kind::Earn, 27, Some("categories"), 47));
+        assert_eq!((state.earned, state.taken, state.recount, state.categories.as_slice()), (70, 23, None, &["coffee".to_string()][..]));
+        assert!(matches!(w.decide_order(&recount, None, &settings, &bonus), OrderDecision::Already(_)));
+        // Pending points take the difference instead of the ledger.
+        let waiting = Settings { pending_days: 14, ..Settings::default() };
+        let OrderDecision::Apply { wallet, .. } = Wallet::default().decide_order(&paid, None, &waiting, &bonus) else { panic!() };
+        let OrderDecision::Apply { wallet, applied, .. } = wallet.decide_order(&recount, None, &waiting, &bonus) else { panic!() };
+        assert_eq!((applied, wallet.balance, wallet.pending_points()), (None, 0, 70));
+        // An order that awaited nothing is not recounted.
+        let (w, _, _) = decide(&Wallet::default(), &OrderFact { items: &unknown, ..paid_fact("s/1", 3_000_000) });
+        assert!(matches!(w.decide_order(&recount, None, &settings, &bonus), OrderDecision::Unchanged(_)));
     }
 
     #[test]

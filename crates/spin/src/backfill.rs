@@ -117,7 +117,7 @@ enum Counted {
 
 /// One past order, counted as its webhook would be.
 fn count(kv: &Kv, settings: &Settings, rules: &Rules, shop: &Shop, update: OrderUpdate, award: bool, now: DateTime<Utc>) -> Result<Counted> {
-    let Ok(update) = update.in_club_currency(&settings.currency) else { return Ok(Counted::Not) };
+    let Ok(mut update) = update.in_club_currency(&settings.currency) else { return Ok(Counted::Not) };
     let key = orders::order_key(&shop.id, &update.order_id)?;
     let record = orders::record(kv, &key)?;
     if record.as_ref().and_then(|r| orders::known_answer(r, &key, &update)).is_some() {
@@ -144,8 +144,12 @@ fn count(kv: &Kv, settings: &Settings, rules: &Rules, shop: &Shop, update: Order
     if update.paid {
         crate::codes::link_to_order(kv, &update.coupons, &update.order_id)?;
     }
+    let mut how = orders::How::backfill(&update, award, now);
+    if record.is_none() {
+        how.awaiting = crate::catalog::categorise(kv, shop, &mut update, member.number, &how)?;
+    }
     let buyer = orders::Buyer { number: member.number, referred_by: member.member.referred_by.as_deref(), tags: &member.member.tags };
     let club = orders::Club { settings, rules };
-    let answer = orders::apply(kv, &club, &shop.id, &update, &buyer, record, orders::How::backfill(&update, award, now))?;
+    let answer = orders::apply(kv, &club, &shop.id, &update, &buyer, record, how)?;
     Ok(if answer.duplicate { Counted::Already } else { Counted::Yes })
 }

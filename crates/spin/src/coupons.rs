@@ -1,8 +1,8 @@
 //! Reward codes made the stores' own coupons (`vafa_core::coupon`). A code
 //! issued to a member of a store with platform credentials writes its job
-//! (`coupon:{CODE}`) and indexes it by the minute its work is due, like the
-//! SMS outbox; so does its expiry. The coupons tick sweeps that index from
-//! a cursor, so its work follows what is due, never the number of codes.
+//! (`coupon:{CODE}`) and indexes it by the minute its work is due
+//! (`crate::due`); so does its expiry. The coupons tick sweeps that index,
+//! so its work follows what is due, never the number of codes.
 //!
 //! One attempt at a job: the job is moved on (its attempt counted and its
 //! retry set) by compare-and-swap and its retry indexed, then the attempt
@@ -11,7 +11,8 @@
 //! cut-off attempt is retried when its retry comes due, and the lookup
 //! adopts a coupon an earlier attempt made but could not record.
 
-use crate::kv::{BATCH, Kv, counter_in, decode};
+use crate::due::{self, next_minute};
+use crate::kv::{Kv, decode};
 use crate::{config, keys, log, outbound};
 use chrono::{DateTime, Utc};
 use vafa_core::coupon::{self, Coupon, Next, Reply, Step, Want};
@@ -20,26 +21,15 @@ use vafa_core::redemption::{Redemption, State as CodeState};
 use vafa_core::provider::HttpCall;
 use vafa_core::shop::{Api, Shop};
 
-/// How far back a tick with no cursor yet looks.
-const FIRST_LOOKBACK_MINUTES: i64 = 24 * 60;
 /// How long one platform call may take.
 const TIMEOUT_MS: u64 = 10_000;
 /// How long one tick works before it leaves the rest to the next.
 const BUDGET_MS: u128 = 20_000;
-
-fn minute_of(t: DateTime<Utc>) -> i64 {
-    (t.timestamp() + 59).div_euclid(60)
-}
-
-/// The next whole minute after `now`: this minute's jobs may have been
-/// swept already (as the SMS outbox queues).
-fn next_minute(now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::seconds(60 - now.timestamp().rem_euclid(60))
-}
+/// The coupons' queue (`crate::due`).
+const QUEUE: &str = "coupon";
 
 fn index(kv: &Kv, code: &str, at: DateTime<Utc>) -> Result<()> {
-    let minute = minute_of(at);
-    kv.append(&keys::coupon_due_len(minute), |k| keys::coupon_due(minute, k), code.as_bytes()).map(drop)
+    due::index(kv, QUEUE, code, at)
 }
 
 /// Records the coupon a newly issued code makes in `shop`, if it makes
@@ -80,44 +70,16 @@ pub struct Sweep {
     pub caught_up: bool,
 }
 
-/// The tick: every minute from the cursor up to now, each minute's jobs in
-/// turn. A tick cut off leaves the cursor where it was, and the next one
-/// sweeps those minutes again (a job done is passed over by its state).
+/// The tick: the jobs due up to now, within the tick's time budget.
 pub fn sweep(kv: &Kv, now: DateTime<Utc>) -> Result<Sweep> {
     let clock = crate::clock::Stopwatch::start();
-    let current = now.timestamp().div_euclid(60);
-    let cursor: Option<i64> = kv.get(keys::COUPON_CURSOR)?;
-    let first = cursor.map_or(current - FIRST_LOOKBACK_MINUTES, |c| c + 1);
-    let minutes: Vec<i64> = (first..=current).collect();
-    let mut report = Sweep::default();
-    let mut done = cursor;
     let shopify = config::shopify_admin_url()?;
-    'sweep: for chunk in minutes.chunks(BATCH) {
-        let len_keys: Vec<String> = chunk.iter().map(|m| keys::coupon_due_len(*m)).collect();
-        let lens = kv.get_many(&len_keys)?;
-        for (minute, key) in chunk.iter().zip(&len_keys) {
-            if clock.millis() >= BUDGET_MS {
-                break 'sweep;
-            }
-            let len = counter_in(&lens, key)? as u64;
-            let slots: Vec<String> = (1..=len).map(|k| keys::coupon_due(*minute, k)).collect();
-            for slot_chunk in slots.chunks(BATCH) {
-                let found = kv.get_many(slot_chunk)?;
-                let mut due: Vec<String> = slot_chunk.iter().filter_map(|k| found.get(k)).map(|v| String::from_utf8_lossy(v).into_owned()).collect();
-                due.sort_unstable();
-                due.dedup();
-                for code in due {
-                    work(kv, &code, now, &shopify, &mut report)?;
-                }
-            }
-            report.minutes += 1;
-            done = Some(*minute);
-        }
-    }
-    report.caught_up = done == Some(current);
-    if done != cursor {
-        kv.put(keys::COUPON_CURSOR, &done)?;
-    }
+    let mut report = Sweep::default();
+    let swept = due::sweep(kv, QUEUE, now, |code| {
+        work(kv, code, now, &shopify, &mut report)?;
+        Ok(clock.millis() < BUDGET_MS)
+    })?;
+    (report.minutes, report.caught_up) = (swept.minutes, swept.caught_up);
     Ok(report)
 }
 

@@ -36,6 +36,10 @@
 //! | `coupon-due-len:{minute}`, `coupon-due:{minute}:{k}` | counter; a code whose coupon has work then (made, retried, removed at expiry) | redeem, gift codes, cancel, coupons tick | coupons tick |
 //! | `coupon-try:{CODE}:{n}`            | claim counter: attempt n at a coupon | coupons tick | coupons tick |
 //! | `coupon:cursor`                    | JSON: last minute swept      | coupons tick          | coupons tick              |
+//! | `product:{store}:{id}`             | JSON `catalog::Product`: a product's categories on its store's platform, when read | categories tick | order webhooks, backfill tick, categories tick |
+//! | `categories:{store}/{order}`       | JSON `catalog::Job`: an order to count again once its products' categories are read | order webhooks, backfill tick, categories tick | categories tick |
+//! | `categories-due-len:{minute}`, `categories-due:{minute}:{k}` | counter; an order whose categories job is due then | order webhooks, backfill tick, categories tick | categories tick |
+//! | `categories:cursor`                | JSON: last minute swept      | categories tick       | categories tick           |
 //! | `stock-return:{id}`                | claim counter                | cancel                | cancel                    |
 //! | `backfill:{store}`, `backfills:active` | JSON `backfill::Backfill`; JSON list of store ids running one | POST /api/stores/{id}/backfill, backfill tick (CAS) | backfill tick, GET …/backfill |
 //! | `imports`, `imports:active`        | JSON lists of import ids (all; with rows left) | POST /api/imports, imports tick (CAS) | GET /api/imports, imports tick |
@@ -110,7 +114,6 @@ pub const SEQ_CAMPAIGN: &str = "seq:campaign";
 pub const BIRTHDAYS_CURSOR: &str = "birthdays:cursor";
 pub const ANNIVERSARIES_CURSOR: &str = "anniversaries:cursor";
 pub const STATUS_CURSOR: &str = "status:cursor";
-pub const COUPON_CURSOR: &str = "coupon:cursor";
 pub const IMPORTS: &str = "imports";
 pub const BACKFILLS_ACTIVE: &str = "backfills:active";
 pub const IMPORTS_ACTIVE: &str = "imports:active";
@@ -228,16 +231,34 @@ pub fn coupon(code: &str) -> String {
     format!("coupon:{code}")
 }
 
-pub fn coupon_due_len(minute: i64) -> String {
-    format!("coupon-due-len:{minute}")
+/// Queue `queue`'s ids due in `minute` (`crate::due`): how many, each,
+/// and the last minute swept. The queues: `coupon`, `categories` (the SMS
+/// outbox keeps its own: `due-len`, `due`).
+pub fn queue_due_len(queue: &str, minute: i64) -> String {
+    format!("{queue}-due-len:{minute}")
 }
 
-pub fn coupon_due(minute: i64, k: u64) -> String {
-    format!("coupon-due:{minute}:{k}")
+pub fn queue_due(queue: &str, minute: i64, k: u64) -> String {
+    format!("{queue}-due:{minute}:{k}")
+}
+
+pub fn queue_cursor(queue: &str) -> String {
+    format!("{queue}:cursor")
 }
 
 pub fn coupon_try(code: &str, attempt: u32) -> String {
     format!("coupon-try:{code}:{attempt}")
+}
+
+/// A product's categories as its store's platform named them.
+pub fn product(store: &str, id: &str) -> String {
+    format!("product:{store}:{id}")
+}
+
+/// An order (`{store}/{order id}`) to count again once its products'
+/// categories are read.
+pub fn category_job(order: &str) -> String {
+    format!("categories:{order}")
 }
 
 pub fn backfill(store: &str) -> String {

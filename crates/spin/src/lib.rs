@@ -5,12 +5,14 @@
 pub mod automations;
 pub mod backfill;
 pub mod broadcasts;
+pub mod catalog;
 pub mod clock;
 pub mod codes;
 pub mod coupons;
 pub mod config;
 pub mod cron;
 pub mod daily;
+pub mod due;
 pub mod http;
 pub mod imports;
 pub mod inbound;

@@ -15,7 +15,7 @@ use crate::wallet::{self, FactOutcome};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use vafa_core::error::{Error, Result};
-use vafa_core::order::OrderUpdate;
+use vafa_core::order::{Item, OrderUpdate};
 use vafa_core::settings::Settings;
 use vafa_core::ledger::Kind;
 use vafa_core::bonus::Rules;
@@ -106,7 +106,7 @@ fn facts(update: &OrderUpdate) -> Vec<Fact> {
 }
 
 fn op_of(key: &str, fact: &Fact) -> String {
-    OrderFact { key, reference: "", total: 0, items: &[], store: None, what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0, award: true }.op()
+    OrderFact { key, reference: "", total: 0, items: &[], store: None, what: fact.clone(), at: DateTime::<Utc>::UNIX_EPOCH, month: 0, expires: 0, award: true, awaiting: false }.op()
 }
 
 fn ops(key: &str, update: &OrderUpdate) -> Vec<String> {
@@ -145,15 +145,18 @@ pub struct How {
     pub at: DateTime<Utc>,
     pub award: bool,
     pub events: bool,
+    /// The lines' categories are still being read from the platform
+    /// (`crate::catalog`): the order is recounted once they are known.
+    pub awaiting: bool,
 }
 
 impl How {
     pub fn live(now: DateTime<Utc>) -> How {
-        How { now, at: now, award: true, events: true }
+        How { now, at: now, award: true, events: true, awaiting: false }
     }
 
     pub fn backfill(update: &OrderUpdate, award: bool, now: DateTime<Utc>) -> How {
-        How { now, at: update.occurred_at.filter(|t| *t <= now).unwrap_or(now), award, events: false }
+        How { now, at: update.occurred_at.filter(|t| *t <= now).unwrap_or(now), award, events: false, awaiting: false }
     }
 }
 
@@ -187,7 +190,7 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
     let mut answer = Answer { member_id: keys::member_id(number), points_delta: 0, pending_points: 0, balance: 0, tier: String::new(), duplicate: true };
     let mut state = record.state.clone();
     for what in facts(update) {
-        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, items: &update.items, store: update.store.as_ref().map(|(c, t)| (c.as_str(), *t)), what, at: how.at, month, expires, award: how.award };
+        let fact = OrderFact { key: &key, reference: &update.order_id, total: update.total, items: &update.items, store: update.store.as_ref().map(|(c, t)| (c.as_str(), *t)), what, at: how.at, month, expires, award: how.award, awaiting: how.awaiting };
         let op = fact.op();
         let answered = record.facts.contains(&op);
         let (points, balance, pending, tier) = match wallet::order_fact(kv, number, &fact, state.as_ref(), settings, &bonus, how.events)? {
@@ -232,6 +235,32 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
     record.state = state;
     kv.put(&keys::order(&key), &record)?;
     Ok(answer)
+}
+
+/// Counts a paid order again now that its lines' categories (`items`) are
+/// known (`crate::catalog`), once, as placed at `how.at`; its purchase is
+/// recorded again with them if it made events. `false`: the order is not
+/// counted yet.
+pub fn recount(kv: &Kv, club: &Club<'_>, key: &str, items: &[Item], buyer: &Buyer<'_>, how: How) -> Result<bool> {
+    let (at, now) = (how.at, how.now);
+    let Some(mut record) = record(kv, key)? else { return Ok(false) };
+    let settings = club.settings;
+    let today = settings.timezone.jalali_today(now);
+    let expires = month_index(today.year, today.month) + settings.points_expiry_months as i32;
+    let reference = key.split_once('/').map_or(key, |(_, id)| id);
+    let fact = OrderFact { key, reference, total: 0, items, store: None, what: Fact::Categories, at, month: 0, expires, award: true, awaiting: false };
+    let bonus = Bonus { rules: club.rules, tags: buyer.tags };
+    let state = match wallet::order_fact(kv, buyer.number, &fact, record.state.as_ref(), settings, &bonus, false)? {
+        FactOutcome::Applied { state: Some(state), .. } | FactOutcome::Unchanged { state, .. } => state,
+        FactOutcome::Applied { state: None, .. } => return Ok(true),
+        FactOutcome::UnknownOrder { .. } => return Ok(false),
+    };
+    if how.events && !state.categories.is_empty() {
+        wallet::record_event(kv, settings, &vafa_core::event::purchase(&keys::member_id(buyer.number), key, &state.categories, at))?;
+    }
+    record.state = Some(state);
+    kv.put(&keys::order(key), &record)?;
+    Ok(true)
 }
 
 /// A referred member's first paid order pays both sides once (each side's

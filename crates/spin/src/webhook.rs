@@ -1,7 +1,8 @@
 //! An order webhook's way once it is authenticated and parsed, whichever
 //! platform sent it: the store and the club's rules in one read, the amounts
 //! in the club's currency, a redelivery answered from the order's record,
-//! the member found (or enrolled, when the store asks), the order's facts
+//! the member found (or enrolled, when the store asks), its lines given
+//! their products' categories (`crate::catalog`), the order's facts
 //! applied to the points once each. The components that receive webhooks
 //! (`purchase-scoring`: the generic event and WooCommerce; `shopify-hooks`)
 //! each pass their platforms' verification and parser.
@@ -42,7 +43,7 @@ pub fn receive(req: &Request, ctx: &Ctx, store_id: &str, generic: bool, read: im
     let body = http::body(req)?;
     let (shop, settings, rules) = store_and_settings(ctx, store_id)?;
     let parsed = read(&shop, body)?;
-    let update = match parsed {
+    let mut update = match parsed {
         Parsed::Ping => return Ok(http::json(200, &json!({"ok": true}))),
         Parsed::Ignored(why) => return Ok(http::json(200, &json!({"ignored": why}))),
         // Counted in the club's currency from here on.
@@ -67,9 +68,13 @@ pub fn receive(req: &Request, ctx: &Ctx, store_id: &str, generic: bool, read: im
         // (once per member: safe to count before the points, and again).
         crate::tracking::conversion(&ctx.kv, &settings, member.number, update.total, ctx.now)?;
     }
+    let mut how = orders::How::live(ctx.now);
+    if record.is_none() {
+        how.awaiting = crate::catalog::categorise(&ctx.kv, &shop, &mut update, member.number, &how)?;
+    }
     let buyer = orders::Buyer { number: member.number, referred_by: member.member.referred_by.as_deref(), tags: &member.member.tags };
     let club = orders::Club { settings: &settings, rules: &rules };
-    let answer = orders::apply(&ctx.kv, &club, store_id, &update, &buyer, record, orders::How::live(ctx.now))?;
+    let answer = orders::apply(&ctx.kv, &club, store_id, &update, &buyer, record, how)?;
     if !answer.duplicate {
         crate::log::info(&format!("order {key}: {} points for {}", answer.points_delta, answer.member_id));
     }

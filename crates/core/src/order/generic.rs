@@ -118,7 +118,7 @@ fn items(lines: Vec<Line>) -> Result<Vec<Item>> {
         .map(|l| {
             let quantity = l.qty.unwrap_or(1);
             let price = check_minor(l.price, "items")?;
-            Ok(Item { sku: text(l.sku), category: text(l.category), quantity, total: line_total(price, quantity, "items")? })
+            Ok(Item { sku: text(l.sku), product: None, categories: text(l.category).into_iter().collect(), quantity, total: line_total(price, quantity, "items")? })
         })
         .collect()
 }
@@ -141,8 +141,8 @@ mod tests {
             total: 2_500_000,
             currency: "IRR".into(),
             items: vec![
-                Item { sku: Some("A1".into()), category: Some("shoes".into()), quantity: 2, total: 2_000_000 },
-                Item { sku: None, category: None, quantity: 1, total: 500_000 },
+                Item { sku: Some("A1".into()), product: None, categories: vec!["shoes".into()], quantity: 2, total: 2_000_000 },
+                Item { sku: None, product: None, categories: Vec::new(), quantity: 1, total: 500_000 },
             ],
             coupons: vec!["VAFA-7K2M".into()],
             paid: true,

@@ -4,7 +4,7 @@
 //! currency; times are RFC 3339 with the shop's offset; ids are integers
 //! beyond 2^53, read exactly ([`super::Id`]).
 
-use super::{Id, Item, OrderUpdate, Parsed, Refund, line_total, occurred, same_currency, text};
+use super::{Id, Item, OrderUpdate, Parsed, Refund, line_total, occurred, product, same_currency, text};
 use crate::error::{Error, Result};
 use crate::money::parse_decimal;
 use serde::Deserialize;
@@ -34,6 +34,7 @@ struct Person {
 #[derive(Deserialize)]
 struct Line {
     sku: Option<String>,
+    product_id: Option<Id>,
     quantity: i64,
     /// The unit price before discounts.
     price: String,
@@ -96,7 +97,7 @@ fn order(body: &[u8], store_currency: &str, paid_topic: bool) -> Result<Parsed> 
         .into_iter()
         .map(|l| {
             let price = parse_decimal(&l.price, &currency, "line_items")?;
-            Ok(Item { sku: text(l.sku), category: None, quantity: l.quantity, total: line_total(price, l.quantity, "line_items")? })
+            Ok(Item { sku: text(l.sku), product: product(l.product_id), categories: Vec::new(), quantity: l.quantity, total: line_total(price, l.quantity, "line_items")? })
         })
         .collect::<Result<Vec<_>>>()?;
     let (customer, billing) = (o.customer.unwrap_or(NOBODY), o.billing_address.unwrap_or(NOBODY));
@@ -119,7 +120,7 @@ fn order(body: &[u8], store_currency: &str, paid_topic: bool) -> Result<Parsed> 
 
 /// An order as Shopify's Admin GraphQL API answers it (`orders` query:
 /// `id`, `phone`, `customer { firstName phone }`, `billingAddress`,
-/// `totalPriceSet`, `lineItems { sku quantity originalUnitPriceSet }`,
+/// `totalPriceSet`, `lineItems { sku product { id } quantity originalUnitPriceSet }`,
 /// `discountCodes`, `displayFinancialStatus`, `cancelledAt`, `refunds`,
 /// `processedAt`, `createdAt`), read as its webhook would be: the same
 /// order id, so a later webhook of the order is a duplicate. Not paid and
@@ -136,7 +137,7 @@ pub fn from_graphql(node: &serde_json::Value, store_currency: &str) -> Result<Pa
         return Ok(Parsed::Ignored("status"));
     }
     let lines: Vec<Value> = node.pointer("/lineItems/nodes").and_then(Value::as_array).into_iter().flatten()
-        .map(|l| json!({ "sku": l.get("sku"), "quantity": l.get("quantity"), "price": money(l, "/originalUnitPriceSet") }))
+        .map(|l| json!({ "sku": l.get("sku"), "product_id": tail(s(l, "/product/id")), "quantity": l.get("quantity"), "price": money(l, "/originalUnitPriceSet") }))
         .collect();
     let rest = json!({
         "id": tail(s(node, "/id")),
@@ -211,7 +212,9 @@ mod tests {
 
     /// Order #9999 of the fixtures, as paid.
     fn order_9999() -> OrderUpdate {
-        let item = |sku: &str, total| Item { sku: Some(sku.into()), category: None, quantity: 1, total };
+        // Shopify's sample: three lines of one product, two of none (null).
+        let item = |sku: &str, product: Option<&str>, total| Item { sku: Some(sku.into()), product: product.map(str::to_string), categories: Vec::new(), quantity: 1, total };
+        const PRODUCT: Option<&str> = Some("788032119674292922");
         OrderUpdate {
             // Beyond 2^53: a float would have made it 820982911946154500.
             order_id: "820982911946154508".into(),
@@ -220,11 +223,11 @@ mod tests {
             total: 40_495_000,
             currency: "IRR".into(),
             items: vec![
-                item("SKU2006-001", 8_999_000),
-                item("LENS-PROTECT-2YR", 1_999_000),
-                item("CASE-LEATHER-PREM", 2_499_000),
-                item("SKU2006-020", 15_999_000),
-                item("SKU2006-035", 11_999_000),
+                item("SKU2006-001", PRODUCT, 8_999_000),
+                item("LENS-PROTECT-2YR", None, 1_999_000),
+                item("CASE-LEATHER-PREM", None, 2_499_000),
+                item("SKU2006-020", PRODUCT, 15_999_000),
+                item("SKU2006-035", PRODUCT, 11_999_000),
             ],
             coupons: vec![],
             paid: true,

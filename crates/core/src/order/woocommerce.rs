@@ -8,7 +8,7 @@
 //! what this product does not act on (other topics, other statuses, a
 //! deleted order's bare `{"id": …}`) is answered as ignored, never refused.
 
-use super::{Id, Item, OrderUpdate, Parsed, Refund, occurred, same_currency, text};
+use super::{Id, Item, OrderUpdate, Parsed, Refund, occurred, product, same_currency, text};
 use crate::error::{Error, Result};
 use crate::money::parse_decimal;
 use serde::Deserialize;
@@ -37,6 +37,7 @@ struct Billing {
 #[derive(Deserialize)]
 struct Line {
     sku: Option<String>,
+    product_id: Option<Id>,
     quantity: i64,
     /// The line's total after discounts, before tax.
     total: String,
@@ -113,7 +114,7 @@ pub fn parse(topic: Option<&str>, body: &[u8], store_currency: &str) -> Result<P
             if l.quantity < 0 {
                 return Err(Error::field("line_items", "a line's quantity cannot be negative"));
             }
-            Ok(Item { sku: text(l.sku), category: None, quantity: l.quantity, total: parse_decimal(&l.total, &currency, "line_items")? })
+            Ok(Item { sku: text(l.sku), product: product(l.product_id), categories: Vec::new(), quantity: l.quantity, total: parse_decimal(&l.total, &currency, "line_items")? })
         })
         .collect::<Result<Vec<_>>>()?;
     // `_gmt` dates are UTC written without a zone ("2017-03-22T19:28:08").
@@ -156,8 +157,8 @@ mod tests {
             total: 2_935_000,
             currency: "IRR".into(),
             items: vec![
-                Item { sku: None, category: None, quantity: 2, total: 600_000 },
-                Item { sku: Some("Bar3".into()), category: None, quantity: 1, total: 1_200_000 },
+                Item { sku: None, product: Some("93".into()), categories: Vec::new(), quantity: 2, total: 600_000 },
+                Item { sku: Some("Bar3".into()), product: Some("22".into()), categories: Vec::new(), quantity: 1, total: 1_200_000 },
             ],
             coupons: vec![],
             paid: true,
