@@ -12,7 +12,9 @@
 
 use chrono::{DateTime, Utc};
 use vafa_core::catalog::{self, Job, Known, Next, Product, Reply};
+use vafa_core::bonus::Rules;
 use vafa_core::error::Result;
+use vafa_core::settings::Settings;
 use vafa_core::order::OrderUpdate;
 use vafa_core::shop::{Api, Shop};
 
@@ -96,12 +98,14 @@ pub fn sweep(kv: &Kv, now: DateTime<Utc>) -> Result<Sweep> {
     let shopify = config::shopify_admin_url()?;
     let mut report = Sweep::default();
     let mut reads = READS_PER_TICK;
-    report.caught_up = due::sweep(kv, QUEUE, now, |order| work(kv, order, now, &shopify, &mut reads, &mut report))?.caught_up;
+    // The club's settings and bonus rules, read once a tick when a job needs them.
+    let mut club = None;
+    report.caught_up = due::sweep(kv, QUEUE, now, |order| work(kv, order, now, &shopify, &mut reads, &mut club, &mut report))?.caught_up;
     Ok(report)
 }
 
 /// One job. `false` when the tick's reads ran out before it was done.
-fn work(kv: &Kv, order: &str, now: DateTime<Utc>, shopify: &str, reads: &mut usize, report: &mut Sweep) -> Result<bool> {
+fn work(kv: &Kv, order: &str, now: DateTime<Utc>, shopify: &str, reads: &mut usize, club: &mut Option<(Settings, Rules)>, report: &mut Sweep) -> Result<bool> {
     let key = keys::category_job(order);
     let Some(job) = kv.get::<Job>(&key)? else { return Ok(true) };
     // Indexed again for when it is.
@@ -137,12 +141,17 @@ fn work(kv: &Kv, order: &str, now: DateTime<Utc>, shopify: &str, reads: &mut usi
             }
         }
     }
-    let found = kv.get_many(&[keys::SETTINGS.to_string(), keys::BONUS_RULES.to_string()])?;
-    let (settings, rules) = (decoded_or_default(&found, keys::SETTINGS)?, decoded_or_default(&found, keys::BONUS_RULES)?);
+    let (settings, rules) = match club {
+        Some(read) => &*read,
+        None => {
+            let found = kv.get_many(&[keys::SETTINGS.to_string(), keys::BONUS_RULES.to_string()])?;
+            &*club.insert((decoded_or_default(&found, keys::SETTINGS)?, decoded_or_default(&found, keys::BONUS_RULES)?))
+        }
+    };
     // An erased member's orders are counted no more.
     let Some(member) = members::load(kv, job.member)? else { return finish() };
     let buyer = Buyer { number: job.member, referred_by: None, tags: &member.member.tags };
-    let club = Club { settings: &settings, rules: &rules };
+    let club = Club { settings, rules };
     let how = How { now, at: job.at, award: true, events: job.events, awaiting: false };
     if orders::recount(kv, &club, order, &job.items_with(&known), &buyer, how)? {
         report.counted += 1;

@@ -19,7 +19,7 @@ use vafa_core::order::{Item, OrderUpdate};
 use vafa_core::settings::Settings;
 use vafa_core::ledger::Kind;
 use vafa_core::bonus::Rules;
-use vafa_core::wallet::{Bonus, Change, Fact, OrderFact, OrderState, month_index};
+use vafa_core::wallet::{Bonus, Change, Fact, OrderFact, OrderState, expiry_month, month_index};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
@@ -180,8 +180,7 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
         }
         None => Record::new(number),
     };
-    let today = settings.timezone.jalali_today(now);
-    let expires = month_index(today.year, today.month) + settings.points_expiry_months as i32;
+    let expires = expiry_month(settings, now);
     let placed = settings.timezone.jalali_today(how.at);
     let month = month_index(placed.year, placed.month);
     // The points this delivery reports: those of the facts not answered to
@@ -245,8 +244,7 @@ pub fn recount(kv: &Kv, club: &Club<'_>, key: &str, items: &[Item], buyer: &Buye
     let (at, now) = (how.at, how.now);
     let Some(mut record) = record(kv, key)? else { return Ok(false) };
     let settings = club.settings;
-    let today = settings.timezone.jalali_today(now);
-    let expires = month_index(today.year, today.month) + settings.points_expiry_months as i32;
+    let expires = expiry_month(settings, now);
     let reference = key.split_once('/').map_or(key, |(_, id)| id);
     let fact = OrderFact { key, reference, total: 0, items, store: None, what: Fact::Categories, at, month: 0, expires, award: true, awaiting: false };
     let bonus = Bonus { rules: club.rules, tags: buyer.tags };
