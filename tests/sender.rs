@@ -115,7 +115,7 @@ async fn smsir_rate_limits_are_retried_and_blacklisted_numbers_blocked() {
     let last = &messages(&host, "").await[0];
     assert_eq!(last["status"], "failed", "{last}");
     let got = admin(&host, "GET", &format!("/api/members/{}", b["id"].as_str().unwrap()), None).await.json();
-    assert_eq!(got["sms_blocked"], true);
+    assert_eq!((got["ads_blocked"].clone(), got["sms_blocked"].clone()), (json!(true), json!(false)), "{got}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -228,16 +228,25 @@ impl FakePanel {
     }
 
     /// Marks a number (any accepted form; stored as E.164) as having blocked
-    /// advertising SMS (`*800#`). Kavenegar answers its entry with status 14,
-    /// SMS.ir bulk with messageId 0 and SMS.ir verify with status 115; nothing
-    /// is delivered to it.
+    /// advertising SMS (`*800#`). Kavenegar answers its entry with status 14
+    /// and SMS.ir bulk with messageId 0; nothing is delivered to it. Template
+    /// sends (Kavenegar `verify/lookup`, SMS.ir `send/verify`) go over the
+    /// panel's service line and still reach it.
     pub fn blacklist(&self, mobile_e164: &str) {
         let m = normalise_mobile(mobile_e164).unwrap_or_else(|| mobile_e164.to_string());
         self.shared.lock().blacklist.insert(m);
     }
 
+    /// Makes a template in the panel, as its owner does in the panel's
+    /// site: a Kavenegar `verify/lookup` name, or an SMS.ir `send/verify`
+    /// id. A template send names one that exists, or is refused (Kavenegar
+    /// 424, SMS.ir 113).
+    pub fn add_template(&self, name_or_id: &str) {
+        self.shared.lock().templates.insert(name_or_id.to_string());
+    }
+
     /// Forgets requests, deliveries, seen localids and webhook ids, the
-    /// blacklist, replies, reports, the credit and any behaviour (back to
+    /// blacklist, templates, replies, reports, the credit and any behaviour (back to
     /// `Normal`). Ids keep increasing so an id is never reused.
     pub fn clear(&self) {
         let mut st = self.shared.lock();
@@ -317,6 +326,8 @@ struct State {
     next_reply: u64,
     /// Provider id -> delivered, as the test reported it.
     reports: HashMap<String, bool>,
+    /// Templates made in the panel: Kavenegar names, SMS.ir ids (as text).
+    templates: HashSet<String>,
 }
 
 /// An SMS sent to the line, waiting to be polled.
@@ -345,6 +356,7 @@ impl State {
             replies: Vec::new(),
             next_reply: 1_000_000_001,
             reports: HashMap::new(),
+            templates: HashSet::new(),
         }
     }
 
@@ -881,7 +893,7 @@ fn kave_send_checked(st: &mut State, p: &Params) -> Result<Reply, Reply> {
         .iter()
         .zip(&e164)
         .zip(localids)
-        .map(|((g, e), l)| kave_deliver(st, g, e, message, &sender, date, l, KAVE_QUEUED))
+        .map(|((g, e), l)| kave_deliver(st, g, e, message, &sender, date, l, KAVE_QUEUED, true))
         .collect();
     Ok(kave_ok(entries))
 }
@@ -968,6 +980,7 @@ fn kave_sendarray_checked(st: &mut State, p: &Params) -> Result<Reply, Reply> {
             date,
             l,
             KAVE_QUEUED,
+            true,
         ));
     }
     Ok(kave_ok(entries))
@@ -984,7 +997,7 @@ fn kave_lookup(st: &mut State, p: &Params) -> Reply {
         return kave_error(411);
     };
     let template = p.get("template").unwrap_or("").trim();
-    if template.is_empty() {
+    if !st.templates.contains(template) {
         return kave_error(424);
     }
     let token = p.get("token").unwrap_or("");
@@ -1010,6 +1023,7 @@ fn kave_lookup(st: &mut State, p: &Params) -> Reply {
         None,
         None,
         KAVE_SENT_TO_OPERATOR,
+        false,
     );
     kave_ok(vec![entry])
 }
@@ -1020,6 +1034,8 @@ fn kave_lookup(st: &mut State, p: &Params) -> Reply {
 /// `localid`: a localid the panel has already seen is not sent again; the
 /// entry answered the first time is returned instead ([DESIGN]; Kavenegar's
 /// SDKs describe `localid` as the guard against duplicate sends).
+/// `advertising`: the number's `*800#` block filters it (status 14); a
+/// template send goes over the service line and is not filtered.
 #[allow(clippy::too_many_arguments)]
 fn kave_deliver(
     st: &mut State,
@@ -1030,13 +1046,14 @@ fn kave_deliver(
     date: Option<i64>,
     local_id: Option<String>,
     status: (u16, &str),
+    advertising: bool,
 ) -> Value {
     if let Some(prev) = local_id.as_ref().and_then(|l| st.kave_localids.get(l)) {
         return prev.clone();
     }
     let now = unix_now();
     let id = st.message_id();
-    let blocked = st.blacklist.contains(e164);
+    let blocked = advertising && st.blacklist.contains(e164);
     let cost = sms_parts(text) * KAVE_COST_PER_PART;
     let ((code, statustext), cost) = if blocked {
         (KAVE_BLOCKED, 0)
@@ -1415,8 +1432,9 @@ fn smsir_bulk(st: &mut State, obj: &Map<String, Value>) -> Result<Reply, Reply> 
 
 /// [SMSIR-SDK] `POST /v1/send/verify {mobile, templateId: int,
 /// parameters: [{name, value}]}` → `data: {messageId, cost}`; [SMSIR-DOC]
-/// 113 template not found (templateId absent/0), 114 value over 25
-/// characters, 116 a parameter without a name, 115 blacklisted.
+/// 113 template not found (an id not made with [`FakePanel::add_template`]),
+/// 114 value over 25 characters, 116 a parameter without a name. A verify
+/// send goes over the service line: a `*800#` block does not stop it.
 fn smsir_verify(st: &mut State, obj: &Map<String, Value>) -> Result<Reply, Reply> {
     let mobile = match field(obj, "mobile") {
         None => String::new(),
@@ -1476,7 +1494,7 @@ fn smsir_verify(st: &mut State, obj: &Map<String, Value>) -> Result<Reply, Reply
     let Some(to) = normalise_mobile(&mobile) else {
         return Err(smsir_error(104));
     };
-    if template == 0 {
+    if !st.templates.contains(&template.to_string()) {
         return Err(smsir_error(113));
     }
     if params.iter().any(|(n, _)| n.trim().is_empty()) {
@@ -1484,9 +1502,6 @@ fn smsir_verify(st: &mut State, obj: &Map<String, Value>) -> Result<Reply, Reply
     }
     if params.iter().any(|(_, v)| v.chars().count() > 25) {
         return Err(smsir_error(114));
-    }
-    if st.blacklist.contains(&to) {
-        return Err(smsir_error(115));
     }
     let rendered: Vec<String> = params.iter().map(|(n, v)| format!("{n}={v}")).collect();
     let text = format!("[{template}] {}", rendered.join("; "));

@@ -123,7 +123,7 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
     };
     let issued = Redemption { state: State::Issued, balance: Some(balance), ..record };
     if let Some(phone) = member.phone.clone() {
-        Outbox::new(&ctx.kv)?.queue(Some(Recipient { number, member: &member }), &phone, issued.sms_text(&settings), SmsKind::Transactional, Purpose::RewardCode, None, ctx.now)?;
+        Outbox::new(&ctx.kv)?.queue(Some(Recipient { number, member: &member }), &phone, issued.sms_text(&settings), Some(&issued.code), SmsKind::Transactional, Purpose::RewardCode, None, ctx.now)?;
     }
     // The store's coupon is recorded before the code can be used; a tick
     // makes it on the platform.

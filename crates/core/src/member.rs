@@ -27,9 +27,13 @@ pub struct Member {
     pub referred_by: Option<String>,
     pub consent: Consent,
     pub consent_history: Vec<ConsentEvent>,
-    /// A hard opt-out from every SMS, transactional included (the panel
-    /// reported the number blacklisted, or the member asked for no SMS at all).
+    /// A hard opt-out from every SMS, transactional included: the member
+    /// asked for no SMS at all.
     pub sms_blocked: bool,
+    /// The panel reported that the number blocks advertising SMS
+    /// (`*800#`): only codes sent through the panel's templates reach it.
+    #[serde(default)]
+    pub ads_blocked: bool,
     pub tier: String,
     pub stats: Stats,
     #[serde(with = "crate::time::rfc3339::option")]
@@ -296,6 +300,7 @@ impl Draft {
             consent: Consent::default(),
             consent_history: Vec::new(),
             sms_blocked: false,
+            ads_blocked: false,
             tier: settings.tiers.first().map(|t| t.name.clone()).unwrap_or_default(),
             stats: Stats::default(),
             erased_at: None,
@@ -369,7 +374,7 @@ impl Member {
 
     /// Marketing may go only to a member who opted in and is not blocked.
     pub fn accepts_marketing(&self) -> bool {
-        !self.sms_blocked && !self.is_erased() && self.consent.status == ConsentStatus::OptedIn
+        !self.sms_blocked && !self.ads_blocked && !self.is_erased() && self.consent.status == ConsentStatus::OptedIn
     }
 
     /// Transactional SMS (codes, receipts asked for) needs no marketing
@@ -396,6 +401,7 @@ impl Member {
             consent: &self.consent,
             consent_history: &self.consent_history,
             sms_blocked: self.sms_blocked,
+            ads_blocked: self.ads_blocked,
             stats: &self.stats,
             segment: standing.segment.as_str(),
             rfm: standing.rfm,
@@ -423,6 +429,7 @@ pub struct MemberView<'a> {
     pub consent: &'a Consent,
     pub consent_history: &'a [ConsentEvent],
     pub sms_blocked: bool,
+    pub ads_blocked: bool,
     pub stats: &'a Stats,
     pub segment: &'static str,
     pub rfm: crate::segment::Rfm,

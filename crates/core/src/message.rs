@@ -78,6 +78,10 @@ pub struct Message {
     /// `None` once the member was erased: the number is gone for good.
     pub to: Option<Phone>,
     pub text: String,
+    /// The one-time code the text carries, for a send through the panel's
+    /// template ([`Message::template`]); dropped once the message is final.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     pub kind: Kind,
     pub purpose: Purpose,
     pub campaign: Option<String>,
@@ -107,9 +111,11 @@ pub enum Refusal {
 
 /// The consent gate every message passes. `None` is a number that is not a
 /// member (a join code to a new phone): only transactional SMS may go there.
-pub fn gate(kind: Kind, member: Option<&Member>) -> Result<(), Refusal> {
+/// A number that blocks advertising is reached only by a `templated` send.
+pub fn gate(kind: Kind, member: Option<&Member>, templated: bool) -> Result<(), Refusal> {
     match (kind, member) {
         (_, Some(m)) if !m.accepts_transactional() => Err(Refusal::Blocked),
+        (_, Some(m)) if m.ads_blocked && !templated => Err(Refusal::Blocked),
         (Kind::Marketing, Some(m)) if !m.accepts_marketing() => Err(Refusal::OptedOut),
         (Kind::Marketing, None) => Err(Refusal::OptedOut),
         _ => Ok(()),
@@ -140,6 +146,7 @@ impl Message {
             member_id,
             to: Some(to),
             text,
+            token: None,
             kind,
             purpose,
             campaign: None,
@@ -241,9 +248,27 @@ impl Message {
     /// One-time codes are kept in clear only while the message may still be
     /// sent; after that nobody needs them.
     fn redact_if_final(&mut self) {
-        if self.hides_code() && self.status != Status::Queued {
-            self.text = redact_digits(&self.text);
+        if self.status != Status::Queued {
+            self.token = None;
+            if self.hides_code() {
+                self.text = redact_digits(&self.text);
+            }
         }
+    }
+
+    /// The panel's template and the code it carries, when this message is
+    /// a code the owner set a template for (`sms_templates`) and the
+    /// provider has templates.
+    pub fn template<'a>(&'a self, panel: &'a crate::provider::PanelConfig) -> Option<(&'a str, &'a str)> {
+        let token = self.token.as_deref()?;
+        let t = &panel.templates;
+        let name = match self.purpose {
+            Purpose::JoinCode => t.join.as_deref(),
+            Purpose::SignInCode => t.sign_in.as_deref(),
+            Purpose::RewardCode => t.reward.as_deref(),
+            _ => None,
+        }?;
+        panel.kind.has_templates().then_some((name, token))
     }
 
     /// A join or sign-in code is hidden, except by the `sandbox` provider: nothing
@@ -368,9 +393,36 @@ mod tests {
     }
 
     #[test]
+    fn a_code_goes_through_its_template_and_forgets_the_code_once_sent() {
+        use crate::provider::{PanelConfig, ProviderKind, Templates};
+        let panel = |kind| PanelConfig { kind, api_key: "k".into(), sender: String::new(), base_url: String::new(), templates: Templates { join: Some("vafa-join".into()), sign_in: None, reward: Some("vafa-code".into()) } };
+        let mut m = msg(Purpose::JoinCode);
+        m.token = Some("123456".into());
+        assert_eq!(m.template(&panel(ProviderKind::Kavenegar)), Some(("vafa-join", "123456")));
+        assert_eq!(m.template(&panel(ProviderKind::Webhook)), None, "the webhook contract has no templates");
+        let mut sign_in = m.clone();
+        sign_in.purpose = Purpose::SignInCode;
+        assert_eq!(sign_in.template(&panel(ProviderKind::Kavenegar)), None, "no template set for sign-in codes");
+        m.record_attempt(Outcome::Accepted { provider_id: "1".into() }, now());
+        assert_eq!((m.token.clone(), m.template(&panel(ProviderKind::Kavenegar))), (None, None));
+    }
+
+    #[test]
+    fn a_number_that_blocks_advertising_is_reached_only_by_a_template() {
+        let settings = crate::settings::Settings::default();
+        let input: crate::member::NewMember = serde_json::from_value(serde_json::json!({"phone": "09121234567"})).unwrap();
+        let mut member = input.validate(&settings, crate::member::today(&settings, now())).unwrap().into_member("m_1".into(), "R".into(), None, &settings, now());
+        member.ads_blocked = true;
+        assert_eq!(gate(Kind::Transactional, Some(&member), false), Err(Refusal::Blocked));
+        assert_eq!(gate(Kind::Transactional, Some(&member), true), Ok(()));
+        member.sms_blocked = true;
+        assert_eq!(gate(Kind::Transactional, Some(&member), true), Err(Refusal::Blocked), "no SMS at all means none");
+    }
+
+    #[test]
     fn marketing_needs_consent_and_nothing_goes_to_a_blocked_member() {
-        assert_eq!(gate(Kind::Transactional, None), Ok(()));
-        assert_eq!(gate(Kind::Marketing, None), Err(Refusal::OptedOut));
+        assert_eq!(gate(Kind::Transactional, None, false), Ok(()));
+        assert_eq!(gate(Kind::Marketing, None, false), Err(Refusal::OptedOut));
     }
 
     #[test]

@@ -69,6 +69,50 @@ pub struct PanelConfig {
     pub sender: String,
     /// Empty means the provider's public endpoint.
     pub base_url: String,
+    /// The panel's templates for one-time codes (`sms_templates`).
+    pub templates: Templates,
+}
+
+/// The templates codes go through when the owner has made them in the
+/// panel: Kavenegar's `verify/lookup` template names, or SMS.ir's
+/// `send/verify` template ids (the template's one parameter is `CODE`).
+/// Operators let subscribers block advertising SMS (`*800#`); a template
+/// send goes over the panel's service line and still reaches them.
+/// `sms_templates` names them: `join=…,signin=…,reward=…`, any left out
+/// going as a plain send.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Templates {
+    pub join: Option<String>,
+    pub sign_in: Option<String>,
+    pub reward: Option<String>,
+}
+
+/// SMS.ir's name for the code in a `send/verify` template (`#CODE#`).
+pub const SMSIR_CODE_PARAMETER: &str = "CODE";
+
+impl Templates {
+    pub fn parse(kind: ProviderKind, raw: &str) -> Result<Templates> {
+        let mut t = Templates::default();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let bad = || Error::internal(format!("sms_templates {entry:?}: expected join=, signin= or reward= and a template"));
+            let (name, template) = entry.split_once('=').ok_or_else(bad)?;
+            let template = template.trim();
+            if template.is_empty() || template.chars().any(char::is_whitespace) {
+                return Err(bad());
+            }
+            if kind == ProviderKind::SmsIr && template.parse::<u32>().is_err() {
+                return Err(Error::internal(format!("sms_templates {entry:?}: an SMS.ir template is its id, digits only")));
+            }
+            let slot = match name.trim() {
+                "join" => &mut t.join,
+                "signin" => &mut t.sign_in,
+                "reward" => &mut t.reward,
+                _ => return Err(bad()),
+            };
+            *slot = Some(template.to_string());
+        }
+        Ok(t)
+    }
 }
 
 impl PanelConfig {
@@ -254,6 +298,45 @@ fn smsir_call(cfg: &PanelConfig, method: &str, body: &serde_json::Value) -> Resu
     })
 }
 
+/// The call that sends `token` (a one-time code) to `to` through the
+/// panel's `template`: Kavenegar `verify/lookup`, SMS.ir `send/verify`.
+/// Neither takes a local id, so a try whose answer was lost may send the
+/// code twice. `None` where the provider has no templates (the sandbox, the
+/// webhook contract): the message then goes as a plain send.
+pub fn template_request(cfg: &PanelConfig, to: &Phone, template: &str, token: &str) -> Result<Option<HttpCall>> {
+    Ok(Some(match cfg.kind {
+        ProviderKind::Sandbox | ProviderKind::Webhook => return Ok(None),
+        ProviderKind::Kavenegar => {
+            if cfg.api_key.is_empty() {
+                return Err(Error::internal("kavenegar provider: sms_api_key is empty"));
+            }
+            let body = form_urlencoded::Serializer::new(String::new())
+                .append_pair("receptor", &national(to))
+                .append_pair("template", template)
+                .append_pair("token", token)
+                .finish();
+            HttpCall {
+                method: "POST",
+                url: format!("{}/v1/{}/verify/lookup.json", cfg.base(), cfg.api_key),
+                headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into())],
+                body: body.into_bytes(),
+            }
+        }
+        ProviderKind::SmsIr => {
+            let id: u32 = template.parse().map_err(|_| Error::internal("smsir provider: a template is its id, digits only"))?;
+            let body = serde_json::json!({"mobile": national(to), "templateId": id, "parameters": [{"name": SMSIR_CODE_PARAMETER, "value": token}]});
+            smsir_call(cfg, "verify", &body)?
+        }
+    }))
+}
+
+impl ProviderKind {
+    /// Whether the provider sends through templates of its own.
+    pub fn has_templates(self) -> bool {
+        matches!(self, ProviderKind::Kavenegar | ProviderKind::SmsIr)
+    }
+}
+
 /// Iranian panels take the national form `09121234567`; other numbers go in
 /// the international `00` form they also accept.
 fn national(to: &Phone) -> String {
@@ -334,6 +417,8 @@ struct SmsIrAnswer {
 #[serde(rename_all = "camelCase")]
 struct SmsIrData {
     message_ids: Option<Vec<i64>>,
+    /// `send/verify`'s answer: one message.
+    message_id: Option<i64>,
 }
 
 fn smsir_answers(http: u16, body: &[u8], n: usize) -> Vec<Outcome> {
@@ -344,7 +429,7 @@ fn smsir_answers(http: u16, body: &[u8], n: usize) -> Vec<Outcome> {
     let all = |o: Outcome| vec![o; n];
     match answer.status {
         // One id per mobile, in their order; 0 for a blacklisted number.
-        1 => match answer.data.and_then(|d| d.message_ids) {
+        1 => match answer.data.and_then(|d| d.message_ids.or_else(|| d.message_id.map(|id| vec![id]))) {
             Some(ids) if ids.len() == n => ids
                 .into_iter()
                 .map(|id| match id {
@@ -407,11 +492,40 @@ mod tests {
     }
 
     fn cfg(kind: ProviderKind) -> PanelConfig {
-        PanelConfig { kind, api_key: "key".into(), sender: "10004346".into(), base_url: "http://127.0.0.1:9".into() }
+        PanelConfig { kind, api_key: "key".into(), sender: "10004346".into(), base_url: "http://127.0.0.1:9".into(), templates: Templates::default() }
     }
 
     fn to() -> Phone {
         crate::phone::normalize("09121234567", "IR").unwrap()
+    }
+
+    #[test]
+    fn templates_are_named_per_code_and_checked_for_the_provider() {
+        let t = Templates::parse(ProviderKind::Kavenegar, " join=vafa-join, reward=vafa-code ").unwrap();
+        assert_eq!((t.join.as_deref(), t.sign_in.as_deref(), t.reward.as_deref()), (Some("vafa-join"), None, Some("vafa-code")));
+        assert_eq!(Templates::parse(ProviderKind::Kavenegar, "").unwrap(), Templates::default());
+        assert!(Templates::parse(ProviderKind::SmsIr, "join=vafa-join").is_err(), "SMS.ir templates are ids");
+        assert_eq!(Templates::parse(ProviderKind::SmsIr, "signin=123456").unwrap().sign_in.as_deref(), Some("123456"));
+        for bad in ["join", "login=x", "join=", "join=a b"] {
+            assert!(Templates::parse(ProviderKind::Kavenegar, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_template_send_carries_the_code_as_its_token() {
+        let call = template_request(&cfg(ProviderKind::Kavenegar), &to(), "vafa-join", "123456").unwrap().unwrap();
+        assert_eq!(call.url, "http://127.0.0.1:9/v1/key/verify/lookup.json");
+        assert_eq!(String::from_utf8(call.body).unwrap(), "receptor=09121234567&template=vafa-join&token=123456");
+        let call = template_request(&cfg(ProviderKind::SmsIr), &to(), "123456", "654321").unwrap().unwrap();
+        assert_eq!(call.url, "http://127.0.0.1:9/v1/send/verify");
+        let body: serde_json::Value = serde_json::from_slice(&call.body).unwrap();
+        assert_eq!(body, serde_json::json!({"mobile": "09121234567", "templateId": 123456, "parameters": [{"name": "CODE", "value": "654321"}]}));
+        assert_eq!(template_request(&cfg(ProviderKind::Webhook), &to(), "x", "1").unwrap(), None);
+        // SMS.ir's verify answer names one message.
+        let ok = br#"{"status":1,"message":"ok","data":{"messageId":88,"cost":1.0}}"#;
+        assert_eq!(parse_answers(ProviderKind::SmsIr, 200, ok, 1), vec![Outcome::Accepted { provider_id: "88".into() }]);
+        let unknown = r#"{"status":113,"message":"قالب یافت نشد","data":null}"#;
+        assert!(matches!(&parse_answers(ProviderKind::SmsIr, 400, unknown.as_bytes(), 1)[0], Outcome::Fail(r) if r.contains("113")));
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl Plan<'_> {
         match automation::text_for(a, member, e, code.as_deref(), self.settings) {
             Ok(text) => {
                 let recipient = Some(Recipient { number, member });
-                self.outbox.queue(recipient, &phone, text, Kind::Marketing, a.kind.purpose(), Some(&a.kind.campaign()), self.now)?;
+                self.outbox.queue(recipient, &phone, text, None, Kind::Marketing, a.kind.purpose(), Some(&a.kind.campaign()), self.now)?;
                 Ok(true)
             }
             // A template whose value this member lacks (a {name} without a

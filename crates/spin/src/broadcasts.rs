@@ -154,7 +154,7 @@ fn page(kv: &Kv, settings: &Settings, outbox: &Outbox<'_>, campaign: &Campaign, 
         };
         match campaign.text_for(member, standing, link.as_deref(), settings) {
             Ok(text) => {
-                outbox.queue(Some(Recipient { number: n, member }), &phone, text, Kind::Marketing, Purpose::Campaign, Some(&campaign.id), now)?;
+                outbox.queue(Some(Recipient { number: n, member }), &phone, text, None, Kind::Marketing, Purpose::Campaign, Some(&campaign.id), now)?;
                 stats.queued += 1;
             }
             Err(err) => crate::log::info(&format!("campaign {} for m_{n}: {err}", campaign.id)),

@@ -2,7 +2,7 @@
 
 use spin_sdk::variables;
 use vafa_core::error::{Error, Result};
-use vafa_core::provider::{PanelConfig, ProviderKind};
+use vafa_core::provider::{PanelConfig, ProviderKind, Templates};
 
 fn get(name: &str) -> Result<String> {
     variables::get(name).map_err(|e| Error::internal(format!("variable {name}: {e}")))
@@ -17,11 +17,13 @@ pub fn callback_token() -> Result<String> {
 }
 
 pub fn panel() -> Result<PanelConfig> {
+    let kind = ProviderKind::parse(&get("sms_provider")?)?;
     Ok(PanelConfig {
-        kind: ProviderKind::parse(&get("sms_provider")?)?,
+        kind,
         api_key: get("sms_api_key")?,
         sender: get("sms_sender")?,
         base_url: get("sms_base_url")?,
+        templates: Templates::parse(kind, &get("sms_templates")?)?,
     })
 }
 

@@ -8,7 +8,6 @@ use crate::outbox::{Outbox, Recipient};
 use crate::{clock, keys};
 use chrono::{DateTime, Utc};
 use vafa_core::error::{Error, Result};
-use vafa_core::message::Kind;
 use vafa_core::otp::{self, CodeFor, Details, Pending, Verdict};
 use vafa_core::phone::Phone;
 use vafa_core::secret;
@@ -37,7 +36,7 @@ pub fn send_code(kv: &Kv, settings: &Settings, phone: &Phone, code_for: CodeFor,
     kv.put(&keys::otp(code_for, phone.as_str()), &Pending::new(phone.as_str(), &code, now, details))?;
     let existing = members::by_phone(kv, phone)?;
     let recipient = existing.as_ref().map(|f| Recipient { number: f.number, member: &f.member });
-    Outbox::new(kv)?.send(recipient, phone, code_for.text(&code, &settings.sender_signature), Kind::Transactional, code_for.purpose(), now)?;
+    Outbox::new(kv)?.send_code(recipient, phone, code_for.text(&code, &settings.sender_signature), &code, code_for.purpose(), now)?;
     crate::log::info(&format!("{code_for:?} code sent to {phone}"));
     Ok(())
 }

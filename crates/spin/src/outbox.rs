@@ -73,32 +73,44 @@ impl<'a> Outbox<'a> {
     /// Records a message and makes its first try now. `None` when the
     /// consent gate refuses it (nothing is recorded then).
     pub fn send(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, now: DateTime<Utc>) -> Result<Option<Message>> {
-        let Some(mut msg) = self.record(recipient, to, text, kind, purpose, None, now)? else { return Ok(None) };
+        let Some(mut msg) = self.record(recipient, to, text, None, kind, purpose, None, now)? else { return Ok(None) };
+        self.attempt(&mut msg, now)?;
+        Ok(Some(msg))
+    }
+
+    /// [`Outbox::send`] for a one-time `code` carried by `text`: through
+    /// the panel's template for `purpose` when the owner set one.
+    pub fn send_code(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, code: &str, purpose: Purpose, now: DateTime<Utc>) -> Result<Option<Message>> {
+        let Some(mut msg) = self.record(recipient, to, text, Some(code), Kind::Transactional, purpose, None, now)? else { return Ok(None) };
         self.attempt(&mut msg, now)?;
         Ok(Some(msg))
     }
 
     /// Records a message for the sender's next tick to send (within a
     /// minute): the caller need not wait for the panel, nor link it.
-    /// `campaign` names what sent it (an automation, a broadcast).
+    /// `campaign` names what sent it (an automation, a broadcast); `code`
+    /// is a one-time code the text carries (see [`Outbox::send_code`]).
     #[allow(clippy::too_many_arguments)]
-    pub fn queue(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, campaign: Option<&str>, now: DateTime<Utc>) -> Result<Option<Message>> {
-        let Some(msg) = self.record(recipient, to, text, kind, purpose, campaign, now)? else { return Ok(None) };
+    pub fn queue(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, code: Option<&str>, kind: Kind, purpose: Purpose, campaign: Option<&str>, now: DateTime<Utc>) -> Result<Option<Message>> {
+        let Some(msg) = self.record(recipient, to, text, code, kind, purpose, campaign, now)? else { return Ok(None) };
         // The next minute: this minute's may have been swept already.
         self.index_due(msg.number, now + chrono::Duration::seconds(60 - now.timestamp().rem_euclid(60)))?;
         Ok(Some(msg))
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn record(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, kind: Kind, purpose: Purpose, campaign: Option<&str>, now: DateTime<Utc>) -> Result<Option<Message>> {
-        if let Err(refusal) = message::gate(kind, recipient.as_ref().map(|r| r.member)) {
+    fn record(&self, recipient: Option<Recipient<'_>>, to: &Phone, text: String, code: Option<&str>, kind: Kind, purpose: Purpose, campaign: Option<&str>, now: DateTime<Utc>) -> Result<Option<Message>> {
+        let member_id = recipient.as_ref().map(|r| keys::member_id(r.number));
+        let mut msg = Message::new(0, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
+        msg.token = code.map(str::to_string);
+        msg.campaign = campaign.map(str::to_string);
+        if let Err(refusal) = message::gate(kind, recipient.as_ref().map(|r| r.member), msg.template(&self.panel).is_some()) {
             log::info(&format!("sms to {to} not sent: {refusal:?}"));
             return Ok(None);
         }
         let number = self.kv.increment(keys::SEQ_MESSAGE, 1)? as u64;
-        let member_id = recipient.as_ref().map(|r| keys::member_id(r.number));
-        let mut msg = Message::new(number, member_id, to.clone(), text, kind, purpose, self.panel.kind.name(), now);
-        msg.campaign = campaign.map(str::to_string);
+        msg.number = number;
+        msg.id = provider::id_of(number);
         if let Some(r) = &recipient {
             self.kv.append(&keys::member_messages_len(r.number), |k| keys::member_messages(r.number, k), number.to_string().as_bytes())?;
         }
@@ -119,11 +131,7 @@ impl<'a> Outbox<'a> {
         }
         let outcome = match &msg.to {
             None => Outcome::Fail("not sent: the member was erased".into()),
-            Some(to) => match provider::request(&self.panel, msg.number, to, &msg.text) {
-                Ok(None) => Outcome::Accepted { provider_id: format!("sandbox-{}", msg.number) },
-                Ok(Some(call)) => panel::send_many(&self.panel, &call, self.timeout_ms, 1).swap_remove(0),
-                Err(e) => Outcome::Fail(e.to_string()),
-            },
+            Some(to) => self.send_one(msg, to),
         };
         let mut settled = Settled::default();
         self.settle(msg, outcome, now, false, &mut settled)?;
@@ -232,6 +240,8 @@ impl<'a> Outbox<'a> {
             let m = &msgs[*i];
             match &m.to {
                 None => out[pos] = Some(Outcome::Fail("not sent: the member was erased".into())),
+                // A template send carries one message.
+                Some(to) if m.template(&self.panel).is_some() => out[pos] = Some(self.send_one(m, to)),
                 Some(to) => sendable.push((pos, provider::Outgoing { number: m.number, to, text: &m.text })),
             }
         }
@@ -250,11 +260,26 @@ impl<'a> Outbox<'a> {
         out.into_iter().map(|o| o.unwrap_or_else(|| Outcome::Retry("no outcome".into()))).collect()
     }
 
-    /// A number the panel reports blacklisted gets no more SMS from us.
+    /// One message alone: its code through the panel's template when it
+    /// has one, else its text.
+    fn send_one(&self, m: &Message, to: &Phone) -> Outcome {
+        let call = match m.template(&self.panel) {
+            Some((template, code)) => provider::template_request(&self.panel, to, template, code),
+            None => provider::request(&self.panel, m.number, to, &m.text),
+        };
+        match call {
+            Ok(None) => Outcome::Accepted { provider_id: format!("sandbox-{}", m.number) },
+            Ok(Some(call)) => panel::send_many(&self.panel, &call, self.timeout_ms, 1).swap_remove(0),
+            Err(e) => Outcome::Fail(e.to_string()),
+        }
+    }
+
+    /// A number the panel reports blocking advertising gets nothing more
+    /// from us but codes through the panel's templates.
     fn block_member(&self, msg: &Message) -> Result<()> {
         let Some(n) = msg.member_id.as_deref().and_then(keys::member_number) else { return Ok(()) };
         if let Some(mut m) = self.kv.get::<Member>(&keys::member(n))? {
-            m.sms_blocked = true;
+            m.ads_blocked = true;
             self.kv.put(&keys::member(n), &m)?;
         }
         Ok(())
@@ -353,7 +378,7 @@ impl<'a> Outbox<'a> {
                     }
                 }
                 report.attempted += 1;
-                if let Err(refusal) = message::gate(m.kind, member) {
+                if let Err(refusal) = message::gate(m.kind, member, m.template(&self.panel).is_some()) {
                     // Consent changed since the message was queued: it must not go.
                     let reason = match refusal {
                         Refusal::OptedOut => "not sent: the member opted out",

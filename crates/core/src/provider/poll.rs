@@ -268,7 +268,7 @@ mod tests {
     use super::*;
 
     fn cfg(kind: ProviderKind) -> PanelConfig {
-        PanelConfig { kind, api_key: "key".into(), sender: "10004346".into(), base_url: "http://127.0.0.1:9".into() }
+        PanelConfig { kind, api_key: "key".into(), sender: "10004346".into(), base_url: "http://127.0.0.1:9".into(), templates: Default::default() }
     }
 
     #[test]
