@@ -203,8 +203,11 @@ async fn a_customer_joins_then_signs_in_to_their_page_sees_points_and_codes_and_
     admin(&host, "PUT", "/api/rewards/off10", Some(json!({"name": "۱۰٪ تخفیف", "kind": "percent", "value": 10, "cost": 100}))).await;
     let id = member_id_of(&host, "09121234567").await;
     let code = admin(&host, "POST", "/api/redemptions", Some(json!({"member_id": id, "reward_id": "off10"}))).await.json()["code"].as_str().unwrap().to_string();
+    admin(&host, "PUT", "/api/rewards/ship", Some(json!({"name": "ارسال رایگان", "kind": "free_shipping", "value": 0, "cost": 50}))).await;
+    let referral_code = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json()["referral_code"].as_str().unwrap().to_string();
 
     let h = host.clone();
+    let o = origin.clone();
     with_browser("me", 360, move |b| {
         b.goto(&format!("{origin}/me")).unwrap();
         b.wait("document.querySelector('#me-phone')").unwrap();
@@ -227,6 +230,26 @@ async fn a_customer_joins_then_signs_in_to_their_page_sees_points_and_codes_and_
         assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true));
         b.screenshot(&vafa_test_host::guests::workspace_root().join("target/browser-screenshots/me-page.png")).unwrap();
 
+        // A reward the 50 points left can buy: asked, confirmed, the code shown.
+        assert_eq!(b.eval("return document.querySelector('#reward-off10 .redeem').disabled;", json!([])).unwrap(), json!(true), "off10 costs more than is left");
+        b.click("#reward-ship .redeem").unwrap();
+        b.wait("document.querySelector('#redeem-confirm')").unwrap();
+        assert!(b.text("#redeem-confirm p").unwrap().contains("ارسال رایگان"));
+        b.click("#redeem-yes").unwrap();
+        b.wait("document.querySelector('#redeemed')").unwrap();
+        b.wait("document.querySelector('#points strong').textContent === '۰'").unwrap();
+        assert_eq!(b.eval("return document.querySelectorAll('#codes li').length;", json!([])).unwrap(), json!(2));
+        b.click("#show-history").unwrap();
+        b.wait("document.querySelectorAll('#history li').length === 3").unwrap();
+        assert!(b.text("#history").unwrap().contains("دریافت جایزه"), "{}", b.text("#history").unwrap());
+        let link = b.eval("return document.querySelector('#referral-link').value;", json!([])).unwrap();
+        assert!(link.as_str().unwrap().ends_with(&format!("/join?ref={referral_code}")), "{link}");
+        b.type_into("#birthday-input", "1370/06/21").unwrap();
+        b.click("#birthday button[type=submit]").unwrap();
+        b.wait("document.querySelector('#birthday-given')").unwrap();
+        assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true));
+        b.screenshot(&vafa_test_host::guests::workspace_root().join("target/browser-screenshots/me-redeemed.png")).unwrap();
+
         b.click("#consent-toggle").unwrap();
         b.wait("document.querySelector('#consent-status').textContent.includes('نمی‌کنید')").unwrap();
         b.click("#sign-out").unwrap();
@@ -237,6 +260,22 @@ async fn a_customer_joins_then_signs_in_to_their_page_sees_points_and_codes_and_
     .await;
     let m = admin(&host, "GET", "/api/members?phone=09121234567", None).await.json();
     assert_eq!((m["consent"]["status"].clone(), m["consent"]["source"].clone()), (json!("opted_out"), json!("web")));
+    assert_eq!(m["birthday"], json!({"calendar": "jalali", "date": "1370-06-21"}));
+
+    // A friend follows the referral link.
+    let h = host.clone();
+    with_browser("join-by-referral", 360, move |b| {
+        b.goto(&format!("{o}/join?ref={}", m["referral_code"].as_str().unwrap())).unwrap();
+        b.type_into("#phone", "09121234568").unwrap();
+        b.click("#join button[type=submit]").unwrap();
+        b.wait("document.querySelector('#verify')").unwrap();
+        b.type_into("#code", &code_in(&h, "+989121234568")).unwrap();
+        b.click("#verify button[type=submit]").unwrap();
+        b.wait("document.querySelector('#joined')").unwrap();
+    })
+    .await;
+    let friend = admin(&host, "GET", "/api/members?phone=09121234568", None).await.json();
+    assert_eq!(friend["referred_by"], json!(id));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,32 +4,10 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::*;
-use vafa_test_host::{Host, Reply};
+use vafa_test_host::Host;
 
-const PHONE: &str = "+989121234567";
-const LOOPBACK: &str = "127.0.0.1:3000";
-
-/// A request as a browser on `host_header` sends it, with `cookie`.
-async fn browser(host: &Host, host_header: &str, method: &str, path: &str, cookie: Option<&str>, body: Option<Value>) -> Reply {
-    let mut headers = vec![("host", host_header), ("content-type", "application/json")];
-    if let Some(c) = cookie {
-        headers.push(("cookie", c));
-    }
-    host.request(method, path, &headers, body.map_or_else(String::new, |b| b.to_string())).await
-}
-
-/// Asks for a sign-in code, reads it from the fake panel, signs in: the
-/// answer and the cookie to send back (`name=value`).
-async fn sign_in(host: &Host, host_header: &str) -> (Reply, String) {
-    let r = browser(host, host_header, "POST", "/api/me/code", None, Some(json!({"phone": "0912 123 4567"}))).await;
-    assert_eq!(r.status, 202, "{}", r.text());
-    let code = code_from(&last_sms_to(host, PHONE).await);
-    let r = browser(host, host_header, "POST", "/api/me/session", None, Some(json!({"phone": "09121234567", "code": code}))).await;
-    let cookie = r.header("set-cookie").map(|c| c.split(';').next().unwrap().to_string()).unwrap_or_default();
-    (r, cookie)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_signs_in_by_sms_code_and_sees_points_tier_and_codes() {
@@ -174,4 +152,30 @@ async fn an_erased_members_session_ends() {
     let (_, cookie) = sign_in(&host, LOOPBACK).await;
     assert_eq!(admin(&host, "DELETE", &format!("/api/members/{}", m["id"].as_str().unwrap()), None).await.status, 204);
     assert_error(&browser(&host, LOOPBACK, "GET", "/api/me", Some(&cookie), None).await, 401, "unauthorized");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_gives_a_birthday_once_and_shares_a_referral_link() {
+    let host = host_with_provider("kavenegar").await;
+    let m = create_member(&host, json!({"phone": PHONE})).await;
+    let (r, cookie) = sign_in(&host, LOOPBACK).await;
+    let page = r.json();
+    let code = m["referral_code"].as_str().unwrap();
+    assert_eq!(page["member"]["referral_link"], format!("http://127.0.0.1:3000/join?ref={code}"));
+    assert_eq!(page["member"]["birthday"], json!(null));
+
+    let r = browser(&host, LOOPBACK, "POST", "/api/me/birthday", Some(&cookie), Some(json!({"birthday": "1380-13-01"}))).await;
+    assert_error(&r, 422, "invalid_birthday");
+    let r = browser(&host, LOOPBACK, "POST", "/api/me/birthday", Some(&cookie), Some(json!({"birthday": "۱۳۷۰/۰۶/۲۱"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["member"]["birthday"], json!({"calendar": "jalali", "date": "1370-06-21"}));
+    let before = host.kv_snapshot();
+    let r = browser(&host, LOOPBACK, "POST", "/api/me/birthday", Some(&cookie), Some(json!({"birthday": "1371-01-01"}))).await;
+    assert_error(&r, 409, "birthday_already_set");
+    assert_eq!(host.kv_snapshot(), before, "a refused birthday writes nothing");
+    let got = admin(&host, "GET", &format!("/api/members/{}", m["id"].as_str().unwrap()), None).await.json();
+    assert_eq!(got["birthday"], json!({"calendar": "jalali", "date": "1370-06-21"}), "{got}");
+    // The owner may still change it.
+    let r = admin(&host, "PATCH", &format!("/api/members/{}", m["id"].as_str().unwrap()), Some(json!({"birthday": "1371-01-01"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
 }

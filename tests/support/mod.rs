@@ -179,3 +179,28 @@ pub async fn last_sms_to(host: &Host, e164: &str) -> String {
     let d = host.panel().delivered();
     d.iter().rev().find(|d| d.to == e164).unwrap_or_else(|| panic!("no SMS to {e164}: {d:?}")).text.clone()
 }
+
+/// The phone the `/me` tests sign in with, and the loopback host a browser names.
+pub const PHONE: &str = "+989121234567";
+pub const LOOPBACK: &str = "127.0.0.1:3000";
+
+/// A request as a browser on `host_header` sends it, with `cookie`.
+pub async fn browser(host: &Host, host_header: &str, method: &str, path: &str, cookie: Option<&str>, body: Option<Value>) -> Reply {
+    let mut headers = vec![("host", host_header), ("content-type", "application/json")];
+    if let Some(c) = cookie {
+        headers.push(("cookie", c));
+    }
+    host.request(method, path, &headers, body.map_or_else(String::new, |b| b.to_string())).await
+}
+
+/// Asks for a sign-in code, reads it from the fake panel, signs in: the
+/// answer and the cookie to send back (`name=value`).
+pub async fn sign_in(host: &Host, host_header: &str) -> (Reply, String) {
+    let r = browser(host, host_header, "POST", "/api/me/code", None, Some(json!({"phone": "0912 123 4567"}))).await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    let code = code_from(&last_sms_to(host, PHONE).await);
+    let r = browser(host, host_header, "POST", "/api/me/session", None, Some(json!({"phone": "09121234567", "code": code}))).await;
+    let cookie = r.header("set-cookie").map(|c| c.split(';').next().unwrap().to_string()).unwrap_or_default();
+    (r, cookie)
+}
+

@@ -4,6 +4,8 @@
 import { apply, call, el, errorText, t } from "./i18n.js";
 
 const main = document.getElementById("main");
+// A member's referral link: /join?ref=CODE.
+const referral = new URLSearchParams(location.search).get("ref")?.trim() || "";
 let step = { phone: "", name: "", sent: false, done: false, message: "" };
 
 function render() {
@@ -28,6 +30,7 @@ function render() {
       Object.assign(step, { phone: phone.value.trim(), name: name.value.trim() });
       const body = { phone: step.phone };
       if (step.name) body.name = step.name;
+      if (referral) body.referral_code = referral;
       const answer = await call("POST", "/api/join", body).catch(() => null);
       if (!answer) step.message = t("error.network");
       else if (answer.status === 202) Object.assign(step, { sent: true, message: "" });

@@ -1,11 +1,13 @@
 // A member's own page: sign in with a code texted to them, then their
 // points, pending points, tier and the way to the next, the codes they can
-// still use, and their choice about the club's marketing SMS. The session
-// is an HttpOnly cookie this script never sees; signing out ends it.
+// still use, the rewards they can redeem (after a confirmation), their
+// points history, their referral link, their birthday (once) and their
+// choice about the club's marketing SMS. The session is an HttpOnly cookie
+// this script never sees; signing out ends it.
 import { apply, call, date, el, errorText, number, t } from "./i18n.js";
 
 const main = document.getElementById("main");
-let state = { phone: "", sent: false, page: null, message: "", loading: true };
+let state = { phone: "", sent: false, page: null, message: "", loading: true, asking: null, issued: null, history: null };
 
 async function load() {
   const answer = await call("GET", "/api/me").catch(() => null);
@@ -74,6 +76,70 @@ function page(p) {
         el("span", { class: "meta", text: t("me.expires") + " " + date(c.expires_at, zone) }))))
     : el("p", { class: "note", id: "codes", text: t("me.noCodes") });
   const error = el("p", { class: "error", role: "alert", text: state.message });
+  const expired = (answer) => answer?.status === 401 && Object.assign(state, { page: null, message: t("me.expired") });
+  // Asked first (nothing is spent), then confirmed with one key, so a
+  // double tap is one redemption.
+  const ask = async (reward) => {
+    const answer = await call("POST", "/api/me/redemptions", { reward_id: reward.id }).catch(() => null);
+    if (answer?.status === 200) Object.assign(state, { asking: { ...answer.body, key: crypto.randomUUID() }, issued: null, message: "" });
+    else if (!expired(answer)) state.message = answer ? errorText(answer) : t("error.network");
+    render();
+  };
+  const confirm = async () => {
+    const a = state.asking;
+    const answer = await call("POST", "/api/me/redemptions", { reward_id: a.reward.id, confirm: true, idempotency_key: a.key }).catch(() => null);
+    if (answer?.status === 201) {
+      Object.assign(state, { asking: null, issued: answer.body, history: null, message: "" });
+      return load();
+    }
+    if (!expired(answer)) state.message = answer ? errorText(answer) : t("error.network");
+    render();
+  };
+  const rewards = el("section", { class: "card", id: "rewards" }, el("h2", { text: t("me.rewards") }),
+    p.rewards.length
+      ? el("ul", { class: "plain" }, ...p.rewards.map((r) => el("li", { id: "reward-" + r.id }, r.name, " · ",
+          el("span", { class: "meta", text: t("me.cost", { points: number(r.cost) }) }), " ",
+          el("button", { type: "button", class: "redeem", ...(r.affordable ? {} : { disabled: "" }), text: t("me.redeem"), onclick: () => ask(r) }))))
+      : el("p", { class: "note", text: t("me.noRewards") }));
+  if (state.asking) {
+    const a = state.asking;
+    rewards.append(el("div", { class: "confirm", id: "redeem-confirm", role: "alertdialog" },
+      el("p", { text: t("me.confirm", { reward: a.reward.name, cost: number(a.reward.cost), left: number(a.balance_after) }) }),
+      el("button", { type: "button", class: "primary", id: "redeem-yes", text: t("me.confirmYes"), onclick: confirm }),
+      el("button", { type: "button", id: "redeem-no", text: t("me.confirmNo"), onclick: () => { state.asking = null; render(); } })));
+  }
+  if (state.issued) rewards.append(el("p", { id: "redeemed", role: "status", text: t("me.redeemed", { code: state.issued.code }) }));
+  const history = el("section", { class: "card", id: "history" }, el("h2", { text: t("me.history") }),
+    state.history
+      ? (state.history.length
+          ? el("ul", { class: "plain" }, ...state.history.map((e) => el("li", {}, el("strong", { dir: "ltr", text: (e.points > 0 ? "+" : "") + number(e.points) }), " · ", t("kind." + e.kind),
+              el("span", { class: "meta", text: date(e.at, zone) }))))
+          : el("p", { class: "note", text: t("me.noHistory") }))
+      : el("button", { type: "button", id: "show-history", text: t("me.showHistory"), onclick: async () => {
+          const answer = await call("GET", "/api/me/history").catch(() => null);
+          if (answer?.status === 200) state.history = answer.body.entries;
+          else if (!expired(answer)) state.message = answer ? errorText(answer) : t("error.network");
+          render();
+        } }));
+  const referral = el("section", { class: "card", id: "referral" }, el("h2", { text: t("me.referral") }),
+    el("p", { class: "note", text: t("me.referralNote") }),
+    el("input", { id: "referral-link", readonly: "", dir: "ltr", value: m.referral_link, onclick: (e) => e.target.select() }));
+  let birthday;
+  if (m.birthday) {
+    birthday = el("section", { class: "card", id: "birthday" }, el("p", { id: "birthday-given" }, t("me.birthdayGiven", { date: "" }), el("bdi", { dir: "ltr", text: m.birthday.date.replaceAll("-", "/") })));
+  } else {
+    const input = el("input", { id: "birthday-input", dir: "ltr", inputmode: "numeric", placeholder: "1370/06/21" });
+    birthday = el("form", { class: "card", id: "birthday" }, el("h2", { text: t("me.birthday") }),
+      el("label", { for: "birthday-input", text: t("me.birthdayNote") }), input,
+      el("button", { type: "submit", text: t("me.birthdaySave") }));
+    birthday.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const answer = await call("POST", "/api/me/birthday", { birthday: input.value.trim().replaceAll("/", "-") }).catch(() => null);
+      if (answer?.status === 200) Object.assign(state, { page: answer.body, message: "" });
+      else if (!expired(answer)) state.message = answer ? errorText(answer) : t("error.network");
+      render();
+    });
+  }
   const toggle = el("button", { type: "button", id: "consent-toggle", text: m.marketing ? t("me.optOut") : t("me.optIn"), onclick: async () => {
     const answer = await call("POST", "/api/me/consent", { marketing: !m.marketing }).catch(() => null);
     if (answer?.status === 200) Object.assign(state, { page: answer.body, message: "" });
@@ -89,6 +155,10 @@ function page(p) {
       tile("tier", t("me.tier"), m.tier)),
     next,
     el("section", { class: "card" }, el("h2", { text: t("me.codes") }), codes),
+    rewards,
+    history,
+    referral,
+    birthday,
     el("section", { class: "card", id: "consent" },
       el("h2", { text: t("me.sms") }),
       el("p", { id: "consent-status", text: m.marketing ? t("me.receiving") : t("me.notReceiving") }), toggle, error),

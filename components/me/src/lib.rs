@@ -7,12 +7,19 @@
 //! - `POST /api/me/session` `{"phone", "code"}` → 201 the page, with the
 //!   session cookie; a phone that is no member's (known only to whoever
 //!   holds it, by the code) → 403 `not_a_member`.
-//! - `GET /api/me` → the page; `POST /api/me/consent` `{"marketing"}` → the
-//!   page; `DELETE /api/me/session` → 204, the session ended for good.
+//! - `GET /api/me` → the page (with the rewards the member can choose
+//!   from and their referral link); `POST /api/me/consent` `{"marketing"}`
+//!   → the page; `DELETE /api/me/session` → 204, the session ended for good.
+//! - `GET /api/me/history?limit=&before=` → the member's points history,
+//!   newest first (the journal's entries).
+//! - `POST /api/me/redemptions` is the `me-redemptions` component's.
+//! - `POST /api/me/birthday` `{"birthday", "calendar"}` → the page, once:
+//!   a birthday already given → 409 `birthday_already_set`.
 //!
 //! The session is a random id in an `HttpOnly`, `SameSite=Strict` cookie
 //! signed with a key derived from the admin token, and a record under the
-//! id (`vafa_core::session`). Nothing else of it is stored.
+//! id (`vafa_core::session`, read by `vafa_spin::sessions`). Nothing else
+//! of it is stored.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,12 +28,15 @@ use spin_sdk::http_component;
 use vafa_core::consent::Source;
 use vafa_core::error::{Error, Result};
 use vafa_core::member;
+use vafa_core::reward::Catalog;
+use vafa_core::settings::Calendar;
 use vafa_core::otp::{self, CodeFor, Details};
 use vafa_core::session::{self, Session};
 use vafa_core::settings::Settings;
 use vafa_core::wallet::Wallet;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_spin::members::{self, Found};
+use vafa_spin::sessions::{cookie_id, secure, signed_in, signing_key};
 use vafa_spin::{clock, codes, config, join, keys};
 
 /// What a member agrees to, or withdraws, on their page.
@@ -49,6 +59,10 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         (["api", "me", "session"], _) => not_allowed(&["POST", "DELETE"]),
         (["api", "me", "consent"], Post) => consent(req, &Ctx::new()?),
         (["api", "me", "consent"], _) => not_allowed(&["POST"]),
+        (["api", "me", "history"], Get) => history(req, &Ctx::new()?),
+        (["api", "me", "history"], _) => not_allowed(&["GET"]),
+        (["api", "me", "birthday"], Post) => birthday(req, &Ctx::new()?),
+        (["api", "me", "birthday"], _) => not_allowed(&["POST"]),
         _ => Err(no_route()),
     }
 }
@@ -70,6 +84,13 @@ struct SignInInput {
 #[serde(deny_unknown_fields)]
 struct ConsentInput {
     marketing: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BirthdayInput {
+    birthday: String,
+    calendar: Option<Calendar>,
 }
 
 fn send_code(req: &Request, ctx: &Ctx) -> Result<Response> {
@@ -115,6 +136,24 @@ fn consent(req: &Request, ctx: &Ctx) -> Result<Response> {
     Ok(http::json(200, &view(ctx, &settings, &found, &wallet, &record)?))
 }
 
+fn history(req: &Request, ctx: &Ctx) -> Result<Response> {
+    let (limit, before) = http::paging(req)?;
+    let (_, found, _) = signed_in(req, ctx)?;
+    let (entries, next) = vafa_spin::wallet::ledger(&ctx.kv, found.number, limit, before)?;
+    Ok(http::json(200, &json!({"entries": entries, "next_before": next})))
+}
+
+fn birthday(req: &Request, ctx: &Ctx) -> Result<Response> {
+    let input: BirthdayInput = http::parse_json(req)?;
+    let (record, mut found, wallet) = signed_in(req, ctx)?;
+    let settings = http::settings(&ctx.kv)?;
+    let calendar = input.calendar.unwrap_or(Calendar::Jalali);
+    let b = found.member.give_birthday(&input.birthday, calendar, member::today(&settings, ctx.now), ctx.now)?;
+    members::index_birthday(&ctx.kv, found.number, &b)?;
+    members::save(&ctx.kv, &found)?;
+    Ok(http::json(200, &view(ctx, &settings, &found, &wallet, &record)?))
+}
+
 /// Ends the session for good: its record goes, so the cookie, even kept
 /// by someone, opens nothing. Signing out twice is no error.
 fn sign_out(req: &Request, ctx: &Ctx) -> Result<Response> {
@@ -126,44 +165,23 @@ fn sign_out(req: &Request, ctx: &Ctx) -> Result<Response> {
     Ok(response)
 }
 
-/// The session the cookie names, live, and its member (not erased) with
-/// their wallet; otherwise 401. An expired session's record is deleted.
-fn signed_in(req: &Request, ctx: &Ctx) -> Result<(Session, Found, Wallet)> {
-    let id = cookie_id(req)?.ok_or(Error::Unauthorized)?;
-    let key = keys::session(&id);
-    let record: Session = ctx.kv.get(&key)?.ok_or(Error::Unauthorized)?;
-    let member = keys::member_number(&record.member_id).filter(|_| record.is_live(ctx.now)).map(|n| members::load_with_wallet(&ctx.kv, n)).transpose()?.flatten();
-    match member {
-        Some((found, wallet)) if !found.member.is_erased() => Ok((record, found, wallet)),
-        _ => {
-            ctx.kv.delete(&key)?;
-            Err(Error::Unauthorized)
-        }
-    }
-}
-
-fn cookie_id(req: &Request) -> Result<Option<String>> {
-    let key = signing_key()?;
-    Ok(req.header("cookie").and_then(|v| v.as_str()).and_then(|header| session::id_from_cookie(&key, header)))
-}
-
-fn signing_key() -> Result<[u8; 32]> {
-    Ok(session::signing_key(&config::admin_token()?))
-}
-
-/// `Secure` unless the browser reached us on loopback, as the URL Spin
-/// saw says (`spin-full-url`; the guest never sees a `host` header).
-fn secure(req: &Request) -> bool {
-    let url = req.header("spin-full-url").and_then(|v| v.as_str()).unwrap_or("");
-    let host = url.strip_prefix("http://").map(|rest| rest.split('/').next().unwrap_or(""));
-    !host.is_some_and(session::is_loopback)
-}
-
 /// The page: what the member may see of themselves. The phone is masked
 /// (a page left open on a shared screen shows little).
 fn view(ctx: &Ctx, settings: &Settings, found: &Found, wallet: &Wallet, record: &Session) -> Result<Value> {
     let m = &found.member;
     let live = codes::live_for(&ctx.kv, found.number, ctx.now)?;
+    let catalog: Catalog = ctx.kv.get(keys::REWARDS)?.unwrap_or_default();
+    let rank = wallet.tier_rank(settings);
+    let rewards: Vec<Value> = catalog
+        .rewards
+        .iter()
+        .filter(|r| r.active && r.allows_tier(rank, settings))
+        .map(|r| {
+            let mut v = r.member_view();
+            v["affordable"] = json!(found.standing.points >= r.cost as i64);
+            v
+        })
+        .collect();
     let codes: Vec<Value> = live
         .iter()
         .map(|r| json!({"code": r.code, "reward": r.reward.name, "kind": r.reward.kind, "value": r.reward.value, "min_order": r.reward.min_order, "expires_at": vafa_core::time::format(&r.expires_at)}))
@@ -179,8 +197,11 @@ fn view(ctx: &Ctx, settings: &Settings, found: &Found, wallet: &Wallet, record: 
             "next_tier": wallet.next_tier(settings, ctx.now),
             "marketing": m.accepts_marketing(),
             "referral_code": m.referral_code,
+            "referral_link": format!("{}/join?ref={}", config::public_base_url()?, m.referral_code),
+            "birthday": m.birthday.map(|b| b.view()),
         },
         "codes": codes,
+        "rewards": rewards,
         "club": {"name": settings.sender_signature, "timezone": settings.timezone},
         "session": {"expires_at": vafa_core::time::format(&record.expires_at)},
     }))

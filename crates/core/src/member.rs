@@ -225,6 +225,20 @@ pub fn parse_phone(raw: &str, settings: &Settings) -> Result<Phone> {
     phone::normalize(raw, &settings.default_country).map_err(|e| Error::InvalidField { field: "phone".into(), message: e.to_string() })
 }
 
+impl Member {
+    /// A member gives their own birthday once; a later change is the
+    /// owner's (a birthday gift is worth a new birthday every month).
+    pub fn give_birthday(&mut self, text: &str, calendar: Calendar, today: NaiveDate, now: DateTime<Utc>) -> Result<Birthday> {
+        if self.birthday.is_some() {
+            return Err(Error::Conflict { code: "birthday_already_set", message: "the birthday is already given; the club can change it".into(), member_id: None });
+        }
+        let b = parse_birthday(text, calendar, today)?;
+        self.birthday = Some(b);
+        self.updated_at = now;
+        Ok(b)
+    }
+}
+
 pub fn parse_birthday(text: &str, calendar: Calendar, today: NaiveDate) -> Result<Birthday> {
     let b = Birthday::parse(text, calendar)?;
     b.check_not_future(today)?;

@@ -122,6 +122,32 @@ impl Reward {
     pub fn allows_tier(&self, rank: usize, settings: &Settings) -> bool {
         self.tier.as_ref().is_none_or(|t| settings.tiers.iter().position(|x| &x.name == t).is_none_or(|need| rank >= need))
     }
+
+    /// What a member sees of it on their own page.
+    pub fn member_view(&self) -> serde_json::Value {
+        serde_json::json!({"id": self.id, "name": self.name, "kind": self.kind, "value": self.value, "cost": self.cost, "min_order": self.min_order})
+    }
+
+    /// Whether a member with `balance` points at tier `rank` may redeem it
+    /// now (stock aside, which only taking a unit can tell).
+    pub fn check_redeemable(&self, balance: i64, rank: usize, settings: &Settings) -> crate::error::Result<()> {
+        use crate::error::Error;
+        if !self.active {
+            return Err(Error::Conflict { code: "reward_inactive", message: format!("reward {} is not active", self.id), member_id: None });
+        }
+        if !self.allows_tier(rank, settings) {
+            return Err(Error::Denied { code: "tier_required", message: format!("reward {} is for tier {} and above", self.id, self.tier.as_deref().unwrap_or_default()) });
+        }
+        if balance < self.cost as i64 {
+            return Err(insufficient(balance));
+        }
+        Ok(())
+    }
+}
+
+/// The balance does not cover the reward.
+pub fn insufficient(balance: i64) -> crate::error::Error {
+    crate::error::Error::Conflict { code: "insufficient_points", message: format!("the balance ({balance} points) does not cover this reward"), member_id: None }
 }
 
 /// The catalog, one record.

@@ -26,6 +26,8 @@ pub mod outbound;
 pub mod outbox;
 pub mod panel;
 pub mod poll;
+pub mod redemptions;
+pub mod sessions;
 pub mod stats;
 pub mod stores;
 pub mod tracking;
