@@ -648,9 +648,42 @@ async fn dashboard(backend: KvBackend) -> Result<Vec<Sample>> {
         }
         println!("dashboard first load: {} files, {bytes} bytes ({:.1} KiB) as sent", FIRST_LOAD.len(), bytes as f64 / 1024.0);
     }
+    // The owner saves a setting the way the dashboard does: the current
+    // tag, then a merge patch with If-Match.
+    let mut patch = Sample::new("PATCH /api/settings (If-Match)");
+    for i in 0..50 {
+        let tag = admin(&host, "GET", "/api/settings", None).await.header("etag").context("an etag")?.to_string();
+        let h = admin_headers();
+        let mut headers: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        headers.push(("if-match", &tag));
+        let body = json!({"sender_signature": format!("باشگاه {i}")}).to_string();
+        timed(&mut patch, host.request("PATCH", "/api/settings", &headers, body), 200).await?;
+    }
+    // A member redeems on their own page: asked, then confirmed.
+    let r = admin(&host, "PUT", "/api/rewards/one", Some(&json!({"name": "یک", "kind": "percent", "value": 5, "cost": 1}))).await;
+    if r.status != 200 {
+        bail!("reward: {}", r.text());
+    }
+    let m = admin(&host, "GET", &format!("/api/members?phone={}", phone(0)), None).await.json();
+    let id = m["id"].as_str().context("a member")?.to_string();
+    admin(&host, "POST", &format!("/api/members/{id}/adjust"), Some(&json!({"points": 1000, "reason": "bench"}))).await;
+    let json_headers = [("content-type", "application/json")];
+    host.request("POST", "/api/me/code", &json_headers, json!({"phone": phone(0)}).to_string()).await;
+    let sent = admin(&host, "GET", "/api/messages?limit=1", None).await.json();
+    let code: String = sent["messages"][0]["text"].as_str().context("the sign-in code")?.chars().filter(char::is_ascii_digit).take(6).collect();
+    let r = host.request("POST", "/api/me/session", &json_headers, json!({"phone": phone(0), "code": code}).to_string()).await;
+    let cookie = r.header("set-cookie").context("a session")?.split(';').next().unwrap_or_default().to_string();
+    let me_headers = [("content-type", "application/json"), ("cookie", cookie.as_str())];
+    let mut ask = Sample::new("POST /api/me/redemptions (the confirmation step)");
+    let mut redeem = Sample::new("POST /api/me/redemptions (confirmed)");
+    for i in 0..50 {
+        timed(&mut ask, host.request("POST", "/api/me/redemptions", &me_headers, json!({"reward_id": "one"}).to_string()), 200).await?;
+        let body = json!({"reward_id": "one", "confirm": true, "idempotency_key": format!("bench-{i}")}).to_string();
+        timed(&mut redeem, host.request("POST", "/api/me/redemptions", &me_headers, body), 201).await?;
+    }
     let mut base = baseline(&host, 100).await?;
     base.name = "empty handler (baseline)".into();
-    Ok(vec![base, overview, daily])
+    Ok(vec![base, overview, daily, patch, ask, redeem])
 }
 
 /// A store's existing customers coming in: 10,000 CSV rows uploaded, then
@@ -768,7 +801,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick", "me", "stores", "settings", "shopify-hooks", "coupons-tick", "imports", "imports-tick", "exports", "backfill-tick"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick", "me", "me-redemptions", "stores", "settings", "shopify-hooks", "coupons-tick", "imports", "imports-tick", "exports", "backfill-tick"])?;
     report(&sqlite, &redis);
     Ok(())
 }
