@@ -417,3 +417,19 @@ async fn members_page_newest_first_and_pass_over_the_erased() {
     let r = host.request("GET", "/api/members", &[], "").await;
     assert_error(&r, 401, "unauthorized");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_up_may_give_a_birthday_and_a_bad_one_is_refused_before_any_code() {
+    let host = host_with_provider("kavenegar").await;
+    let before = host.kv_snapshot();
+    let r = public(&host, "POST", "/api/join", json!({"phone": "09121234567", "birthday": "1370-13-01"})).await;
+    assert_error(&r, 422, "invalid_birthday");
+    assert_eq!(host.kv_snapshot(), before, "a refused sign-up writes nothing");
+    assert!(host.panel().requests().is_empty(), "and sends no code");
+    let r = public(&host, "POST", "/api/join", json!({"phone": "09121234567", "birthday": "۱۳۷۰-۰۶-۲۱"})).await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    let code = code_from(&last_sms_to(&host, PHONE).await);
+    let r = public(&host, "POST", "/api/join/verify", json!({"phone": "09121234567", "code": code})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["birthday"], json!({"calendar": "jalali", "date": "1370-06-21"}));
+}

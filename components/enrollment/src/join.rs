@@ -1,5 +1,6 @@
 //! Public double opt-in (the API contract "Public double opt-in"): a six-digit code by
-//! transactional SMS, then its confirmation creates or opts in the member.
+//! transactional SMS, then its confirmation creates or opts in the member
+//! (a new member with the birthday the sign-up gave, if any).
 
 use crate::Ctx;
 use spin_sdk::http::{Request, Response};
@@ -7,7 +8,7 @@ use vafa_core::consent::Source;
 use vafa_core::error::{Error, Result};
 use vafa_core::member::{self, Draft};
 use vafa_core::otp::{self, CodeFor, Details, JoinInput, VerifyInput};
-use vafa_core::settings::Settings;
+use vafa_core::settings::{Calendar, Settings};
 use vafa_spin::members::{self as store};
 use vafa_spin::{http, join};
 
@@ -23,7 +24,9 @@ pub fn start(req: &Request, ctx: &Ctx) -> Result<Response> {
         vafa_core::shop::validate_id(s)?;
     }
     let referral_code = input.referral_code.as_deref().map(member::normalize_referral_code).transpose()?;
-    let details = Details { name, store_id: input.store_id, referral_code };
+    let calendar = input.calendar.unwrap_or(Calendar::Jalali);
+    let birthday = input.birthday.as_deref().map(|b| member::parse_birthday(b, calendar, member::today(&settings, ctx.now))).transpose()?;
+    let details = Details { name, store_id: input.store_id, referral_code, birthday };
     join::send_code(&ctx.kv, &settings, &phone, CodeFor::Join, details, ctx.now)?;
     Ok(http::json(202, &serde_json::json!({"expires_in": otp::TTL.num_seconds()})))
 }
@@ -39,7 +42,7 @@ pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {
             let draft = Draft {
                 phone: phone.clone(),
                 name: pending.name.clone(),
-                birthday: None,
+                birthday: pending.birthday,
                 tags: Vec::new(),
                 consent: Some((true, Source::Web, Some(CONSENT_TEXT.into()))),
                 referral_code: pending.referral_code.clone(),

@@ -22,6 +22,8 @@ pub struct Pending {
     pub name: Option<String>,
     pub store_id: Option<String>,
     pub referral_code: Option<String>,
+    #[serde(default)]
+    pub birthday: Option<crate::member::Birthday>,
 }
 
 /// What a sign-up said about the member-to-be, kept until its code is
@@ -31,6 +33,7 @@ pub struct Details {
     pub name: Option<String>,
     pub store_id: Option<String>,
     pub referral_code: Option<String>,
+    pub birthday: Option<crate::member::Birthday>,
 }
 
 /// `POST /api/join`.
@@ -41,6 +44,9 @@ pub struct JoinInput {
     pub name: Option<String>,
     pub store_id: Option<String>,
     pub referral_code: Option<String>,
+    /// Jalali unless `calendar` says `gregorian`.
+    pub birthday: Option<String>,
+    pub calendar: Option<crate::settings::Calendar>,
 }
 
 /// `POST /api/join/verify`.
@@ -61,7 +67,7 @@ impl Pending {
     /// A sign-up's details (name, store, referral) wait with its code; a
     /// sign-in has none.
     pub fn new(phone: &str, code: &str, now: DateTime<Utc>, details: Details) -> Pending {
-        Pending { code_hash: hash_code(phone, now, code), issued_at: now, name: details.name, store_id: details.store_id, referral_code: details.referral_code }
+        Pending { code_hash: hash_code(phone, now, code), issued_at: now, name: details.name, store_id: details.store_id, referral_code: details.referral_code, birthday: details.birthday }
     }
 
     pub fn expires_at(&self) -> DateTime<Utc> {
