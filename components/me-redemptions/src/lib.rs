@@ -46,7 +46,7 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
         let catalog: Catalog = ctx.kv.get(keys::REWARDS)?.unwrap_or_default();
         let reward = catalog.get(&input.reward_id).ok_or_else(|| Error::NotFound(format!("reward {}", input.reward_id)))?;
         reward.check_redeemable(wallet.balance, wallet.tier_rank(&settings), &settings)?;
-        return Ok(http::json(200, &json!({"reward": reward.member_view(), "balance": wallet.balance, "balance_after": wallet.balance - reward.cost as i64, "confirm": "send again with \"confirm\": true"})));
+        return Ok(http::json(200, &json!({"reward": reward.member_view(), "balance": wallet.balance, "balance_after": wallet.balance - reward.cost as i64})));
     }
     let ask = redemptions::Ask { member_id: &found.member.id, reward_id: &input.reward_id, idempotency_key: input.idempotency_key.as_deref(), store: None };
     let (issued, _) = redemptions::redeem(&ctx.kv, ask, ctx.now)?;

@@ -41,7 +41,7 @@ pub struct Ask<'a> {
 
 /// The redemption's id: from the idempotency key (the same key, the same
 /// redemption), or drawn.
-pub fn id_for(member_id: &str, idempotency_key: Option<&str>) -> Result<String> {
+fn id_for(member_id: &str, idempotency_key: Option<&str>) -> Result<String> {
     Ok(match idempotency_key {
         Some(k) if k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
             return Err(Error::field("idempotency_key", "expected 1-64 of A-Z, a-z, 0-9, - and _"));
