@@ -193,9 +193,6 @@ pub fn request_many(cfg: &PanelConfig, msgs: &[Outgoing<'_>]) -> Result<Option<H
         (_, [m]) => request(cfg, m.number, m.to, m.text),
         (ProviderKind::Sandbox, _) => Ok(None),
         (ProviderKind::Kavenegar, _) => {
-            if cfg.api_key.is_empty() {
-                return Err(Error::internal("kavenegar provider: sms_api_key is empty"));
-            }
             let array = |f: &dyn Fn(&Outgoing<'_>) -> String| serde_json::to_string(&msgs.iter().map(f).collect::<Vec<String>>()).map_err(Error::internal);
             let body = form_urlencoded::Serializer::new(String::new())
                 .append_pair("receptor", &array(&|m| national(m.to))?)
@@ -203,12 +200,7 @@ pub fn request_many(cfg: &PanelConfig, msgs: &[Outgoing<'_>]) -> Result<Option<H
                 .append_pair("message", &array(&|m| m.text.to_string())?)
                 .append_pair("localmessageids", &array(&|m| m.number.to_string())?)
                 .finish();
-            Ok(Some(HttpCall {
-                method: "POST",
-                url: format!("{}/v1/{}/sms/sendarray.json", cfg.base(), cfg.api_key),
-                headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into())],
-                body: body.into_bytes(),
-            }))
+            Ok(Some(kavenegar_call(cfg, "sms/sendarray", body)?))
         }
         (ProviderKind::SmsIr, [first, ..]) => {
             let mobiles: Vec<String> = msgs.iter().map(|m| national(m.to)).collect();
@@ -230,25 +222,16 @@ pub fn request_many(cfg: &PanelConfig, msgs: &[Outgoing<'_>]) -> Result<Option<H
 /// The call that sends `text` to `to`, with our message number as the
 /// panel's local id. `None` for the sandbox.
 pub fn request(cfg: &PanelConfig, number: u64, to: &Phone, text: &str) -> Result<Option<HttpCall>> {
-    let config_error = |what: &str| Error::internal(format!("{} provider: {what}", cfg.kind.name()));
     Ok(Some(match cfg.kind {
         ProviderKind::Sandbox => return Ok(None),
         ProviderKind::Kavenegar => {
-            if cfg.api_key.is_empty() {
-                return Err(config_error("sms_api_key is empty"));
-            }
             let body = form_urlencoded::Serializer::new(String::new())
                 .append_pair("receptor", &national(to))
                 .append_pair("sender", &cfg.sender)
                 .append_pair("message", text)
                 .append_pair("localid", &number.to_string())
                 .finish();
-            HttpCall {
-                method: "POST",
-                url: format!("{}/v1/{}/sms/send.json", cfg.base(), cfg.api_key),
-                headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into())],
-                body: body.into_bytes(),
-            }
+            kavenegar_call(cfg, "sms/send", body)?
         }
         ProviderKind::SmsIr => smsir_bulk(cfg, text, &[national(to)])?,
         ProviderKind::Webhook => webhook_call(cfg, serde_json::to_vec(&webhook_message(cfg, number, to, text)).map_err(Error::internal)?)?,
@@ -272,6 +255,19 @@ fn webhook_call(cfg: &PanelConfig, body: Vec<u8>) -> Result<HttpCall> {
             ("x-vafa-signature".into(), format!("sha256={}", secret::hmac_hex(cfg.api_key.as_bytes(), &body))),
         ],
         body,
+    })
+}
+
+/// Kavenegar's form-encoded `POST {base}/v1/{API-KEY}/{method}.json`.
+fn kavenegar_call(cfg: &PanelConfig, method: &str, form: String) -> Result<HttpCall> {
+    if cfg.api_key.is_empty() {
+        return Err(Error::internal("kavenegar provider: sms_api_key is empty"));
+    }
+    Ok(HttpCall {
+        method: "POST",
+        url: format!("{}/v1/{}/{method}.json", cfg.base(), cfg.api_key),
+        headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into())],
+        body: form.into_bytes(),
     })
 }
 
@@ -307,20 +303,12 @@ pub fn template_request(cfg: &PanelConfig, to: &Phone, template: &str, token: &s
     Ok(Some(match cfg.kind {
         ProviderKind::Sandbox | ProviderKind::Webhook => return Ok(None),
         ProviderKind::Kavenegar => {
-            if cfg.api_key.is_empty() {
-                return Err(Error::internal("kavenegar provider: sms_api_key is empty"));
-            }
             let body = form_urlencoded::Serializer::new(String::new())
                 .append_pair("receptor", &national(to))
                 .append_pair("template", template)
                 .append_pair("token", token)
                 .finish();
-            HttpCall {
-                method: "POST",
-                url: format!("{}/v1/{}/verify/lookup.json", cfg.base(), cfg.api_key),
-                headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into())],
-                body: body.into_bytes(),
-            }
+            kavenegar_call(cfg, "verify/lookup", body)?
         }
         ProviderKind::SmsIr => {
             let id: u32 = template.parse().map_err(|_| Error::internal("smsir provider: a template is its id, digits only"))?;
