@@ -155,11 +155,11 @@ fn code_in(host: &Host, e164: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// Sara joins on `/join` with `phone` (+989121234567 in any spelling),
-/// first typing `wrong` if given, then the code the fake panel received;
-/// the page names the way out before she agrees.
-fn join(b: &Browser, host: &Host, origin: &str, phone: &str, wrong: Option<&str>) {
-    b.goto(&format!("{origin}/join")).unwrap();
+/// Sara joins on the join page at `url` with `phone` (`e164` in any
+/// spelling), first typing `wrong` if given, then the code the fake panel
+/// received; the page names the way out before she agrees.
+fn join(b: &Browser, host: &Host, url: &str, phone: &str, e164: &str, wrong: Option<&str>) {
+    b.goto(url).unwrap();
     assert!(b.text("#consent").unwrap().contains("لغو"), "the consent text names the way out");
     b.type_into("#phone", phone).unwrap();
     b.type_into("#name", "سارا").unwrap();
@@ -171,7 +171,7 @@ fn join(b: &Browser, host: &Host, origin: &str, phone: &str, wrong: Option<&str>
         b.click("#verify button[type=submit]").unwrap();
         b.wait("document.querySelector('#join-error').textContent !== ''").unwrap();
     }
-    b.type_into("#code", &code_in(host, "+989121234567")).unwrap();
+    b.type_into("#code", &code_in(host, e164)).unwrap();
     b.click("#verify button[type=submit]").unwrap();
     b.wait("document.querySelector('#joined')").unwrap();
 }
@@ -182,7 +182,7 @@ async fn a_customer_joins_with_the_code_texted_to_them() {
     let origin = host.serve().await.unwrap();
     let h = host.clone();
     with_browser("join", 360, move |b| {
-        join(&b, &h, &origin, "0912 123 4567", Some("000000"));
+        join(&b, &h, &format!("{origin}/join"), "0912 123 4567", "+989121234567", Some("000000"));
     })
     .await;
     let m = admin(&host, "GET", "/api/members?phone=09121234567", None).await.json();
@@ -195,7 +195,7 @@ async fn a_customer_joins_then_signs_in_to_their_page_sees_points_and_codes_and_
     let origin = host.serve().await.unwrap();
     let (h, o) = (host.clone(), origin.clone());
     with_browser("join-then-me", 360, move |b| {
-        join(&b, &h, &o, "۰۹۱۲ ۱۲۳ ۴۵۶۷", None);
+        join(&b, &h, &format!("{o}/join"), "۰۹۱۲ ۱۲۳ ۴۵۶۷", "+989121234567", None);
     })
     .await;
     // The member buys and spends 100 of their points on a reward.
@@ -265,13 +265,7 @@ async fn a_customer_joins_then_signs_in_to_their_page_sees_points_and_codes_and_
     // A friend follows the referral link.
     let h = host.clone();
     with_browser("join-by-referral", 360, move |b| {
-        b.goto(&format!("{o}/join?ref={}", m["referral_code"].as_str().unwrap())).unwrap();
-        b.type_into("#phone", "09121234568").unwrap();
-        b.click("#join button[type=submit]").unwrap();
-        b.wait("document.querySelector('#verify')").unwrap();
-        b.type_into("#code", &code_in(&h, "+989121234568")).unwrap();
-        b.click("#verify button[type=submit]").unwrap();
-        b.wait("document.querySelector('#joined')").unwrap();
+        join(&b, &h, &format!("{o}/join?ref={}", m["referral_code"].as_str().unwrap()), "09121234568", "+989121234568", None);
     })
     .await;
     let friend = admin(&host, "GET", "/api/members?phone=09121234568", None).await.json();
@@ -493,7 +487,7 @@ async fn a_store_owner_goes_from_nothing_to_a_live_club_in_the_dashboard() {
         b.wait("document.querySelector('#welcome-form [role=status]').textContent !== ''").unwrap();
 
         // The first member joins on the public page with the texted code.
-        join(&b, &h, &o, "0912 123 4567", None);
+        join(&b, &h, &format!("{o}/join"), "0912 123 4567", "+989121234567", None);
         (secret, api_key)
     })
     .await
