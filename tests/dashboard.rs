@@ -679,3 +679,36 @@ async fn the_owner_connects_the_shops_api_and_brings_in_its_past_orders() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_leaves_the_club_from_their_page_with_a_fresh_code() {
+    let host = host_with_provider("kavenegar").await;
+    let origin = host.serve().await.unwrap();
+    let id = create_member(&host, json!({"phone": "09121234567", "name": "سارا"})).await["id"].as_str().unwrap().to_string();
+    let h = host.clone();
+    with_browser("me-forget", 360, move |b| {
+        b.goto(&format!("{origin}/me")).unwrap();
+        b.wait("document.querySelector('#me-phone')").unwrap();
+        b.type_into("#phone", "09121234567").unwrap();
+        b.click("#me-phone button[type=submit]").unwrap();
+        b.wait("document.querySelector('#me-code')").unwrap();
+        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
+        b.click("#me-code button[type=submit]").unwrap();
+        b.wait("document.querySelector('#me')").unwrap();
+        b.click("#forget-ask").unwrap();
+        b.wait("document.querySelector('#forget-confirm')").unwrap();
+        assert!(code_in(&h, "+989121234567").len() == 6 && h.panel().delivered().last().unwrap().text.contains("حذف"));
+        b.type_into("#forget-code", "000000").unwrap();
+        b.click("#forget-confirm button[type=submit]").unwrap();
+        b.wait("document.querySelector('#forget-confirm .error').textContent !== ''").unwrap();
+        assert_eq!(b.eval("return document.documentElement.scrollWidth <= window.innerWidth;", json!([])).unwrap(), json!(true));
+        b.type_into("#forget-code", &code_in(&h, "+989121234567")).unwrap();
+        b.click("#forget-confirm button[type=submit]").unwrap();
+        b.wait("document.querySelector('#forgotten')").unwrap();
+        b.goto(&format!("{origin}/me")).unwrap();
+        b.wait("document.querySelector('#me-phone')").unwrap();
+    })
+    .await;
+    let m = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
+    assert_eq!((m["erased"].clone(), m["name"].clone()), (json!(true), json!(null)), "{m}");
+}

@@ -179,3 +179,48 @@ async fn a_member_gives_a_birthday_once_and_shares_a_referral_link() {
     let r = admin(&host, "PATCH", &format!("/api/members/{}", m["id"].as_str().unwrap()), Some(json!({"birthday": "1371-01-01"}))).await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_is_forgotten_after_a_fresh_code_which_no_other_code_replaces() {
+    let host = host_with_provider("kavenegar").await;
+    let m = create_member(&host, json!({"phone": PHONE, "name": "سارا", "consent": {"marketing": true, "source": "checkout"}})).await;
+    let id = m["id"].as_str().unwrap().to_string();
+    let (_, cookie) = sign_in(&host, LOOPBACK).await;
+
+    // Without a code asked for, or with a wrong one, nothing is erased.
+    let before = host.kv_snapshot();
+    let r = browser(&host, LOOPBACK, "POST", "/api/me/forget", Some(&cookie), Some(json!({"code": "123456"}))).await;
+    assert_error(&r, 410, "code_expired");
+    assert_eq!(host.kv_snapshot(), before, "a refused erasure writes nothing");
+    assert_error(&browser(&host, LOOPBACK, "POST", "/api/me/forget/code", None, Some(json!({}))).await, 401, "unauthorized");
+
+    let r = browser(&host, LOOPBACK, "POST", "/api/me/forget/code", Some(&cookie), Some(json!({}))).await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    let text = last_sms_to(&host, PHONE).await;
+    assert!(text.contains("حذف"), "the code says what it confirms: {text}");
+    let code = code_from(&text);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = browser(&host, LOOPBACK, "POST", "/api/me/forget", Some(&cookie), Some(json!({"code": wrong}))).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(admin(&host, "GET", &format!("/api/members/{id}"), None).await.json()["name"], "سارا", "a wrong code erases nothing");
+    // A sign-in code is not an erasure code (three codes an hour: this is the last).
+    let r = browser(&host, LOOPBACK, "POST", "/api/me/code", None, Some(json!({"phone": "09121234567"}))).await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    let sign_in_code = code_from(&last_sms_to(&host, PHONE).await);
+    if sign_in_code != code {
+        let r = browser(&host, LOOPBACK, "POST", "/api/me/forget", Some(&cookie), Some(json!({"code": sign_in_code}))).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+    }
+
+    let r = browser(&host, LOOPBACK, "POST", "/api/me/forget", Some(&cookie), Some(json!({"code": code}))).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"), "the cookie is cleared");
+    let e = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
+    assert_eq!((e["phone"].clone(), e["name"].clone(), e["erased"].clone()), (json!(null), json!(null), json!(true)), "{e}");
+    assert_error(&browser(&host, LOOPBACK, "GET", "/api/me", Some(&cookie), None).await, 401, "unauthorized");
+    let log = admin(&host, "GET", &format!("/api/messages?member_id={id}"), None).await.json();
+    assert!(!log.to_string().contains("4567"), "the member's messages keep no number: {log}");
+    // The phone is free: joining again makes a new member.
+    let again = create_member(&host, json!({"phone": PHONE})).await;
+    assert_ne!(again["id"], json!(id));
+}

@@ -1,13 +1,14 @@
 // A member's own page: sign in with a code texted to them, then their
 // points, pending points, tier and the way to the next, the codes they can
 // still use, the rewards they can redeem (after a confirmation), their
-// points history, their referral link, their birthday (once) and their
-// choice about the club's marketing SMS. The session is an HttpOnly cookie
+// points history, their referral link, their birthday (once), their
+// choice about the club's marketing SMS, and leaving the club for good
+// (confirmed by a fresh code). The session is an HttpOnly cookie
 // this script never sees; signing out ends it.
 import { apply, call, date, el, errorText, number, t } from "./i18n.js";
 
 const main = document.getElementById("main");
-let state = { phone: "", sent: false, page: null, message: "", loading: true, asking: null, issued: null, history: null };
+let state = { phone: "", sent: false, page: null, message: "", loading: true, asking: null, issued: null, history: null, forgetting: false, forgotten: false };
 
 async function load() {
   const answer = await call("GET", "/api/me").catch(() => null);
@@ -20,6 +21,7 @@ function render() {
   document.title = t("me.title");
   document.getElementById("title").textContent = state.page?.club?.name || t("me.title");
   if (state.loading) return main.replaceChildren(el("p", { class: "note", text: t("loading") }));
+  if (state.forgotten) return main.replaceChildren(el("p", { class: "card", id: "forgotten", role: "status", text: t("me.forgotten") }));
   main.replaceChildren(state.page ? page(state.page) : signIn());
 }
 
@@ -147,6 +149,30 @@ function page(p) {
     else state.message = answer ? errorText(answer) : t("error.network");
     render();
   } });
+  const forget = el("section", { class: "card", id: "forget" }, el("h2", { text: t("me.forget") }));
+  if (!state.forgetting) {
+    forget.append(el("p", { class: "note", text: t("me.forgetNote") }),
+      el("button", { type: "button", id: "forget-ask", text: t("me.forgetAsk"), onclick: async () => {
+        const answer = await call("POST", "/api/me/forget/code", {}).catch(() => null);
+        if (answer?.status === 202) Object.assign(state, { forgetting: true, message: "" });
+        else if (!expired(answer)) state.message = answer ? errorText(answer) : t("error.network");
+        render();
+      } }));
+  } else {
+    const code = el("input", { id: "forget-code", inputmode: "numeric", autocomplete: "one-time-code", dir: "ltr", required: "" });
+    const form = el("form", { id: "forget-confirm" }, el("p", { class: "note", text: t("me.forgetSent") }),
+      el("label", { for: "forget-code", text: t("join.code") }), code, error,
+      el("button", { type: "submit", class: "danger", text: t("me.forgetYes") }),
+      el("button", { type: "button", text: t("me.confirmNo"), onclick: () => { state.forgetting = false; render(); } }));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const answer = await call("POST", "/api/me/forget", { code: code.value.trim() }).catch(() => null);
+      if (answer?.status === 204) Object.assign(state, { page: null, forgetting: false, forgotten: true, message: "" });
+      else if (!expired(answer)) state.message = answer ? errorText(answer) : t("error.network");
+      render();
+    });
+    forget.append(form);
+  }
   return el("div", { id: "me" },
     el("h1", { text: m.name ? t("me.hello", { name: m.name }) : t("me.helloAnon") }),
     el("div", { class: "tiles" },
@@ -161,7 +187,8 @@ function page(p) {
     birthday,
     el("section", { class: "card", id: "consent" },
       el("h2", { text: t("me.sms") }),
-      el("p", { id: "consent-status", text: m.marketing ? t("me.receiving") : t("me.notReceiving") }), toggle, error),
+      el("p", { id: "consent-status", text: m.marketing ? t("me.receiving") : t("me.notReceiving") }), toggle, state.forgetting ? null : error),
+    forget,
     el("button", { type: "button", id: "sign-out", text: t("me.signout"), onclick: async () => {
       await call("DELETE", "/api/me/session").catch(() => null);
       Object.assign(state, { page: null, phone: "", message: "" });

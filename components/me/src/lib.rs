@@ -15,6 +15,9 @@
 //! - `POST /api/me/redemptions` is the `me-redemptions` component's.
 //! - `POST /api/me/birthday` `{"birthday", "calendar"}` → the page, once:
 //!   a birthday already given → 409 `birthday_already_set`.
+//! - `POST /api/me/forget/code` → 202: a fresh code by SMS to the member's
+//!   phone; `POST /api/me/forget` `{"code"}` → 204: the member is erased,
+//!   as the owner's `DELETE /api/members/{id}` erases, and the session ends.
 //!
 //! The session is a random id in an `HttpOnly`, `SameSite=Strict` cookie
 //! signed with a key derived from the admin token, and a record under the
@@ -63,6 +66,10 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         (["api", "me", "history"], _) => not_allowed(&["GET"]),
         (["api", "me", "birthday"], Post) => birthday(req, &Ctx::new()?),
         (["api", "me", "birthday"], _) => not_allowed(&["POST"]),
+        (["api", "me", "forget", "code"], Post) => erasure_code(req, &Ctx::new()?),
+        (["api", "me", "forget", "code"], _) => not_allowed(&["POST"]),
+        (["api", "me", "forget"], Post) => forget(req, &Ctx::new()?),
+        (["api", "me", "forget"], _) => not_allowed(&["POST"]),
         _ => Err(no_route()),
     }
 }
@@ -77,6 +84,12 @@ struct CodeInput {
 #[serde(deny_unknown_fields)]
 struct SignInInput {
     phone: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForgetInput {
     code: String,
 }
 
@@ -152,6 +165,28 @@ fn birthday(req: &Request, ctx: &Ctx) -> Result<Response> {
     members::index_birthday(&ctx.kv, found.number, &b)?;
     members::save(&ctx.kv, &found)?;
     Ok(http::json(200, &view(ctx, &settings, &found, &wallet, &record)?))
+}
+
+/// The code that confirms an erasure goes to the member's own phone, under
+/// the same limits as every code.
+fn erasure_code(req: &Request, ctx: &Ctx) -> Result<Response> {
+    let (_, found, _) = signed_in(req, ctx)?;
+    let settings = http::settings(&ctx.kv)?;
+    let phone = found.member.phone.as_ref().ok_or(Error::Unauthorized)?;
+    join::send_code(&ctx.kv, &settings, phone, CodeFor::Erasure, Details::default(), ctx.now)?;
+    Ok(http::json(202, &json!({"expires_in": otp::TTL.num_seconds()})))
+}
+
+/// The owner's erasure, asked for by the member and confirmed by the code;
+/// the session, like every other the member has, opens nothing after it.
+fn forget(req: &Request, ctx: &Ctx) -> Result<Response> {
+    let input: ForgetInput = http::parse_json(req)?;
+    let (_, mut found, _) = signed_in(req, ctx)?;
+    let phone = found.member.phone.clone().ok_or(Error::Unauthorized)?;
+    join::confirm(&ctx.kv, &phone, CodeFor::Erasure, &input.code, ctx.now)?;
+    members::erase(&ctx.kv, &mut found, ctx.now)?;
+    vafa_spin::log::info(&format!("member {} erased at their own request", found.member.id));
+    sign_out(req, ctx)
 }
 
 /// Ends the session for good: its record goes, so the cookie, even kept

@@ -58,6 +58,8 @@ pub enum Purpose {
     JoinCode,
     /// A member's code to sign in to `/me`.
     SignInCode,
+    /// A member's code to confirm their erasure on `/me`.
+    ErasureCode,
     OptOutConfirmation,
     OptInConfirmation,
     Campaign,
@@ -265,6 +267,7 @@ impl Message {
         let name = match self.purpose {
             Purpose::JoinCode => t.join.as_deref(),
             Purpose::SignInCode => t.sign_in.as_deref(),
+            Purpose::ErasureCode => t.erasure.as_deref(),
             Purpose::RewardCode => t.reward.as_deref(),
             _ => None,
         }?;
@@ -275,7 +278,7 @@ impl Message {
     /// leaves the machine there, and the message log is the only way an
     /// owner trying the club can read the code.
     fn hides_code(&self) -> bool {
-        matches!(self.purpose, Purpose::JoinCode | Purpose::SignInCode) && self.provider != crate::provider::ProviderKind::Sandbox.name()
+        matches!(self.purpose, Purpose::JoinCode | Purpose::SignInCode | Purpose::ErasureCode) && self.provider != crate::provider::ProviderKind::Sandbox.name()
     }
 
     /// The API's shape. Join codes never show, even while queued (but
@@ -382,7 +385,7 @@ mod tests {
 
     #[test]
     fn join_and_sign_in_codes_never_show_and_are_redacted_once_sent() {
-        for purpose in [Purpose::JoinCode, Purpose::SignInCode] {
+        for purpose in [Purpose::JoinCode, Purpose::SignInCode, Purpose::ErasureCode] {
             let mut m = msg(purpose);
             m.provider = "kavenegar".into();
             assert_eq!(m.view().text, "کد: ••••••");
@@ -395,7 +398,7 @@ mod tests {
     #[test]
     fn a_code_goes_through_its_template_and_forgets_the_code_once_sent() {
         use crate::provider::{PanelConfig, ProviderKind, Templates};
-        let panel = |kind| PanelConfig { kind, api_key: "k".into(), sender: String::new(), base_url: String::new(), templates: Templates { join: Some("vafa-join".into()), sign_in: None, reward: Some("vafa-code".into()) } };
+        let panel = |kind| PanelConfig { kind, api_key: "k".into(), sender: String::new(), base_url: String::new(), templates: Templates { join: Some("vafa-join".into()), reward: Some("vafa-code".into()), ..Templates::default() } };
         let mut m = msg(Purpose::JoinCode);
         m.token = Some("123456".into());
         assert_eq!(m.template(&panel(ProviderKind::Kavenegar)), Some(("vafa-join", "123456")));

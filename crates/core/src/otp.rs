@@ -93,7 +93,7 @@ pub fn check(pending: &Pending, phone: &str, code: &str, failures: i64, now: Dat
     if secret::constant_time_eq(given.as_bytes(), pending.code_hash.as_bytes()) { Verdict::Correct } else { Verdict::Wrong }
 }
 
-/// What a code by SMS is for. Each has its own pending code; both share
+/// What a code by SMS is for. Each has its own pending code; all share
 /// the rate limits, so one phone is sent at most three codes an hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeFor {
@@ -101,6 +101,10 @@ pub enum CodeFor {
     Join,
     /// A member signing in to their own page (`/api/me/code`).
     SignIn,
+    /// A signed-in member asking to be forgotten (`/api/me/forget/code`):
+    /// the erasure waits for a fresh code, so a page left signed in on a
+    /// shared screen cannot erase anyone.
+    Erasure,
 }
 
 impl CodeFor {
@@ -109,6 +113,7 @@ impl CodeFor {
         let what = match self {
             CodeFor::Join => "کد تأیید عضویت شما در باشگاه مشتریان",
             CodeFor::SignIn => "کد ورود شما به صفحهٔ باشگاه مشتریان",
+            CodeFor::Erasure => "کد تأیید حذف عضویت و اطلاعات شما از باشگاه مشتریان",
         };
         crate::consent::signed(&format!("{what}: {code}\nاین کد تا ۵ دقیقه معتبر است."), signature)
     }
@@ -117,6 +122,7 @@ impl CodeFor {
         match self {
             CodeFor::Join => crate::message::Purpose::JoinCode,
             CodeFor::SignIn => crate::message::Purpose::SignInCode,
+            CodeFor::Erasure => crate::message::Purpose::ErasureCode,
         }
     }
 }

@@ -78,13 +78,14 @@ pub struct PanelConfig {
 /// `send/verify` template ids (the template's one parameter is `CODE`).
 /// Operators let subscribers block advertising SMS (`*800#`); a template
 /// send goes over the panel's service line and still reaches them.
-/// `sms_templates` names them: `join=…,signin=…,reward=…`, any left out
+/// `sms_templates` names them: `join=…,signin=…,reward=…,erasure=…`, any left out
 /// going as a plain send.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Templates {
     pub join: Option<String>,
     pub sign_in: Option<String>,
     pub reward: Option<String>,
+    pub erasure: Option<String>,
 }
 
 /// SMS.ir's name for the code in a `send/verify` template (`#CODE#`).
@@ -94,7 +95,7 @@ impl Templates {
     pub fn parse(kind: ProviderKind, raw: &str) -> Result<Templates> {
         let mut t = Templates::default();
         for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let bad = || Error::internal(format!("sms_templates {entry:?}: expected join=, signin= or reward= and a template"));
+            let bad = || Error::internal(format!("sms_templates {entry:?}: expected join=, signin=, reward= or erasure= and a template"));
             let (name, template) = entry.split_once('=').ok_or_else(bad)?;
             let template = template.trim();
             if template.is_empty() || template.chars().any(char::is_whitespace) {
@@ -107,6 +108,7 @@ impl Templates {
                 "join" => &mut t.join,
                 "signin" => &mut t.sign_in,
                 "reward" => &mut t.reward,
+                "erasure" => &mut t.erasure,
                 _ => return Err(bad()),
             };
             *slot = Some(template.to_string());
@@ -494,6 +496,7 @@ mod tests {
         assert_eq!(Templates::parse(ProviderKind::Kavenegar, "").unwrap(), Templates::default());
         assert!(Templates::parse(ProviderKind::SmsIr, "join=vafa-join").is_err(), "SMS.ir templates are ids");
         assert_eq!(Templates::parse(ProviderKind::SmsIr, "signin=123456").unwrap().sign_in.as_deref(), Some("123456"));
+        assert_eq!(Templates::parse(ProviderKind::SmsIr, "erasure=123457").unwrap().erasure.as_deref(), Some("123457"));
         for bad in ["join", "login=x", "join=", "join=a b"] {
             assert!(Templates::parse(ProviderKind::Kavenegar, bad).is_err(), "{bad}");
         }

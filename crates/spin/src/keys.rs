@@ -67,7 +67,7 @@
 //! | `campaigns:cursor`                 | JSON `daily::Cursor`         | campaigns tick        | campaigns tick            |
 //! | `auto:{event id}`, `auto:{kind}:{days}:{event id}` | claim counter | campaigns tick  | campaigns tick            |
 //! | `mkt-sent:{m}:{day}`               | counter of marketing SMS sent| sender                | sender (frequency cap)    |
-//! | `otp:{e164}`, `otp-signin:{e164}`  | JSON `otp::Pending`          | join, /api/me/code    | verify, /api/me/session   |
+//! | `otp:{e164}`, `otp-signin:{e164}`, `otp-erasure:{e164}` | JSON `otp::Pending` | join, /api/me/code, /api/me/forget/code | verify, /api/me/session, /api/me/forget |
 //! | `otp-fail:{phone tag}:{issued}`    | counter of wrong codes       | verify, sign-in       | verify, sign-in           |
 //! | `rate:join:{phone tag}:{hour}`     | counter (join and sign-in codes) | join, /api/me/code | join, /api/me/code     |
 //! | `rate:join:{minute}`               | counter (all phones)         | join, /api/me/code    | join, /api/me/code        |
@@ -300,6 +300,7 @@ pub fn otp(code_for: vafa_core::otp::CodeFor, e164: &str) -> String {
     match code_for {
         vafa_core::otp::CodeFor::Join => format!("otp:{e164}"),
         vafa_core::otp::CodeFor::SignIn => format!("otp-signin:{e164}"),
+        vafa_core::otp::CodeFor::Erasure => format!("otp-erasure:{e164}"),
     }
 }
 pub fn session(id: &str) -> String {

@@ -395,7 +395,7 @@ pub fn change_phone(kv: &Kv, found: &mut Found, new_phone: Phone, now: DateTime<
 /// A phone's codes waiting for confirmation, dropped when the phone leaves
 /// its member (their records hold the number in clear).
 fn forget_codes(kv: &Kv, phone: &Phone) -> Result<()> {
-    for code_for in [CodeFor::Join, CodeFor::SignIn] {
+    for code_for in [CodeFor::Join, CodeFor::SignIn, CodeFor::Erasure] {
         kv.delete(&keys::otp(code_for, phone.as_str()))?;
     }
     Ok(())
