@@ -10,18 +10,19 @@ use vafa_core::bonus::{Rule, Rules, Stacking};
 use vafa_core::error::{Error, Result};
 use vafa_core::precondition;
 use vafa_spin::{http, keys};
+use vafa_core::staff::Right;
 
 fn rules(ctx: &Ctx) -> Result<Rules> {
     Ok(ctx.kv.get(keys::BONUS_RULES)?.unwrap_or_default())
 }
 
 pub fn list(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::ReadClub)?;
     Ok(http::tagged(200, &rules(ctx)?))
 }
 
 pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::ReadClub)?;
     let rules = rules(ctx)?;
     let rule = rules.rules.iter().find(|r| r.id == id).ok_or_else(|| Error::NotFound(format!("bonus rule {id}")))?;
     Ok(http::tagged(200, rule))
@@ -31,11 +32,14 @@ pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 /// once both count; `edit` sees the rules as they stand and may refuse
 /// (a stale `If-Match` among its reasons), writing nothing.
 fn change(ctx: &Ctx, mut edit: impl FnMut(&mut Rules) -> Result<()>) -> Result<Rules> {
-    ctx.kv.edit(keys::BONUS_RULES, ctx.now, |rules: Option<Rules>| {
-        let mut rules = rules.unwrap_or_default();
+    let (before, after) = ctx.kv.edit(keys::BONUS_RULES, ctx.now, |rules: Option<Rules>| {
+        let before = rules.unwrap_or_default();
+        let mut rules = before.clone();
         edit(&mut rules)?;
-        Ok((rules.clone(), rules))
-    })
+        Ok((rules.clone(), (before, rules)))
+    })?;
+    vafa_spin::audit::note(Some(&before), Some(&after));
+    Ok(after)
 }
 
 #[derive(Deserialize)]
@@ -45,7 +49,7 @@ struct StackingInput {
 }
 
 pub fn set_stacking(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let input: StackingInput = http::parse_json(req)?;
     let if_match = http::if_match(req);
     let rules = change(ctx, |rules| {
@@ -57,7 +61,7 @@ pub fn set_stacking(req: &Request, ctx: &Ctx) -> Result<Response> {
 }
 
 pub fn put(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let rule = http::parse_json::<Rule>(req)?.validate(id)?;
     let if_match = http::if_match(req);
     change(ctx, |rules| {
@@ -68,7 +72,7 @@ pub fn put(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 }
 
 pub fn delete(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let if_match = http::if_match(req);
     change(ctx, |rules| {
         let Some(rule) = rules.rules.iter().find(|r| r.id == id) else {

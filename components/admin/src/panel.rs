@@ -9,6 +9,7 @@ use spin_sdk::http::{Request, Response};
 use vafa_core::error::Result;
 use vafa_core::provider::ProviderKind;
 use vafa_spin::{config, http, poll};
+use vafa_core::staff::Right;
 
 #[derive(Serialize)]
 struct Panel {
@@ -29,7 +30,7 @@ struct Polling {
 }
 
 pub fn get(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::ReadClub)?;
     let panel = config::panel()?;
     let polling = config::sms_poll()?;
     let credit_unit = match panel.kind {

@@ -9,11 +9,12 @@ use vafa_core::wallet::{self, Change};
 use vafa_spin::members as store;
 use vafa_spin::wallet::Outcome;
 use vafa_spin::{http, keys};
+use vafa_core::staff::Right;
 
 /// `POST /api/members/{id}/adjust`. With an idempotency key, a repeat (even
 /// long after) changes nothing and answers the member as they are.
 pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let input: AdjustInput = http::parse_json(req)?;
     input.validate()?;
     let mut found = store::live(&ctx.kv, id)?;
@@ -44,13 +45,14 @@ pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     if let Some(m) = &marker {
         ctx.kv.set_number(m, applied.slot)?;
     }
+    vafa_spin::audit::note(None::<&()>, Some(&applied.entry));
     found.standing.points = if repeat { vafa_spin::wallet::read(&ctx.kv, found.number)?.balance } else { applied.entry.balance };
     Ok(http::json(200, &found.view()))
 }
 
 /// `GET /api/members/{id}/ledger`: newest first, `?limit=&before=`.
 pub fn ledger(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let (limit, before) = http::paging(req)?;
     let found = store::by_id(&ctx.kv, id)?;
     let (entries, next) = vafa_spin::wallet::ledger(&ctx.kv, found.number, limit, before)?;
@@ -61,7 +63,7 @@ pub fn ledger(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 /// points journal keeps, the last `wallet::ORDERS`), newest first, each in
 /// the club's currency and in the store's own, as the shop writes it.
 pub fn orders(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let found = store::by_id(&ctx.kv, id)?;
     let settings = http::settings(&ctx.kv)?;
     let wallet = vafa_spin::wallet::read(&ctx.kv, found.number)?;

@@ -15,6 +15,7 @@ use vafa_core::error::Result;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_core::broadcast::{CampaignInput, PreviewInput, sample_text};
 use vafa_spin::{broadcasts, config, keys, tracking};
+use vafa_core::staff::Right;
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -39,7 +40,7 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         ["api", "campaigns", id] => match method {
             Method::Get => {
                 let ctx = Ctx::new()?;
-                http::require_admin(req, &ctx.kv)?;
+                http::require(req, &ctx.kv, Right::ReadClub)?;
                 Ok(http::json(200, &broadcasts::views(&ctx.kv, &[broadcasts::get(&ctx.kv, id)?])?[0]))
             }
             _ => not_allowed(&["GET"]),
@@ -47,8 +48,10 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         ["api", "campaigns", id, "cancel"] => match method {
             Method::Post => {
                 let ctx = Ctx::new()?;
-                http::require_admin(req, &ctx.kv)?;
-                Ok(http::json(200, &broadcasts::views(&ctx.kv, &[broadcasts::cancel(&ctx.kv, id)?])?[0]))
+                http::require(req, &ctx.kv, Right::RunClub)?;
+                let view = broadcasts::views(&ctx.kv, &[broadcasts::cancel(&ctx.kv, id)?])?.remove(0);
+                vafa_spin::audit::note(None::<&()>, Some(&view));
+                Ok(http::json(200, &view))
             }
             _ => not_allowed(&["POST"]),
         },
@@ -78,7 +81,7 @@ fn all(ctx: &Ctx) -> Result<Automations> {
 }
 
 fn list(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::ReadClub)?;
     Ok(http::json(200, &all(ctx)?))
 }
 
@@ -92,7 +95,7 @@ fn view(all: &Automations, kind: Kind) -> serde_json::Value {
 
 /// An automation, with its `ETag`.
 fn get(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::ReadClub)?;
     let kind = Kind::parse(kind)?;
     Ok(http::tagged(200, &view(&all(ctx)?, kind)))
 }
@@ -101,7 +104,7 @@ fn get(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
 /// editing different automations at once both count, under `If-Match`
 /// against the automation as it stands.
 fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let kind = Kind::parse(kind)?;
     let input: AutomationInput = http::parse_json(req)?;
     let catalog: Catalog = match &input.reward_id {
@@ -112,26 +115,31 @@ fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
     let if_match = http::if_match(req);
     let saved = ctx.kv.edit(keys::AUTOMATIONS, ctx.now, |all: Option<Automations>| {
         let mut all = all.unwrap_or_default();
-        precondition::check(if_match.as_ref(), Some(&view(&all, kind)))?;
+        let before = view(&all, kind);
+        precondition::check(if_match.as_ref(), Some(&before))?;
         all.put(automation.clone());
         let saved = view(&all, kind);
-        Ok((all, saved))
+        Ok((all, (before, saved)))
     })?;
+    let (before, saved) = saved;
+    vafa_spin::audit::note(Some(&before), Some(&saved));
     Ok(http::tagged(200, &saved))
 }
 
 /// `POST /api/campaigns`: a broadcast, queued from its send time by the
 /// campaigns tick.
 fn create_campaign(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let input: CampaignInput = http::parse_json(req)?;
     let campaign = broadcasts::create(&ctx.kv, input, &http::settings(&ctx.kv)?, ctx.now)?;
-    Ok(http::json(201, &campaign.view(Default::default())))
+    let view = campaign.view(Default::default());
+    vafa_spin::audit::note(None::<&()>, Some(&view));
+    Ok(http::json(201, &view))
 }
 
 /// `GET /api/campaigns`: the newest first (`?limit=`, default 20).
 fn list_campaigns(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::ReadClub)?;
     let (limit, _) = http::paging(req)?;
     let views = broadcasts::views(&ctx.kv, &broadcasts::list(&ctx.kv, limit)?)?;
     Ok(http::json(200, &json!({ "campaigns": views })))
@@ -148,7 +156,7 @@ struct AutomationPreview {
 /// `POST /api/automations/{kind}/preview`: the text a sample member would
 /// get from this template, its encoding, parts and characters.
 fn preview_automation(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let kind = Kind::parse(kind)?;
     let input: AutomationPreview = http::parse_json(req)?;
     let sample = vafa_core::automation::sample_text(kind, &input.template, input.reward_id.is_some(), &http::settings(&ctx.kv)?)?;
@@ -159,7 +167,7 @@ fn preview_automation(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> 
 /// `POST /api/campaigns/preview`: the text a sample member would get, its
 /// encoding, parts and characters, and the audience it would reach.
 fn preview(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let input: PreviewInput = http::parse_json(req)?;
     let settings = http::settings(&ctx.kv)?;
     let sample = sample_text(&input.template, input.link_url.as_deref(), &settings, &config::public_base_url()?)?;
@@ -184,7 +192,7 @@ fn preview(req: &Request, ctx: &Ctx) -> Result<Response> {
 /// click-through and conversion rates and cost; for an automation
 /// (`auto:<kind>`), its counters alone.
 fn report(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Reports)?;
     let settings = http::settings(&ctx.kv)?;
     if let Some(kind) = id.strip_prefix("auto:") {
         Kind::parse(kind).map_err(|_| vafa_core::error::Error::NotFound(format!("campaign {id}")))?;

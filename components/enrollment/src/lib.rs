@@ -1,11 +1,10 @@
-//! The enrollment component: members and their consent, public double
-//! opt-in and the message log.
+//! The enrollment component: joining the club by double opt-in (public):
+//! `POST /api/join` sends a code by SMS, `POST /api/join/verify` makes the
+//! member.
 //! Handlers are thin: parse and authenticate, read, let `vafa-core` decide,
 //! write through `vafa-spin`, answer.
 
 mod join;
-mod members;
-mod messages;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -22,28 +21,6 @@ fn handle(req: Request) -> Response {
 fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
     use Method::*;
     match segs {
-        ["api", "members"] => match method {
-            Get => members::find_or_list(req, &Ctx::new()?),
-            Post => members::create(req, &Ctx::new()?),
-            _ => not_allowed(&["GET", "POST"]),
-        },
-        ["api", "members", id] => match method {
-            Get => members::get(req, &Ctx::new()?, id),
-            Patch => members::patch(req, &Ctx::new()?, id),
-            Delete => members::erase(req, &Ctx::new()?, id),
-            _ => not_allowed(&["GET", "PATCH", "DELETE"]),
-        },
-        ["api", "members", id, action] => {
-            let (allowed, handler): (&'static [&'static str], members::Action) = match *action {
-                "phone" => (&["POST"], members::change_phone),
-                "consent" => (&["POST"], members::consent),
-                _ => return Err(no_route()),
-            };
-            if method.to_string() != allowed[0] {
-                return not_allowed(allowed);
-            }
-            handler(req, &Ctx::new()?, id)
-        }
         ["api", "join"] => match method {
             Post => join::start(req, &Ctx::new()?),
             _ => not_allowed(&["POST"]),
@@ -51,10 +28,6 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         ["api", "join", "verify"] => match method {
             Post => join::verify(req, &Ctx::new()?),
             _ => not_allowed(&["POST"]),
-        },
-        ["api", "messages"] => match method {
-            Get => messages::list(req, &Ctx::new()?),
-            _ => not_allowed(&["GET"]),
         },
         _ => Err(no_route()),
     }

@@ -11,6 +11,7 @@ use vafa_core::error::Result;
 use vafa_core::export;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_spin::{members, wallet};
+use vafa_core::staff::Right;
 
 /// Ledger entries read per call for one member.
 const ENTRIES: usize = 100;
@@ -26,7 +27,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn members_csv(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let (limit, before) = http::paging_up_to(req, 1000, 1000)?;
     let (page, next) = members::page(&ctx.kv, limit, before)?;
     let mut out = export::header(&export::MEMBER_COLUMNS);
@@ -37,7 +38,7 @@ fn members_csv(req: &Request, ctx: &Ctx) -> Result<Response> {
 }
 
 fn ledger_csv(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let (limit, before) = http::paging_up_to(req, 100, 200)?;
     let (page, next) = members::page(&ctx.kv, limit, before)?;
     let mut out = export::header(&export::LEDGER_COLUMNS);

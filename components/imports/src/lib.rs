@@ -10,6 +10,7 @@ use vafa_core::error::{Error, Result};
 use vafa_core::import::{self, Import};
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_spin::{clock, imports};
+use vafa_core::staff::Right;
 
 /// A file of 100,000 rows, with room to spare.
 const MAX_FILE: usize = 16 * 1024 * 1024;
@@ -31,7 +32,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let csv = req.header("content-type").and_then(|v| v.as_str()).is_some_and(|t| t.starts_with("text/csv") || t.starts_with("application/csv"));
     if !csv {
         return Err(Error::Unprocessable { code: "invalid_csv", message: "send the file as text/csv".into() });
@@ -41,13 +42,14 @@ fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
     let id = format!("im_{}", clock::random::<8>()?.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let (import, chunks) = Import::new(&id, &table, &settings, ctx.now)?;
     imports::start(&ctx.kv, &import, &chunks, ctx.now)?;
+    vafa_spin::audit::note(None::<&()>, Some(&import.view()));
     let mut response = http::json(202, &import.view());
     response.set_header("location", format!("/api/imports/{id}"));
     Ok(response)
 }
 
 fn list(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let views: Vec<serde_json::Value> = imports::latest(&ctx.kv)?
         .iter()
         .map(|i| {
@@ -60,6 +62,6 @@ fn list(req: &Request, ctx: &Ctx) -> Result<Response> {
 }
 
 fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     Ok(http::json(200, &imports::get(&ctx.kv, id)?.view()))
 }

@@ -1,11 +1,9 @@
-//! The redemption component: the rewards catalog (`/api/rewards`), points
-//! spent on a reward for a single-use code (`/api/redemptions`), and the
-//! code at a store's checkout (`/api/codes/{code}/validate|consume`).
+//! The redemption component: points spent on a reward for a single-use
+//! code (`/api/redemptions`). The catalog is the `rewards` component's,
+//! the code at a store's checkout the `codes` component's.
 //! Points move through the points journal (`vafa_spin::wallet`).
 
-mod codes;
 mod redeem;
-mod rewards;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -21,15 +19,6 @@ fn handle(req: Request) -> Response {
 
 fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
     match segs {
-        ["api", "rewards"] => match method {
-            Method::Get => rewards::list(&Ctx::new()?),
-            _ => not_allowed(&["GET"]),
-        },
-        ["api", "rewards", id] => match method {
-            Method::Get => rewards::get(req, &Ctx::new()?, id),
-            Method::Put => rewards::put(req, &Ctx::new()?, id),
-            _ => not_allowed(&["GET", "PUT"]),
-        },
         ["api", "redemptions"] => match method {
             Method::Post => redeem::redeem(req, &Ctx::new()?),
             _ => not_allowed(&["POST"]),
@@ -40,11 +29,6 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
         },
         ["api", "redemptions", id, "cancel"] => match method {
             Method::Post => redeem::cancel(req, &Ctx::new()?, id),
-            _ => not_allowed(&["POST"]),
-        },
-        ["api", "codes", code, action @ ("validate" | "consume")] => match method {
-            Method::Post if *action == "validate" => codes::validate(req, &Ctx::new()?, code),
-            Method::Post => codes::consume(req, &Ctx::new()?, code),
             _ => not_allowed(&["POST"]),
         },
         _ => Err(no_route()),

@@ -17,6 +17,7 @@ use vafa_spin::kv::decode;
 use vafa_spin::redemptions::{self, Ask};
 use vafa_spin::wallet::{self as journal, Outcome};
 use vafa_spin::{codes, coupons, http, keys};
+use vafa_core::staff::Right;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,12 +29,13 @@ struct Input {
 
 pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: Input = http::parse_json(req)?;
-    let store = match http::caller(req, &ctx.kv)? {
+    let store = match http::caller(req, &ctx.kv, Right::Members)? {
         Caller::Store(id) => Some(id),
-        Caller::Admin => None,
+        Caller::Staff(_) => None,
     };
     let ask = Ask { member_id: &input.member_id, reward_id: &input.reward_id, idempotency_key: input.idempotency_key.as_deref(), store };
     let (issued, coupon) = redemptions::redeem(&ctx.kv, ask, ctx.now)?;
+    vafa_spin::audit::note(None::<&()>, Some(&issued.view()));
     Ok(answer(&issued, coupon.as_ref()))
 }
 
@@ -62,7 +64,7 @@ fn load(ctx: &Ctx, id: &str) -> Result<(Redemption, Option<String>, Option<Coupo
 }
 
 pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::caller(req, &ctx.kv)?;
+    http::caller(req, &ctx.kv, Right::Members)?;
     let (record, _, coupon) = load(ctx, id)?;
     let mut view = record.view();
     coupons::show(&mut view, coupon.as_ref());
@@ -74,7 +76,7 @@ pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 /// then the stock unit. Each step is safe to repeat, so a retry after a
 /// kill finishes the rest.
 pub fn cancel(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::caller(req, &ctx.kv)?;
+    http::caller(req, &ctx.kv, Right::Members)?;
     let (record, order, _) = load(ctx, id)?;
     // Refused for a redemption whose code was never issued.
     record.cancel()?;
@@ -94,5 +96,7 @@ pub fn cancel(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     if record.stock && ctx.kv.claim(&keys::stock_return(id))? {
         ctx.kv.increment(&keys::reward_taken(&record.reward.id), -1)?;
     }
-    Ok(http::json(200, &serde_json::json!({ "id": id, "state": "cancelled", "balance": balance })))
+    let cancelled = serde_json::json!({ "id": id, "state": "cancelled", "balance": balance });
+    vafa_spin::audit::note(None::<&()>, Some(&cancelled));
+    Ok(http::json(200, &cancelled))
 }

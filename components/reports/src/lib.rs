@@ -12,6 +12,7 @@ use vafa_core::stats::DAILY;
 use vafa_core::zone::{Day, day_of};
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_spin::stats;
+use vafa_core::staff::Right;
 
 /// The longest series one call reads.
 const MAX_DAYS: i32 = 366;
@@ -36,7 +37,7 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
 }
 
 fn overview(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Reports)?;
     let settings = http::settings(&ctx.kv)?;
     Ok(http::json(200, &stats::overview(&ctx.kv, &settings, ctx.now)?))
 }
@@ -44,7 +45,7 @@ fn overview(req: &Request, ctx: &Ctx) -> Result<Response> {
 /// `?from=&to=` (dates in the club's zone, `YYYY-MM-DD`, at most 366 days;
 /// the last 90 days by default).
 fn daily(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Reports)?;
     let settings = http::settings(&ctx.kv)?;
     let today = settings.timezone.day(ctx.now);
     let day = |name: &str| -> Result<Option<Day>> {

@@ -8,21 +8,22 @@ use spin_sdk::http::{Request, Response};
 use vafa_core::error::Result;
 use vafa_core::precondition::{self, IfMatch};
 use vafa_core::settings::{self, Settings};
-use vafa_spin::{http, keys, stores};
+use vafa_spin::{audit, http, keys, stores};
+use vafa_core::staff::Right;
 
 pub fn get(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::SeeSettings)?;
     Ok(http::tagged(200, &http::settings(&ctx.kv)?))
 }
 
 pub fn put(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let next = Settings::from_json(http::body(req)?)?;
     save(req, ctx, |_| Ok(next.clone()))
 }
 
 pub fn patch(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let patch = precondition::parse_patch(http::body(req)?)?;
     save(req, ctx, |current| Settings::from_json(&precondition::patched(current, &patch)?))
 }
@@ -31,8 +32,10 @@ pub fn patch(req: &Request, ctx: &Ctx) -> Result<Response> {
 /// names them, in one compare-and-swap.
 fn save(req: &Request, ctx: &Ctx, next: impl Fn(&Settings) -> Result<Settings>) -> Result<Response> {
     let if_match: Option<IfMatch> = http::if_match(req);
+    let mut before = None;
     let saved = ctx.kv.edit(keys::SETTINGS, ctx.now, |current: Option<Settings>| {
         let current = current.unwrap_or_default();
+        before = Some(current.clone());
         precondition::check(if_match.as_ref(), Some(&current))?;
         let next = next(&current)?;
         if next.currency != current.currency {
@@ -40,6 +43,7 @@ fn save(req: &Request, ctx: &Ctx, next: impl Fn(&Settings) -> Result<Settings>) 
         }
         Ok((next.clone(), next))
     })?;
+    audit::note(before.as_ref(), Some(&saved));
     Ok(http::tagged(200, &saved))
 }
 

@@ -2,6 +2,7 @@
 //! time, the settings, the records read) and returns a decision; nothing here
 //! reads a clock, a store, a variable or the network.
 
+pub mod audit;
 pub mod automation;
 pub mod backfill;
 pub mod bonus;
@@ -35,6 +36,7 @@ pub mod shop;
 pub mod phone;
 pub mod precondition;
 pub mod sms;
+pub mod staff;
 pub mod stats;
 pub mod template;
 pub mod wallet;

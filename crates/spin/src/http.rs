@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use spin_sdk::http::{Request, Response};
 use vafa_core::error::{Error, Result};
 use vafa_core::secret;
+use vafa_core::staff::{self, Actor, Right};
 
 /// Bodies above this are refused before they are parsed (the API contract).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -34,10 +35,16 @@ pub fn answer(result: Result<Response>) -> Response {
 /// A component's front door: its route table gets the path's segments
 /// (`/api/members/m_1` → `["api", "members", "m_1"]`) and the method, and
 /// what it returns, answer or error, becomes the response.
+///
+/// A write answered with success by one of the club's people is recorded
+/// in the audit log here (`crate::audit`).
 pub fn serve(req: &Request, routes: impl FnOnce(&[&str], &spin_sdk::http::Method) -> Result<Response>) -> Response {
     let segs = segments(req);
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    answer(routes(&segs, req.method()))
+    crate::audit::reset();
+    let response = answer(routes(&segs, req.method()));
+    crate::audit::finish(&req.method().to_string(), req.path(), *response.status());
+    response
 }
 
 /// 405, naming the methods the route accepts.
@@ -187,7 +194,8 @@ pub fn segments(req: &Request) -> Vec<String> {
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    Admin,
+    /// The owner (the admin token) or a credential's holder.
+    Staff(Actor),
     Store(String),
 }
 
@@ -203,27 +211,62 @@ fn is_admin_token(token: &str) -> Result<bool> {
     Ok(!admin.is_empty() && secret::constant_time_eq(admin.as_bytes(), token.as_bytes()))
 }
 
-/// Admin routes: the admin token, nothing else (a store key is 403).
-pub fn require_admin(req: &Request, kv: &Kv) -> Result<()> {
-    match caller(req, kv)? {
-        Caller::Admin => Ok(()),
+/// Admin routes: someone of the club whose role has `right` (403
+/// otherwise, and for a store key). Their writes go in the audit log.
+pub fn require(req: &Request, kv: &Kv, right: Right) -> Result<Actor> {
+    match caller(req, kv, right)? {
+        Caller::Staff(actor) => Ok(actor),
         Caller::Store(_) => Err(Error::Forbidden),
     }
 }
 
-/// Routes open to the admin and to stores.
-pub fn caller(req: &Request, kv: &Kv) -> Result<Caller> {
+/// Routes open to the club's people (with `right`) and to stores.
+pub fn caller(req: &Request, kv: &Kv, right: Right) -> Result<Caller> {
     let token = bearer(req).ok_or(Error::Unauthorized)?;
+    // A client that guessed wrong too often this minute is not heard, even
+    // with a right token: a guess that lands must not tell.
+    let minute = crate::clock::now().timestamp().div_euclid(60);
+    let tries = client(req).map(|c| keys::rate_auth(c, minute));
+    if let Some(key) = &tries
+        && kv.counter(key)? >= staff::MAX_WRONG_TOKENS_PER_MINUTE
+    {
+        return Err(Error::RateLimited(format!("more than {} wrong tokens in a minute", staff::MAX_WRONG_TOKENS_PER_MINUTE)));
+    }
+    if let Some(caller) = known(kv, token)? {
+        if let Caller::Staff(actor) = caller {
+            let actor = actor.allowed(right)?;
+            crate::audit::begin(&actor, right);
+            return Ok(Caller::Staff(actor));
+        }
+        return Ok(caller);
+    }
+    // The one write of a refused request: the count that refuses guessing.
+    if let Some(key) = &tries {
+        kv.increment(key, 1)?;
+    }
+    Err(Error::Unauthorized)
+}
+
+fn known(kv: &Kv, token: &str) -> Result<Option<Caller>> {
     if is_admin_token(token)? {
-        return Ok(Caller::Admin);
+        return Ok(Some(Caller::Staff(Actor::owner())));
     }
     if token.starts_with("vfs_") {
         let key: Option<Vec<u8>> = kv.get_raw(&keys::store_key(&secret::hash(token)))?;
-        if let Some(id) = key.and_then(|v| String::from_utf8(v).ok()) {
-            return Ok(Caller::Store(id));
-        }
+        return Ok(key.and_then(|v| String::from_utf8(v).ok()).map(Caller::Store));
     }
-    Err(Error::Unauthorized)
+    if token.starts_with("vfc_") {
+        return Ok(kv.get::<Actor>(&keys::credential_key(&secret::hash(token)))?.map(Caller::Staff));
+    }
+    Ok(None)
+}
+
+/// The client's address as Spin saw it (`spin-client-addr`, without the
+/// port). Behind a proxy it is the proxy's.
+fn client(req: &Request) -> Option<&str> {
+    let addr = req.header("spin-client-addr")?.as_str()?;
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    Some(host.trim_start_matches('[').trim_end_matches(']')).filter(|h| !h.is_empty())
 }
 
 /// Panel callbacks carry `?token=` (the `callback_token` secret); an empty

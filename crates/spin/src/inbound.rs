@@ -10,7 +10,7 @@ use crate::members::{self, Found};
 use crate::outbox::{Outbox, Recipient};
 use crate::{config, keys, tracking};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vafa_core::consent::{self, ConsentStatus, Source};
 use vafa_core::error::{Error, Result};
 use vafa_core::feedback;
@@ -41,6 +41,55 @@ struct Received<'a> {
     at: DateTime<Utc>,
     member_id: Option<String>,
     action: &'static str,
+}
+
+/// What can be done with a reply, as [`handle`] names it.
+pub const ACTIONS: [&str; 7] = ["opted_out", "opted_in", "feedback_score", "join_code_sent", "rate_limited", "recorded", "unknown_sender"];
+
+/// A reply as kept, for the owner's inbox: `id` is its place in the log.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Kept {
+    #[serde(default)]
+    pub id: u64,
+    pub from: String,
+    pub to: Option<String>,
+    pub text: String,
+    pub at: String,
+    pub member_id: Option<String>,
+    pub action: String,
+}
+
+/// Replies read a request at most, looking for a filter's matches.
+const SCAN: u64 = 1000;
+
+/// A page of replies, newest first, before `before` (an id), only those
+/// `action` names when given; and where the next page starts (`None`: the
+/// log's start). A filter that matches rarely may answer a short page
+/// with a cursor: the log was read [`SCAN`] replies deep.
+pub fn page(kv: &Kv, action: Option<&str>, limit: usize, before: Option<u64>) -> Result<(Vec<Kept>, Option<u64>)> {
+    let newest = kv.counter(keys::SEQ_INBOUND)?.max(0) as u64;
+    let mut top = before.unwrap_or(u64::MAX).min(newest + 1);
+    let floor = top.saturating_sub(SCAN).max(1);
+    let mut found = Vec::new();
+    while top > floor && found.len() < limit {
+        let low = top.saturating_sub(crate::kv::BATCH as u64).max(floor);
+        let wanted: Vec<String> = (low..top).rev().map(keys::inbound).collect();
+        let got = kv.get_many(&wanted)?;
+        for n in (low..top).rev() {
+            let key = keys::inbound(n);
+            let Some(bytes) = got.get(&key) else { continue };
+            let mut kept: Kept = crate::kv::decode(&key, bytes)?;
+            kept.id = n;
+            if action.is_none_or(|a| a == kept.action) {
+                found.push(kept);
+                if found.len() == limit {
+                    return Ok((found, Some(n).filter(|&n| n > 1)));
+                }
+            }
+        }
+        top = low;
+    }
+    Ok((found, Some(top).filter(|&t| t > 1)))
 }
 
 /// Handles one reply; returns what was done (`opted_out`, `opted_in`,

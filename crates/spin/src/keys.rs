@@ -14,6 +14,11 @@
 //! | `stores`                           | JSON list of store ids       | PUT /api/stores (CAS) | GET /api/stores, settings (currency) |
 //! | `creating:{key}:{minute}`          | claim counter: who creates an edited record (settings, rewards, automations, bonus rules, a store, `stores`) | `Kv::edit` | `Kv::edit` |
 //! | `store-key:{sha256(api key)}`      | store id                     | PUT, rotate-key       | store auth                |
+//! | `credentials`                      | JSON list of `staff::Credential` | POST, DELETE /api/credentials (CAS) | GET /api/credentials |
+//! | `credential-key:{sha256(token)}`   | JSON `staff::Actor`          | POST /api/credentials (deleted at revoke) | admin auth   |
+//! | `rate:auth:{client tag}:{minute}`  | counter of wrong tokens      | admin and store auth  | admin and store auth      |
+//! | `audit`                            | JSON `audit::Head`: the newest entries | every admin write (CAS) | GET /api/audit  |
+//! | `audit:{n}`                        | JSON list of `audit::Entry`: full chunk n, never changed | the write that fills the head | GET /api/audit |
 //! | `seq:member`                       | counter (last member number) | member create         | —                         |
 //! | `member:{n}`                       | JSON `Member`                | members, join, inbound| everyone                  |
 //! | `phone:{e164}`                     | counter: member number, 0 free| create, phone change (CAS) | lookups           |
@@ -117,6 +122,8 @@ pub const STATUS_CURSOR: &str = "status:cursor";
 pub const IMPORTS: &str = "imports";
 pub const BACKFILLS_ACTIVE: &str = "backfills:active";
 pub const IMPORTS_ACTIVE: &str = "imports:active";
+pub const CREDENTIALS: &str = "credentials";
+pub const AUDIT: &str = "audit";
 
 pub fn store(id: &str) -> String {
     format!("store:{id}")
@@ -124,6 +131,17 @@ pub fn store(id: &str) -> String {
 /// Creation of an edited record (`Kv::edit`), claimed per minute.
 pub fn creating(key: &str, minute: i64) -> String {
     format!("creating:{key}:{minute}")
+}
+pub fn credential_key(hash: &str) -> String {
+    format!("credential-key:{hash}")
+}
+/// Wrong tokens from one client (a truncated SHA-256 of its address: the
+/// address itself is not kept).
+pub fn rate_auth(client: &str, minute: i64) -> String {
+    format!("rate:auth:{}:{minute}", &vafa_core::secret::hash(client)[..24])
+}
+pub fn audit_chunk(n: u64) -> String {
+    format!("audit:{n}")
 }
 pub fn store_key(hash: &str) -> String {
     format!("store-key:{hash}")

@@ -406,11 +406,16 @@ impl Kv {
     /// (Redis answers `CasFailed` even when it wrote), so what `decide`
     /// writes must be unique to this change.
     pub fn update<T: Serialize + DeserializeOwned>(&self, key: &str, mut decide: impl FnMut(T) -> Result<Option<T>>) -> Result<Option<()>> {
+        self.update_raw(key, &mut |seen| decide(decode(key, seen)?)?.map(|next| encode(key, &next)).transpose())
+    }
+
+    /// [`Kv::update`] on the stored bytes. Not generic, so every record's
+    /// update shares one copy of the loop.
+    pub fn update_raw(&self, key: &str, decide: &mut dyn FnMut(&[u8]) -> Result<Option<Vec<u8>>>) -> Result<Option<()>> {
         for _ in 0..UPDATE_TRIES {
             let cas = run("cas", key, || atomics::Cas::new(&self.bucket, key))?;
             let Some(seen) = run("cas-current", key, || cas.current())? else { return Ok(None) };
-            let Some(next) = decide(decode(key, &seen)?)? else { return Ok(Some(())) };
-            let bytes = encode(key, &next)?;
+            let Some(bytes) = decide(&seen)? else { return Ok(Some(())) };
             match self.swap(key, cas, &bytes)? {
                 Swapped::Written => return Ok(Some(())),
                 Swapped::Busy => continue,
@@ -437,15 +442,21 @@ impl Kv {
     /// creation off only until the next minute.
     pub fn edit<R: Serialize + DeserializeOwned, A>(&self, key: &str, now: chrono::DateTime<chrono::Utc>, mut decide: impl FnMut(Option<R>) -> Result<(R, A)>) -> Result<A> {
         let mut answer = None;
-        let updated = self.update(key, |current: R| {
-            let (next, a) = decide(Some(current))?;
+        self.edit_raw(key, now, &mut |seen| {
+            let (next, a) = decide(seen.map(|bytes| decode(key, bytes)).transpose()?)?;
             answer = Some(a);
-            Ok(Some(next))
+            encode(key, &next)
         })?;
-        if updated.is_some() {
-            return answer.ok_or_else(|| Error::internal("an edit decided nothing"));
+        answer.ok_or_else(|| Error::internal("an edit decided nothing"))
+    }
+
+    /// [`Kv::edit`] on the stored bytes: `decide` returns what to write.
+    /// Not generic, so every record's edit shares one copy.
+    pub fn edit_raw(&self, key: &str, now: chrono::DateTime<chrono::Utc>, decide: &mut dyn FnMut(Option<&[u8]>) -> Result<Vec<u8>>) -> Result<()> {
+        if self.update_raw(key, &mut |current| decide(Some(current)).map(Some))?.is_some() {
+            return Ok(());
         }
-        let (next, a) = decide(None)?;
+        let next = decide(None)?;
         if !self.claim(&keys::creating(key, now.timestamp().div_euclid(60)))? {
             return Err(Error::Unavailable(format!("{} is being created by another request", loggable(key))));
         }
@@ -453,8 +464,7 @@ impl Kv {
         if self.get_raw(key)?.is_some() {
             return Err(Error::Unavailable(format!("{} was created while this request ran", loggable(key))));
         }
-        self.put(key, &next)?;
-        Ok(a)
+        self.set_raw(key, &next)
     }
 }
 

@@ -2,6 +2,7 @@
 //! key-value store, variables and outbound HTTP. Components call this crate;
 //! only this crate calls spin-sdk for storage.
 
+pub mod audit;
 pub mod automations;
 pub mod backfill;
 pub mod broadcasts;

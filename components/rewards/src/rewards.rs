@@ -8,6 +8,7 @@ use vafa_core::error::{Error, Result};
 use vafa_core::precondition;
 use vafa_core::reward::{Catalog, Reward, RewardInput};
 use vafa_spin::{http, keys};
+use vafa_core::staff::Right;
 
 fn catalog(ctx: &Ctx) -> Result<Catalog> {
     Ok(ctx.kv.get(keys::REWARDS)?.unwrap_or_default())
@@ -22,7 +23,7 @@ pub fn list(ctx: &Ctx) -> Result<Response> {
 /// the admin alone (who edits it).
 pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let all = catalog(ctx)?;
-    let reward = all.get(id).filter(|r| r.active || http::require_admin(req, &ctx.kv).is_ok()).ok_or_else(|| Error::NotFound(format!("reward {id}")))?;
+    let reward = all.get(id).filter(|r| r.active || http::require(req, &ctx.kv, Right::ReadClub).is_ok()).ok_or_else(|| Error::NotFound(format!("reward {id}")))?;
     Ok(http::tagged(200, reward))
 }
 
@@ -30,15 +31,17 @@ pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 /// admins editing different rewards at once both count, under `If-Match`
 /// against the reward as it stands.
 pub fn put(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::RunClub)?;
     let input: RewardInput = http::parse_json(req)?;
     let reward = input.validate(id, &http::settings(&ctx.kv)?)?;
     let if_match = http::if_match(req);
-    ctx.kv.edit(keys::REWARDS, ctx.now, |all: Option<Catalog>| {
+    let before = ctx.kv.edit(keys::REWARDS, ctx.now, |all: Option<Catalog>| {
         let mut all = all.unwrap_or_default();
-        precondition::check(if_match.as_ref(), all.get(id))?;
+        let before = all.get(id).cloned();
+        precondition::check(if_match.as_ref(), before.as_ref())?;
         all.put(reward.clone())?;
-        Ok((all, ()))
+        Ok((all, before))
     })?;
+    vafa_spin::audit::note(before.as_ref(), Some(&reward));
     Ok(http::tagged(200, &reward))
 }

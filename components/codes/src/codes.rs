@@ -17,6 +17,7 @@ use vafa_core::settings::Settings;
 use vafa_spin::http::{self, Caller};
 use vafa_spin::kv::{counter_in, decoded_or_default};
 use vafa_spin::{codes, keys};
+use vafa_core::staff::Right;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,8 +53,8 @@ struct Lookup {
 }
 
 fn look_up(req: &Request, ctx: &Ctx, typed: &str) -> Result<Lookup> {
-    let caller = match http::caller(req, &ctx.kv)? {
-        Caller::Admin => "admin".to_string(),
+    let caller = match http::caller(req, &ctx.kv, Right::Members)? {
+        Caller::Staff(_) => "admin".to_string(),
         Caller::Store(id) => id,
     };
     let rate_key = keys::rate_codes(&caller, ctx.now.timestamp().div_euclid(60));
@@ -149,5 +150,7 @@ pub fn consume(req: &Request, ctx: &Ctx, code: &str) -> Result<Response> {
         })
     })?;
     let record = used.ok_or_else(|| Error::NotFound("code".into()))?;
-    Ok(http::json(200, &serde_json::json!({ "consumed": true, "order_id": input.order_id, "reward_id": record.reward.id, "redemption_id": record.id })))
+    let consumed = serde_json::json!({ "consumed": true, "order_id": input.order_id, "reward_id": record.reward.id, "redemption_id": record.id });
+    vafa_spin::audit::note(None::<&()>, Some(&consumed));
+    Ok(http::json(200, &consumed))
 }

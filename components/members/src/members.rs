@@ -8,8 +8,10 @@ use spin_sdk::http::{Request, Response};
 use vafa_core::consent::Source;
 use vafa_core::error::{Error, Result};
 use vafa_core::member::{self, MemberPatch, NewMember};
+use vafa_spin::audit;
 use vafa_spin::http::{self, Caller};
 use vafa_spin::members::{self as store, Found};
+use vafa_core::staff::Right;
 
 pub type Action = fn(&Request, &Ctx, &str) -> Result<Response>;
 
@@ -24,7 +26,7 @@ fn answer(status: u16, found: &Found) -> Response {
 }
 
 pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
-    let caller = http::caller(req, &ctx.kv)?;
+    let caller = http::caller(req, &ctx.kv, Right::Members)?;
     let mut input: NewMember = http::parse_json(req)?;
     // A store creates members for itself only.
     if let Caller::Store(own) = &caller {
@@ -36,6 +38,7 @@ pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
     let settings = http::settings(&ctx.kv)?;
     let draft = input.validate(&settings, member::today(&settings, ctx.now))?;
     let found = store::create(&ctx.kv, &settings, draft, ctx.now)?;
+    audit::note(None::<&()>, Some(&found.view()));
     vafa_spin::log::info(&format!("member {} joined", found.member.id));
     Ok(answer(201, &found))
 }
@@ -43,7 +46,7 @@ pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
 /// `GET /api/members?phone=`: one member by any spelling of their phone;
 /// without `phone`, a page of members, newest first (`?limit=&before=`).
 pub fn find_or_list(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let Some(raw) = http::query_param(req, "phone") else {
         let (limit, before) = http::paging(req)?;
         let (page, next) = store::page(&ctx.kv, limit, before)?;
@@ -56,15 +59,16 @@ pub fn find_or_list(req: &Request, ctx: &Ctx) -> Result<Response> {
 }
 
 pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let found = store::by_id(&ctx.kv, id)?;
     Ok(answer(200, &found))
 }
 
 pub fn patch(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let patch: MemberPatch = http::parse_json(req)?;
     let mut found = store::live(&ctx.kv, id)?;
+    let before = found.clone();
     let settings = http::settings(&ctx.kv)?;
     let birthday = found.member.birthday;
     found.member.apply_patch(patch, member::today(&settings, ctx.now), ctx.now)?;
@@ -72,6 +76,7 @@ pub fn patch(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
         store::index_birthday(&ctx.kv, found.number, &b)?;
     }
     store::save(&ctx.kv, &found)?;
+    audit::note(Some(&before.view()), Some(&found.view()));
     Ok(answer(200, &found))
 }
 
@@ -82,12 +87,14 @@ struct PhoneInput {
 }
 
 pub fn change_phone(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let input: PhoneInput = http::parse_json(req)?;
     let settings = http::settings(&ctx.kv)?;
     let phone = member::parse_phone(&input.phone, &settings)?;
     let mut found = store::live(&ctx.kv, id)?;
+    let before = found.clone();
     store::change_phone(&ctx.kv, &mut found, phone, ctx.now)?;
+    audit::note(Some(&before.view()), Some(&found.view()));
     Ok(answer(200, &found))
 }
 
@@ -102,25 +109,29 @@ struct ConsentInput {
 }
 
 pub fn consent(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let input: ConsentInput = http::parse_json(req)?;
     let source = input.source.as_deref().map(Source::parse).transpose()?.unwrap_or(Source::Api);
     if input.text.as_ref().is_some_and(|t| t.chars().count() > 1000) {
         return Err(Error::field("text", "at most 1000 characters"));
     }
     let mut found = store::live(&ctx.kv, id)?;
+    let before = found.clone();
     found.member.record_consent(input.marketing, source, input.text, ctx.now);
     if let Some(all) = input.all_sms {
         found.member.sms_blocked = !all;
     }
     store::save_consent(&ctx.kv, &http::settings(&ctx.kv)?, &found, ctx.now)?;
+    audit::note(Some(&before.view()), Some(&found.view()));
     Ok(answer(200, &found))
 }
 
 pub fn erase(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Members)?;
     let mut found = store::by_id(&ctx.kv, id)?;
+    let before = found.clone();
     store::erase(&ctx.kv, &mut found, ctx.now)?;
+    audit::note(Some(&before.view()), Some(&found.view()));
     vafa_spin::log::info(&format!("member {id} erased"));
     Ok(http::no_content())
 }

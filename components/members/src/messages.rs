@@ -6,9 +6,10 @@ use vafa_core::error::{Error, Result};
 use vafa_core::message::{Message, MessageView, Status};
 use vafa_spin::outbox::{self, Filter};
 use vafa_spin::{http, keys};
+use vafa_core::staff::Right;
 
 pub fn list(req: &Request, ctx: &Ctx) -> Result<Response> {
-    http::require_admin(req, &ctx.kv)?;
+    http::require(req, &ctx.kv, Right::Messages)?;
     let (limit, before) = http::paging(req)?;
     let member = match http::query_param(req, "member_id") {
         None => None,
