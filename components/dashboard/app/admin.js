@@ -1,12 +1,13 @@
 // The store owner's app: sign in with the admin token (kept in this tab's
 // sessionStorage and sent as a Bearer token), then the club's pages.
+import { club, saveSettings } from "./club.js";
 import { apply, call, date, dateTime, el, errorText, facts, field, number, percent, showError, t } from "./i18n.js";
 import { marketing } from "./marketing.js";
 import { transfer } from "./transfer.js";
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, members, messages, setup, ...marketing({ main, state }), ...transfer({ main, state }) };
+const views = { overview, members, messages, setup, ...club({ main, state }), ...marketing({ main, state }), ...transfer({ main, state }) };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -26,6 +27,7 @@ function render() {
     el("a", { href: "#setup", text: t("nav.setup") }),
     el("a", { href: "#overview", text: t("nav.overview") }),
     el("a", { href: "#members", text: t("nav.members") }),
+    el("a", { href: "#rules", text: t("nav.rules") }),
     el("a", { href: "#rewards", text: t("nav.rewards") }),
     el("a", { href: "#automations", text: t("nav.automations") }),
     el("a", { href: "#campaigns", text: t("nav.campaigns") }),
@@ -245,32 +247,17 @@ function setup() {
       field("sms_part_cost", t("setup.sms_part_cost"), s.sms_part_cost, { type: "number", dir: "ltr" })),
     note,
     el("button", { class: "primary", type: "submit", text: t("setup.save") }));
-  settingsForm.addEventListener("submit", async (e) => {
+  settingsForm.addEventListener("submit", (e) => {
     e.preventDefault();
-    settingsForm.querySelectorAll(".field-error").forEach((p) => (p.textContent = ""));
-    note.textContent = "";
     const v = (id) => settingsForm.querySelector("#" + id).value.trim();
-    const body = {
+    saveSettings(state, settingsForm, {
       sender_signature: v("sender_signature"),
       optout_footer: v("optout_footer"),
       timezone: v("timezone"),
       quiet_hours: { start: v("quiet_start"), end: v("quiet_end") },
       earn: { ...s.earn, per_amount: Number(v("earn_amount")), points: Number(v("earn_points")) },
       sms_part_cost: Number(v("sms_part_cost")),
-    };
-    // Only the keys this form shows, merged into what is saved, and only
-    // onto the version this page read: nothing set elsewhere is lost.
-    const answer = await call("PATCH", "/api/settings", body, state.token, { "if-match": state.settingsTag }).catch(() => null);
-    if (!answer) return (note.textContent = t("error.network"));
-    if (answer.status === 412 && answer.body?.current) {
-      Object.assign(state, { settings: answer.body.current, settingsTag: answer.etag });
-      setup();
-      document.querySelector("#settings-note").textContent = t("setup.conflict");
-      return;
-    }
-    if (answer.status !== 200) return showError(settingsForm, answer, note);
-    Object.assign(state, { settings: answer.body, settingsTag: answer.etag });
-    note.textContent = t("setup.saved");
+    }, setup);
   });
 
   const platform = el("select", { id: "platform" }, ...["woocommerce", "shopify", "generic"].map((p) => el("option", { value: p, text: p })));

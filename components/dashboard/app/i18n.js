@@ -288,6 +288,19 @@ const catalogs = {
     "segment.loyal": "وفادار",
     "segment.at_risk": "در خطر",
     "segment.lapsed": "از دست رفته",
+    "nav.rules": "قواعد باشگاه",
+    "rules.title": "قواعد باشگاه",
+    "rules.cap": "سقف پیامک تبلیغاتی برای هر عضو",
+    "rules.per_day": "در روز",
+    "rules.per_week": "در ۷ روز",
+    "rules.quiet": "ساعت‌های مجاز ارسال تبلیغ",
+    "rules.points": "امتیازها",
+    "rules.expiry_months": "انقضا پس از (ماه)",
+    "rules.reminder_days": "یادآوری چند روز پیش از انقضا",
+    "rules.pending_days": "روزهای انتظار (مهلت مرجوعی)",
+    "rules.referral": "امتیاز دعوت دوستان",
+    "rules.referrer": "به دعوت‌کننده",
+    "rules.referee": "به دوست دعوت‌شده",
   },
   en: {
     "app.title": "Loyalty club",
@@ -573,6 +586,19 @@ const catalogs = {
     "segment.loyal": "Loyal",
     "segment.at_risk": "At risk",
     "segment.lapsed": "Lapsed",
+    "nav.rules": "Club rules",
+    "rules.title": "Club rules",
+    "rules.cap": "Marketing SMS a member may get",
+    "rules.per_day": "a day",
+    "rules.per_week": "in 7 days",
+    "rules.quiet": "Hours marketing may go out",
+    "rules.points": "Points",
+    "rules.expiry_months": "Expire after (months)",
+    "rules.reminder_days": "Reminder, days before expiry",
+    "rules.pending_days": "Days pending (return window)",
+    "rules.referral": "Referral points",
+    "rules.referrer": "To the referrer",
+    "rules.referee": "To the friend",
   },
 };
 
@@ -624,6 +650,54 @@ export function date(iso, timeZone, short = false) {
 /** A date and its time of day, as the club reads them. */
 export function dateTime(iso, timeZone) {
   return clubCalendar(iso, timeZone, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** A whole number as written, without grouping (a year, a day). */
+export function digits(n) {
+  return new Intl.NumberFormat(locale(), { useGrouping: false }).format(n);
+}
+
+// The calendars below read a day at noon UTC, so no zone moves it.
+const DAY = 86_400_000;
+const dayFormats = {};
+
+/** The day `ms` in `calendar` (`persian`, `islamic-civil`) as numbers. */
+export function calendarDay(ms, calendar) {
+  dayFormats[calendar] ??= new Intl.DateTimeFormat(`en-u-ca-${calendar}-nu-latn`, { timeZone: "UTC", year: "numeric", month: "numeric", day: "numeric" });
+  const p = Object.fromEntries(dayFormats[calendar].formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return { y: parseInt(p.year, 10), m: Number(p.month), d: Number(p.day) };
+}
+
+/** Days from 1 Farvardin: the first six months have 31 days, the next five 30. */
+const jalaliOrdinal = (m, d) => (m <= 6 ? (m - 1) * 31 : 186 + (m - 7) * 30) + d;
+
+/** Noon UTC of a Jalali day, found from the browser's Persian calendar. */
+export function fromJalali(y, m, d) {
+  let ms = Date.UTC(y + 621, 2, 21, 12);
+  for (let i = 0; i < 3; i++) {
+    const j = calendarDay(ms, "persian");
+    ms -= ((j.y - y) * 365 + jalaliOrdinal(j.m, j.d) - jalaliOrdinal(m, d)) * DAY;
+  }
+  return ms;
+}
+
+/** Days in a Jalali month: Esfand has 30 in a leap year only. */
+export function jalaliMonthDays(y, m) {
+  if (m < 12) return m <= 6 ? 31 : 30;
+  return calendarDay(fromJalali(y, 12, 30), "persian").m === 12 ? 30 : 29;
+}
+
+/** The Jalali months' names in the page's language (Farvardin… in English). */
+const monthNames = {};
+export function jalaliMonths() {
+  const f = new Intl.DateTimeFormat(locale() + "-u-ca-persian", { timeZone: "UTC", month: "long" });
+  return (monthNames[lang] ??= Array.from({ length: 12 }, (_, i) => f.format(new Date(fromJalali(1405, i + 1, 1)))));
+}
+
+/** A Jalali day, `{y, m, d}` (without `y`: the day of every year). */
+export function jalaliText({ y, m, d }) {
+  const day = `${digits(d)} ${jalaliMonths()[m - 1]}`;
+  return y ? `${day} ${digits(y)}` : day;
 }
 
 /** A wall-clock time in `timeZone` ("2026-12-21T20:00", as a
