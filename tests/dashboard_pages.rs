@@ -66,3 +66,44 @@ async fn club_rules_save_only_their_keys_name_a_refused_field_and_show_an_edit_m
     let edited = ["frequency_cap", "quiet_hours", "points_expiry_months", "expiry_reminder_days", "pending_days", "referral_points"];
     assert_eq!(without(&after, &edited), without(&before, &edited), "nothing else changed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiers_are_added_reordered_and_removed_and_a_refused_order_is_said_under_the_list() {
+    let host = host().await;
+    let before = settings(&host).await;
+    let origin = host.serve().await.unwrap();
+    let (h, unchanged) = (host.clone(), before.clone());
+    with_browser("tiers", 360, move |b| {
+        signed_in_admin(&b, &origin, "#tiers");
+        b.wait("document.querySelectorAll('#tier-list li').length === 3").unwrap();
+        assert_fits_phone(&b, "tiers, Persian");
+        b.click("#tier-add").unwrap();
+        b.wait("document.querySelectorAll('#tier-list li').length === 4").unwrap();
+        b.type_into("#tier-3-name", "platinum").unwrap();
+        b.type_into("#tier-3-min_spend", "500000000").unwrap();
+        b.type_into("#tier-3-multiplier_pct", "200").unwrap();
+        // Above gold, platinum's threshold no longer rises: refused, said under the list.
+        b.click("#tier-list li:nth-child(4) .up").unwrap();
+        b.wait("document.querySelector('#tier-list li:nth-child(3)').dataset.tier === 'platinum'").unwrap();
+        b.click("#tiers button[type=submit]").unwrap();
+        b.wait("document.querySelector('[data-field=tiers] .field-error').textContent.includes('min_spend')").unwrap();
+        assert_eq!(block_on(settings(&h)), unchanged, "a refused save writes nothing");
+        b.click("#tier-list li:nth-child(3) .down").unwrap();
+        b.wait("document.querySelector('#tier-list li:nth-child(4)').dataset.tier === 'platinum'").unwrap();
+        b.click("#tier-list li:nth-child(2) .remove").unwrap();
+        b.wait("document.querySelectorAll('#tier-list li').length === 3").unwrap();
+        b.type_into("#tier-1-multiplier_pct", "175").unwrap();
+        b.click("#tiers button[type=submit]").unwrap();
+        b.wait("document.querySelector('#tiers [role=status]').textContent === 'ذخیره شد.'").unwrap();
+        in_english(&b, "document.querySelector('#tier-list li')");
+        assert_fits_phone(&b, "tiers, English");
+    })
+    .await;
+    let after = settings(&host).await;
+    assert_eq!(after["tiers"], json!([
+        {"name": "bronze", "min_spend": 0, "multiplier_pct": 100},
+        {"name": "gold", "min_spend": 100_000_000, "multiplier_pct": 175},
+        {"name": "platinum", "min_spend": 500_000_000, "multiplier_pct": 200},
+    ]));
+    assert_eq!(without(&after, &["tiers"]), without(&before, &["tiers"]), "nothing else changed");
+}

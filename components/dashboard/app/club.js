@@ -67,5 +67,47 @@ export function club({ main, state }) {
     main.replaceChildren(form);
   }
 
-  return { rules };
+  function tiers() {
+    const s = state.settings;
+    const rows = s.tiers.map((tier) => ({ ...tier }));
+    const list = el("ol", { class: "plain", id: "tier-list" });
+    // Reads the inputs back before the rows move, so nothing typed is lost.
+    const read = () => list.querySelectorAll("li").forEach((li, i) => {
+      const v = (name) => li.querySelector(`[name=${name}]`).value.trim();
+      rows[i] = { name: v("name"), min_spend: Number(v("min_spend")), multiplier_pct: Number(v("multiplier_pct")) };
+    });
+    const edit = (change) => () => { read(); change(); draw(); };
+    const input = (i, name, label, value, attrs) => {
+      const id = `tier-${i}-${name}`;
+      return el("div", {}, el("label", { for: id, text: label }), el("input", { id, name, value: String(value), dir: "ltr", required: "", ...attrs }));
+    };
+    const off = (disabled) => (disabled ? { disabled: "" } : {});
+    const row = (r, i) => el("li", { "data-tier": r.name },
+      el("div", { class: "row" },
+        input(i, "name", t("tiers.name"), r.name, { pattern: "[a-z0-9_]{1,32}" }),
+        input(i, "min_spend", t("tiers.min_spend", { currency: s.currency }), r.min_spend, { type: "number", min: "0" }),
+        input(i, "multiplier_pct", t("tiers.multiplier"), r.multiplier_pct, { type: "number", min: "100", max: "1000" })),
+      el("div", { class: "row" },
+        el("button", { type: "button", class: "up", text: t("tiers.up"), ...off(i === 0), onclick: edit(() => rows.splice(i - 1, 0, ...rows.splice(i, 1))) }),
+        el("button", { type: "button", class: "down", text: t("tiers.down"), ...off(i === rows.length - 1), onclick: edit(() => rows.splice(i + 1, 0, ...rows.splice(i, 1))) }),
+        el("button", { type: "button", class: "remove", text: t("tiers.remove"), ...off(rows.length === 1), onclick: edit(() => rows.splice(i, 1)) })));
+    const draw = () => list.replaceChildren(...rows.map(row));
+    const form = el("form", { class: "card", id: "tiers" },
+      el("h1", { text: t("tiers.title") }),
+      el("p", { class: "note", text: t("tiers.note") }),
+      list,
+      el("div", { "data-field": "tiers" }, el("p", { class: "error field-error" })),
+      el("button", { type: "button", id: "tier-add", text: t("tiers.add"), onclick: edit(() => rows.push({ name: "", min_spend: (rows.at(-1)?.min_spend ?? 0) + 1, multiplier_pct: 100 })) }),
+      status(),
+      el("button", { class: "primary", type: "submit", text: t("save") }));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      read();
+      saveSettings(state, form, { tiers: rows }, tiers);
+    });
+    draw();
+    main.replaceChildren(form);
+  }
+
+  return { rules, tiers };
 }
