@@ -107,3 +107,62 @@ async fn tiers_are_added_reordered_and_removed_and_a_refused_order_is_said_under
     ]));
     assert_eq!(without(&after, &["tiers"]), without(&before, &["tiers"]), "nothing else changed");
 }
+
+/// Picks `value` in the select `css`, as a person does (a `change` follows).
+fn choose(b: &vafa_test_host::browser::Browser, css: &str, value: &str) {
+    b.eval("const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change'));", json!([css, value])).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holidays_offer_the_years_lunar_days_unticked_and_save_only_those_confirmed_with_a_jalali_picker() {
+    let host = host().await;
+    let given = json!([{"date": "1405-07-01", "calendar": "jalali"}, {"date": "2026-12-25", "calendar": "gregorian"}]);
+    assert_eq!(admin(&host, "PATCH", "/api/settings", Some(json!({"holidays": given}))).await.status, 200);
+    let before = settings(&host).await;
+    let origin = host.serve().await.unwrap();
+    let (h, unchanged) = (host.clone(), before.clone());
+    with_browser("holidays", 360, move |b| {
+        signed_in_admin(&b, &origin, "#holidays");
+        b.wait("document.querySelectorAll('#holiday-list li[data-date]').length === 2").unwrap();
+        assert_eq!(b.eval("return [document.querySelectorAll('#fixed-holidays li').length, document.querySelectorAll('#fixed-holidays input, #fixed-holidays select, #fixed-holidays button').length];", json!([])).unwrap(), json!([10, 0]), "the fixed holidays are shown, read-only");
+        assert_eq!(b.text("#fixed-holidays li").unwrap(), "۱ فروردین");
+        assert_fits_phone(&b, "holidays, Persian");
+        // 1405's lunar days, computed in the browser, none ticked.
+        choose(&b, "#lunar-year", "1405");
+        b.wait("document.querySelector('#lunar li[data-key=ashura]')").unwrap();
+        assert_eq!(b.eval("return document.querySelectorAll('#lunar input:checked').length;", json!([])).unwrap(), json!(0), "none ticked");
+        let day = |key: &str| b.eval("return [...document.querySelectorAll(`#lunar li[data-key=${arguments[0]}] select`)].map(s => s.value);", json!([key])).unwrap();
+        assert_eq!(day("tasua"), json!(["1405", "4", "4"]));
+        assert_eq!(day("ashura"), json!(["1405", "4", "5"]));
+        assert_eq!(block_on(settings(&h)), unchanged, "nothing is added without the owner");
+        // Tasua as offered, Ashura a day later as the owner corrects it.
+        b.click("#lunar li[data-key=tasua] input[type=checkbox]").unwrap();
+        choose(&b, "#lunar li[data-key=ashura] select[id$='-d']", "6");
+        b.click("#lunar li[data-key=ashura] input[type=checkbox]").unwrap();
+        b.click("#lunar-add").unwrap();
+        b.wait("document.querySelectorAll('#holiday-list li[data-date]').length === 4").unwrap();
+        assert_eq!(block_on(settings(&h)), unchanged, "added to the page, not saved yet");
+        // The picker knows the leap years: Esfand has 30 days in 1403, 29 in 1405.
+        choose(&b, "#holiday-new-y", "1403");
+        choose(&b, "#holiday-new-m", "12");
+        assert_eq!(b.eval("return document.querySelectorAll('#holiday-new-d option').length;", json!([])).unwrap(), json!(30));
+        choose(&b, "#holiday-new-y", "1405");
+        assert_eq!(b.eval("return document.querySelectorAll('#holiday-new-d option').length;", json!([])).unwrap(), json!(29));
+        choose(&b, "#holiday-new-m", "8");
+        choose(&b, "#holiday-new-d", "10");
+        b.click("#holiday-add").unwrap();
+        b.click("#holiday-list li[data-calendar=gregorian] .remove").unwrap();
+        b.wait("document.querySelectorAll('#holiday-list li[data-date]').length === 4").unwrap();
+        b.click("#holidays button[type=submit]").unwrap();
+        b.wait("document.querySelector('#holidays [role=status]').textContent === 'ذخیره شد.'").unwrap();
+        in_english(&b, "document.querySelector('#fixed-holidays li')");
+        assert_eq!(b.text("#fixed-holidays li").unwrap(), "1 Farvardin", "Jalali months by their names");
+        assert_eq!(b.text("#holiday-list li[data-date='1405-04-04'] span").unwrap(), "4 Tir 1405");
+        assert_fits_phone(&b, "holidays, English");
+    })
+    .await;
+    let after = settings(&host).await;
+    let jalali = |d: &str| json!({"date": d, "calendar": "jalali"});
+    assert_eq!(after["holidays"], json!([jalali("1405-04-04"), jalali("1405-04-06"), jalali("1405-07-01"), jalali("1405-08-10")]));
+    assert_eq!(without(&after, &["holidays"]), without(&before, &["holidays"]), "nothing else changed");
+}

@@ -29,6 +29,7 @@ function render() {
     el("a", { href: "#members", text: t("nav.members") }),
     el("a", { href: "#rules", text: t("nav.rules") }),
     el("a", { href: "#tiers", text: t("nav.tiers") }),
+    el("a", { href: "#holidays", text: t("nav.holidays") }),
     el("a", { href: "#rewards", text: t("nav.rewards") }),
     el("a", { href: "#automations", text: t("nav.automations") }),
     el("a", { href: "#campaigns", text: t("nav.campaigns") }),
