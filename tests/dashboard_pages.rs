@@ -166,3 +166,72 @@ async fn holidays_offer_the_years_lunar_days_unticked_and_save_only_those_confir
     assert_eq!(after["holidays"], json!([jalali("1405-04-04"), jalali("1405-04-06"), jalali("1405-07-01"), jalali("1405-08-10")]));
     assert_eq!(without(&after, &["holidays"]), without(&before, &["holidays"]), "nothing else changed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_adds_a_member_edits_them_changes_phone_and_consent_with_a_reason_and_erases_them_after_typing_the_word() {
+    let host = host().await;
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    let Some(id) = with_browser_value("members_crud", 360, move |b| {
+        signed_in_admin(&b, &origin, "#members");
+        b.wait("document.querySelector('#new-member')").unwrap();
+        assert_fits_phone(&b, "members, Persian");
+        b.type_into("#new-phone", "0912 555 1234").unwrap();
+        b.type_into("#new-name", "نگار").unwrap();
+        b.type_into("#new-tags", "vip، coffee").unwrap();
+        b.click("#new-consent").unwrap();
+        b.type_into("#new-consent-text", "در فروشگاه موافقت کرد").unwrap();
+        b.click("#new-member button[type=submit]").unwrap();
+        b.wait("document.querySelector('#member #member-edit')").unwrap();
+        let id = b.eval("return document.querySelector('#member').dataset.id;", json!([])).unwrap().as_str().unwrap().to_string();
+        let m = block_on(admin(&h, "GET", &format!("/api/members/{id}"), None)).json();
+        assert_eq!((m["phone"].clone(), m["name"].clone(), m["tags"].clone(), m["consent"]["status"].clone()), (json!("+989125551234"), json!("نگار"), json!(["vip", "coffee"]), json!("opted_in")));
+        assert_fits_phone(&b, "a member's page, Persian");
+        // Details: a name and a Jalali birthday.
+        b.type_into("#edit-name", "نگار احمدی").unwrap();
+        b.type_into("#edit-birthday", "1370-06-15").unwrap();
+        b.click("#member-edit button[type=submit]").unwrap();
+        b.wait("document.querySelector('#member h1.name')?.textContent === 'نگار احمدی'").unwrap();
+        // A phone the API refuses is said at the field; then a good one.
+        b.type_into("#new-member-phone", "12345").unwrap();
+        b.click("#member-phone button[type=submit]").unwrap();
+        b.wait("document.querySelector('#member-phone [data-field=phone] .field-error').textContent !== ''").unwrap();
+        b.type_into("#new-member-phone", "0919 000 1122").unwrap();
+        b.click("#member-phone button[type=submit]").unwrap();
+        b.wait("document.querySelector('#member p.phone')?.textContent === '+989190001122'").unwrap();
+        // Consent withdrawn, with the reason kept in the history.
+        b.eval("document.querySelector('#consent-marketing').value = 'opted_out';", json!([])).unwrap();
+        b.type_into("#consent-reason", "درخواست تلفنی عضو").unwrap();
+        b.click("#member-consent button[type=submit]").unwrap();
+        b.wait("document.querySelector('#consent-history li')?.textContent.includes('درخواست تلفنی عضو')").unwrap();
+        in_english(&b, "document.querySelector('#member-erase')");
+        assert_fits_phone(&b, "a member's page, English");
+        b.click("#lang").unwrap();
+        b.wait("document.documentElement.lang === 'fa' && document.querySelector('#member-erase')").unwrap();
+        // The same phone again is the existing member, linked.
+        b.goto(&format!("{origin}/admin/#members")).unwrap();
+        b.wait("document.querySelector('#new-member')").unwrap();
+        b.type_into("#new-phone", "09190001122").unwrap();
+        b.click("#new-member button[type=submit]").unwrap();
+        b.wait("document.querySelector('#existing-member')").unwrap();
+        b.click("#existing-member").unwrap();
+        // Erasure waits for the word.
+        b.wait("document.querySelector('#member-erase')").unwrap();
+        b.type_into("#erase-word", "پاک").unwrap();
+        assert_eq!(b.eval("return document.querySelector('#erase').disabled;", json!([])).unwrap(), json!(true));
+        b.type_into("#erase-word", "پاک شود").unwrap();
+        b.wait("!document.querySelector('#erase').disabled").unwrap();
+        b.click("#erase").unwrap();
+        b.wait("document.querySelector('#member h1.name')?.textContent === 'عضو پاک‌شده'").unwrap();
+        assert_eq!(b.eval("return document.querySelectorAll('#member-edit, #member-erase').length;", json!([])).unwrap(), json!(0));
+        id
+    })
+    .await
+    else {
+        return;
+    };
+    let m = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
+    assert_eq!((m["erased"].clone(), m["phone"].clone(), m["name"].clone(), m["birthday"].clone()), (json!(true), Value::Null, Value::Null, Value::Null));
+    let history = m["consent_history"].as_array().unwrap();
+    assert_eq!((history.len(), history[1]["status"].clone(), history[1]["source"].clone()), (2, json!("opted_out"), json!("api")));
+}

@@ -342,6 +342,27 @@ const catalogs = {
     "lunar.sadiq": "شهادت امام صادق",
     "lunar.adha": "عید قربان",
     "lunar.ghadir": "عید غدیر",
+    "members.new": "عضو تازه",
+    "members.consented": "عضو با پیامک‌های تبلیغاتی باشگاه موافقت کرده است",
+    "members.consentText": "متنی که با آن موافقت کرد (اختیاری)",
+    "members.create": "افزودن عضو",
+    "members.open": "صفحهٔ این عضو",
+    "member.name": "نام",
+    "member.birthday": "تاریخ تولد (مثل ۱۳۷۰-۰۶-۱۵)",
+    "member.calendar": "تقویم تاریخ تولد",
+    "calendar.jalali": "شمسی",
+    "calendar.gregorian": "میلادی",
+    "member.erased": "عضو پاک‌شده",
+    "member.edit": "ویرایش مشخصات",
+    "member.phoneChange": "تغییر شماره موبایل",
+    "member.consentChange": "تغییر رضایت پیامک",
+    "member.source": "از راه",
+    "member.consentReason": "دلیل (در سابقه می‌ماند)",
+    "erase.title": "پاک کردن عضو",
+    "erase.note": "نام، شماره و تاریخ تولد برای همیشه پاک می‌شوند و برنمی‌گردند؛ فقط آمار بی‌نام می‌ماند.",
+    "erase.type": "برای تأیید، «{word}» را بنویسید",
+    "erase.word": "پاک شود",
+    "erase.submit": "پاک کردن برای همیشه",
   },
   en: {
     "app.title": "Loyalty club",
@@ -681,6 +702,27 @@ const catalogs = {
     "lunar.sadiq": "Imam Sadiq's martyrdom",
     "lunar.adha": "Eid al-Adha",
     "lunar.ghadir": "Eid al-Ghadir",
+    "members.new": "New member",
+    "members.consented": "The member agreed to the club's marketing SMS",
+    "members.consentText": "The text they agreed to (optional)",
+    "members.create": "Add the member",
+    "members.open": "Open this member",
+    "member.name": "Name",
+    "member.birthday": "Birthday (e.g. 1370-06-15)",
+    "member.calendar": "Birthday's calendar",
+    "calendar.jalali": "Jalali",
+    "calendar.gregorian": "Gregorian",
+    "member.erased": "Erased member",
+    "member.edit": "Edit details",
+    "member.phoneChange": "Change the mobile number",
+    "member.consentChange": "Change SMS consent",
+    "member.source": "Source",
+    "member.consentReason": "Reason (kept in the history)",
+    "erase.title": "Erase the member",
+    "erase.note": "Name, phone and birthday are erased for good and cannot be brought back; only anonymous totals stay.",
+    "erase.type": "To confirm, type \"{word}\"",
+    "erase.word": "ERASE",
+    "erase.submit": "Erase for good",
   },
 };
 
@@ -821,6 +863,15 @@ export async function call(method, path, body, token, extra = {}) {
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   return { status: res.status, body: json, etag: res.headers.get("etag") };
+}
+
+/** `GET` with `token`: the body, or `null` after saying why not in `error`. */
+export async function read(path, token, error) {
+  const answer = await call("GET", path, undefined, token).catch(() => null);
+  if (!answer) error.textContent = t("error.network");
+  else if (answer.status !== 200) error.textContent = errorText(answer);
+  else return answer.body;
+  return null;
 }
 
 export function errorText(answer) {
