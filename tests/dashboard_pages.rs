@@ -235,3 +235,52 @@ async fn the_owner_adds_a_member_edits_them_changes_phone_and_consent_with_a_rea
     let history = m["consent_history"].as_array().unwrap();
     assert_eq!((history.len(), history[1]["status"].clone(), history[1]["source"].clone()), (2, json!("opted_out"), json!("api")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_redeems_a_reward_for_a_member_after_confirming_and_cancels_it_for_the_points_back() {
+    let host = host().await;
+    let reward = |name: &str, cost: u64| json!({"name": name, "kind": "percent", "value": 10, "cost": cost, "valid_days": 30, "min_order": 0, "stock": null, "active": true});
+    assert_eq!(admin(&host, "PUT", "/api/rewards/ten-off", Some(reward("ده درصد تخفیف", 100))).await.status, 200);
+    assert_eq!(admin(&host, "PUT", "/api/rewards/big", Some(reward("هدیهٔ بزرگ", 1000))).await.status, 200);
+    let m = opted_in_member(&host, "09121234567").await;
+    let id = m["id"].as_str().unwrap().to_string();
+    assert_eq!(adjust(&host, &id, json!({"points": 150, "reason": "هدیه", "idempotency_key": "start"})).await.status, 200);
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    let member = id.clone();
+    with_browser("redemptions", 360, move |b| {
+        signed_in_admin(&b, &origin, &format!("#member/{member}"));
+        b.wait("document.querySelector('#member-redeem #redeem-reward option')").unwrap();
+        // Too dear: refused, nothing spent.
+        choose(&b, "#redeem-reward", "big");
+        b.click("#redeem").unwrap();
+        b.click("#member-redeem .yes").unwrap();
+        b.wait("document.querySelector('#redeem-error').textContent !== ''").unwrap();
+        assert_eq!(block_on(admin(&h, "GET", &format!("/api/members/{member}"), None)).json()["points"], 150);
+        b.click("#member-redeem .no").unwrap();
+        // Asked first, with what it leaves; then the code.
+        choose(&b, "#redeem-reward", "ten-off");
+        b.click("#redeem").unwrap();
+        b.wait("document.querySelector('#member-redeem .confirm p')").unwrap();
+        assert!(b.text("#member-redeem .confirm p").unwrap().contains("۵۰"), "what the member keeps");
+        assert_eq!(block_on(admin(&h, "GET", &format!("/api/members/{member}"), None)).json()["points"], 150, "nothing before the yes");
+        b.click("#member-redeem .yes").unwrap();
+        b.wait("document.querySelector('#redeemed code')").unwrap();
+        let code = b.text("#redeemed code").unwrap();
+        assert_eq!(code.len(), 12, "{code}");
+        b.wait("document.querySelector('#redemptions li[data-state=issued]')").unwrap();
+        assert_eq!(b.text("#redemptions li code").unwrap(), code);
+        assert_eq!(block_on(admin(&h, "GET", &format!("/api/members/{member}"), None)).json()["points"], 50);
+        assert_fits_phone(&b, "redemptions, Persian");
+        // Cancelled after a yes: the points come back.
+        b.click("#redemptions li .cancel").unwrap();
+        b.click("#redemptions li .yes").unwrap();
+        b.wait("document.querySelector('#redemptions li[data-state=cancelled]')").unwrap();
+        in_english(&b, "document.querySelector('#redemptions li')");
+        assert_fits_phone(&b, "redemptions, English");
+    })
+    .await;
+    let m = admin(&host, "GET", &format!("/api/members/{id}"), None).await.json();
+    assert_eq!(m["points"], 150, "the points came back");
+    assert_balance_is_the_ledger(&host, &id, "after a redemption and its cancellation").await;
+}

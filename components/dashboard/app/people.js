@@ -14,6 +14,18 @@ export function messageRow(m, zone) {
 const ok = (answer) => answer && answer.status < 300;
 const tagList = (text) => text.split(/[,،]/).map((x) => x.trim()).filter(Boolean);
 
+/** Asks before `act`: the button gives way to `question`, yes and no. */
+function confirmStep(button, question, act) {
+  const box = el("div", { class: "confirm", role: "group" });
+  button.addEventListener("click", () => {
+    button.hidden = true;
+    box.replaceChildren(el("p", { text: question() }),
+      el("button", { type: "button", class: "primary yes", text: t("confirm.yes"), onclick: act }),
+      el("button", { type: "button", class: "no", text: t("confirm.no"), onclick: () => { box.replaceChildren(); button.hidden = false; } }));
+  });
+  return el("div", {}, button, box);
+}
+
 /** The views, for the admin app's router. */
 export function people({ main, state }) {
   const api = (method, path, body) => call(method, path, body, state.token).catch(() => null);
@@ -107,13 +119,14 @@ export function people({ main, state }) {
     return form;
   }
 
-  async function member(id) {
+  /** A member's page; `issued`: a redemption just made, whose code it shows. */
+  async function member(id, issued) {
     const error = alert();
     const section = el("section", { id: "member", "data-id": id }, el("a", { href: "#members", text: t("member.back") }), error);
     main.replaceChildren(section);
     const path = `/api/members/${encodeURIComponent(id)}`;
-    const [m, ledger, msgs] = await Promise.all([read(path, state.token, error), read(`${path}/ledger?limit=20`, state.token, error), read(`/api/messages?member_id=${encodeURIComponent(id)}&limit=20`, state.token, error)]);
-    if (!m || !ledger || !msgs) return;
+    const [m, ledger, msgs, catalog] = await Promise.all([read(path, state.token, error), read(`${path}/ledger?limit=20`, state.token, error), read(`/api/messages?member_id=${encodeURIComponent(id)}&limit=20`, state.token, error), read("/api/rewards", state.token, error)]);
+    if (!m || !ledger || !msgs || !catalog) return;
     const consent = (status) => t("consent." + status);
     section.append(
       el("div", { class: "card" },
@@ -132,7 +145,8 @@ export function people({ main, state }) {
       el("div", { class: "card" }, el("h2", { text: t("member.history") }),
         el("ul", { class: "plain", id: "consent-history" }, ...m.consent_history.slice().reverse().map((e) =>
           el("li", { text: `${date(e.at, zone())} · ${consent(e.status)} · ${e.source}${e.text ? " · " + e.text : ""}` })))));
-    if (!m.erased) section.append(detailsForm(m), phoneForm(m), consentForm(m), adjustForm(id));
+    if (!m.erased) section.append(redeemCard(m, catalog.rewards, issued), detailsForm(m), phoneForm(m), consentForm(m), adjustForm(id));
+    section.append(redemptionsCard(m, ledger.entries));
     section.append(
       el("div", { class: "card" }, el("h2", { text: t("member.ledger") }),
         el("ul", { class: "plain", id: "ledger" }, ...ledger.entries.map((e) =>
@@ -140,6 +154,47 @@ export function people({ main, state }) {
       el("div", { class: "card" }, el("h2", { text: t("member.messages") }),
         el("ul", { class: "plain", id: "member-messages" }, ...msgs.messages.map((x) => messageRow(x, zone())))));
     if (!m.erased) section.append(eraseCard(m));
+  }
+
+  /** A reward redeemed on the member's behalf, after the owner confirms
+   *  what it costs and leaves. */
+  function redeemCard(m, rewards, issued) {
+    const reward = el("select", { id: "redeem-reward" }, ...rewards.map((r) => el("option", { value: r.id, text: `${r.name} · ${t("me.cost", { points: number(r.cost) })}` })));
+    const failure = alert("redeem-error");
+    const chosen = () => rewards.find((r) => r.id === reward.value);
+    // One key per redemption: a confirmation sent twice spends once.
+    let key = crypto.randomUUID();
+    const button = el("button", { type: "button", class: "primary", id: "redeem", text: t("redeem.submit"), ...(rewards.length ? {} : { disabled: "" }) });
+    const step = confirmStep(button, () => t("redeem.confirm", { reward: chosen().name, cost: number(chosen().cost), left: number(m.points - chosen().cost) }), async () => {
+      failure.textContent = "";
+      const answer = await api("POST", "/api/redemptions", { member_id: m.id, reward_id: reward.value, idempotency_key: key });
+      if (answer?.status === 201) return member(m.id, answer.body);
+      if (answer) key = crypto.randomUUID();
+      failure.textContent = answer ? errorText(answer) : t("error.network");
+    });
+    return el("div", { class: "card", id: "member-redeem" }, el("h2", { text: t("redeem.title") }),
+      issued ? el("p", { id: "redeemed" }, t("redeem.issued"), " ", el("code", { class: "code", text: issued.code }), ` · ${t("me.expires")} ${date(issued.expires_at, zone())}`) : null,
+      el("label", { for: "redeem-reward", text: t("redeem.reward") }), reward, failure, step);
+  }
+
+  /** The member's recent redemptions (those of the ledger's page), each
+   *  read for its code and state; an unused code can be cancelled. */
+  function redemptionsCard(m, entries) {
+    const list = el("ul", { class: "plain", id: "redemptions" });
+    const failure = alert();
+    const ids = [...new Set(entries.filter((e) => e.kind === "redeem" && e.ref).map((e) => e.ref))];
+    Promise.all(ids.map((rid) => read(`/api/redemptions/${encodeURIComponent(rid)}`, state.token, failure))).then((found) => {
+      list.replaceChildren(...found.filter(Boolean).map((r) => el("li", { "data-id": r.id, "data-state": r.state },
+        el("code", { class: "code", text: r.code }),
+        el("span", { class: "meta", text: `${r.reward_id} · ${t("redemption.state." + r.state)} · ${t("me.expires")} ${date(r.expires_at, zone())}` }),
+        r.state === "issued" && !m.erased ? confirmStep(el("button", { type: "button", class: "cancel", text: t("redemption.cancel") }), () => t("redemption.cancelConfirm"), async () => {
+          const answer = await api("POST", `/api/redemptions/${encodeURIComponent(r.id)}/cancel`);
+          if (answer?.status === 200) return member(m.id);
+          failure.textContent = answer ? errorText(answer) : t("error.network");
+        }) : null)));
+      if (!list.children.length) list.append(el("li", { class: "note", text: t("redemptions.none") }));
+    });
+    return el("div", { class: "card", id: "member-redemptions" }, el("h2", { text: t("redemptions.title") }), failure, list);
   }
 
   /** A member's form that sends `body()` and shows the member again. */
