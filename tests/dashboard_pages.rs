@@ -284,3 +284,57 @@ async fn the_owner_redeems_a_reward_for_a_member_after_confirming_and_cancels_it
     assert_eq!(m["points"], 150, "the points came back");
     assert_balance_is_the_ledger(&host, &id, "after a redemption and its cancellation").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stores_currency_enrolment_and_credentials_are_edited_without_showing_its_secrets_and_its_key_is_rotated_once() {
+    let host = host().await;
+    let old_key = make_store(&host, "cafe").await;
+    let creds = json!({"api": {"url": "https://shop.example", "consumer_key": "ck_1234567890abcdef", "consumer_secret": "cs_abcdef1234567890"}});
+    assert_eq!(admin(&host, "PUT", "/api/stores/cafe", Some(creds)).await.status, 200);
+    let masked = admin(&host, "GET", "/api/stores/cafe", None).await.json()["api"].clone();
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    let Some(new_key) = with_browser_value("stores", 360, move |b| {
+        signed_in_admin(&b, &origin, "#stores");
+        b.click("#stores li[data-id=cafe] .edit").unwrap();
+        b.wait("document.querySelector('#store-form')").unwrap();
+        let html = b.eval("return document.body.innerHTML + [...document.querySelectorAll('input')].map(i => i.value).join(' ');", json!([])).unwrap();
+        assert!(!html.as_str().unwrap().contains("1234567890abcdef") && !html.as_str().unwrap().contains("abcdef1234567890"), "no stored secret in the page");
+        assert_eq!(b.eval("return document.querySelector('#store-api-consumer_secret').value;", json!([])).unwrap(), json!(""));
+        assert_fits_phone(&b, "stores, Persian");
+        // Changed elsewhere after the page read it: the save is refused and shows theirs.
+        assert_eq!(block_on(admin(&h, "PUT", "/api/stores/cafe", Some(json!({"name": "کافه تازه"})))).status, 200);
+        choose(&b, "#store-currency", "IRT");
+        b.click("#store-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#store-form [role=status]')?.textContent.includes('کس دیگری')").unwrap();
+        assert_eq!(b.eval("return document.querySelector('#store-name').value;", json!([])).unwrap(), json!("کافه تازه"));
+        choose(&b, "#store-currency", "IRT");
+        b.click("#store-auto-enroll").unwrap();
+        b.type_into("#store-api-url", "https://shop2.example").unwrap();
+        b.click("#store-verify").unwrap();
+        b.click("#store-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#store-form [role=status]')?.textContent === 'ذخیره شد.'").unwrap();
+        // A new key, after a yes, shown once with a copy button.
+        b.click("#rotate").unwrap();
+        b.click("#rotate-confirm").unwrap();
+        b.wait("document.querySelector('#new-key')").unwrap();
+        assert!(b.eval("return document.querySelector('#copy-key') !== null;", json!([])).unwrap().as_bool().unwrap());
+        let key = b.text("#new-key").unwrap();
+        in_english(&b, "document.querySelector('#stores li')");
+        b.click("#stores li[data-id=cafe] .edit").unwrap();
+        b.wait("document.querySelector('#store-form')").unwrap();
+        assert_fits_phone(&b, "stores, English");
+        key
+    })
+    .await
+    else {
+        return;
+    };
+    let s = admin(&host, "GET", "/api/stores/cafe", None).await.json();
+    assert_eq!((s["name"].clone(), s["currency"].clone(), s["auto_enroll"].clone()), (json!("کافه تازه"), json!("IRT"), json!(true)));
+    assert_eq!(s["api"]["url"], "https://shop2.example");
+    assert_eq!((s["api"]["consumer_key"].clone(), s["api"]["consumer_secret"].clone()), (masked["consumer_key"].clone(), masked["consumer_secret"].clone()), "blank secrets kept the saved ones");
+    let member = json!({"phone": "09121234567"});
+    assert_error(&with_token(&host, &old_key, "POST", "/api/members", member.clone()).await, 401, "unauthorized");
+    assert_eq!(with_token(&host, &new_key, "POST", "/api/members", member).await.status, 201, "the new key works");
+}

@@ -4,11 +4,12 @@ import { club, saveSettings } from "./club.js";
 import { apply, call, date, el, errorText, facts, field, number, percent, read, showError, t } from "./i18n.js";
 import { marketing } from "./marketing.js";
 import { messageRow, people } from "./people.js";
+import { stores } from "./stores.js";
 import { transfer } from "./transfer.js";
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, messages, setup, ...people({ main, state }), ...club({ main, state }), ...marketing({ main, state }), ...transfer({ main, state }) };
+const views = { overview, messages, setup, ...people({ main, state }), ...club({ main, state }), ...marketing({ main, state }), ...stores({ main, state }), ...transfer({ main, state }) };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -35,6 +36,7 @@ function render() {
     el("a", { href: "#automations", text: t("nav.automations") }),
     el("a", { href: "#campaigns", text: t("nav.campaigns") }),
     el("a", { href: "#messages", text: t("nav.messages") }),
+    el("a", { href: "#stores", text: t("nav.stores") }),
     el("a", { href: "#transfer", text: t("nav.transfer") }));
   if (!state.settings) return signin();
   const [view, arg] = location.hash.slice(1).split("/");
