@@ -338,3 +338,71 @@ async fn a_stores_currency_enrolment_and_credentials_are_edited_without_showing_
     assert_error(&with_token(&host, &old_key, "POST", "/api/members", member.clone()).await, 401, "unauthorized");
     assert_eq!(with_token(&host, &new_key, "POST", "/api/members", member).await.status, 201, "the new key works");
 }
+
+/// Sets a field's value as typing would (an `input` follows): for the
+/// `datetime-local` fields WebDriver cannot type into in every locale.
+fn set_value(b: &vafa_test_host::browser::Browser, css: &str, value: &str) {
+    b.eval("const i = document.querySelector(arguments[0]); i.value = arguments[1]; i.dispatchEvent(new Event('input'));", json!([css, value])).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bonus_rules_are_made_edited_under_if_match_removed_after_a_yes_and_their_stacking_set() {
+    let host = host().await;
+    assert_eq!(admin(&host, "PUT", "/api/bonus-rules/vip", Some(json!({"kind": "tag", "tag": "vip", "multiplier_pct": 150}))).await.status, 200);
+    let origin = host.serve().await.unwrap();
+    let h = host.clone();
+    with_browser("bonus_rules", 360, move |b| {
+        signed_in_admin(&b, &origin, "#bonus");
+        b.wait("document.querySelector('#bonus-rules li[data-id=vip]') && document.querySelector('#bonus-form')").unwrap();
+        assert_fits_phone(&b, "bonus rules, Persian");
+        // A category rule, first refused for its multiplier, said at the field.
+        b.type_into("#bonus-id", "coffee").unwrap();
+        choose(&b, "#bonus-kind", "category");
+        b.type_into("#bonus-category", "Coffee").unwrap();
+        b.type_into("#bonus-multiplier", "50").unwrap();
+        b.click("#bonus-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#bonus-form [data-field=multiplier_pct] .field-error').textContent !== ''").unwrap();
+        b.type_into("#bonus-multiplier", "300").unwrap();
+        b.click("#bonus-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#bonus-rules li[data-id=coffee]')").unwrap();
+        // A window on the club's clock.
+        b.wait("document.querySelector('#bonus-form:not([data-id])')").unwrap();
+        b.type_into("#bonus-id", "black-friday").unwrap();
+        choose(&b, "#bonus-kind", "window");
+        set_value(&b, "#bonus-starts", "2026-11-27T00:00");
+        set_value(&b, "#bonus-ends", "2026-11-28T00:00");
+        b.type_into("#bonus-multiplier", "200").unwrap();
+        b.click("#bonus-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#bonus-rules li[data-id=black-friday]')").unwrap();
+        // A taken id is not overwritten by a new rule.
+        b.type_into("#bonus-id", "vip").unwrap();
+        b.click("#bonus-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#bonus-form [data-field=id] .field-error').textContent !== ''").unwrap();
+        // Edited elsewhere after the page read it: refused, theirs shown.
+        b.click("#bonus-rules li[data-id=vip] .edit").unwrap();
+        b.wait("document.querySelector('#bonus-form[data-id=vip]')").unwrap();
+        assert_eq!(block_on(admin(&h, "PUT", "/api/bonus-rules/vip", Some(json!({"kind": "tag", "tag": "vip", "multiplier_pct": 175})))).status, 200);
+        b.click("#bonus-active").unwrap();
+        b.click("#bonus-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#bonus-form [role=status]')?.textContent.includes('کس دیگری')").unwrap();
+        assert_eq!(b.eval("return document.querySelector('#bonus-multiplier').value;", json!([])).unwrap(), json!("175"));
+        b.click("#bonus-active").unwrap();
+        b.click("#bonus-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#bonus-rules li[data-id=vip][data-active=false]')").unwrap();
+        // Removed after a yes.
+        b.click("#bonus-rules li[data-id=coffee] .remove").unwrap();
+        b.click("#bonus-rules li[data-id=coffee] .yes").unwrap();
+        b.wait("document.querySelector('#bonus-rules li') && !document.querySelector('#bonus-rules li[data-id=coffee]')").unwrap();
+        choose(&b, "#bonus-stacking", "add");
+        b.click("#bonus-stack button[type=submit]").unwrap();
+        b.wait("document.querySelector('#bonus-stack [role=status]').textContent === 'ذخیره شد.'").unwrap();
+        in_english(&b, "document.querySelector('#bonus-rules li')");
+        assert_fits_phone(&b, "bonus rules, English");
+    })
+    .await;
+    let all = admin(&host, "GET", "/api/bonus-rules", None).await.json();
+    assert_eq!(all, json!({"stacking": "add", "rules": [
+        {"id": "vip", "kind": "tag", "tag": "vip", "multiplier_pct": 175, "active": false},
+        {"id": "black-friday", "kind": "window", "starts_at": "2026-11-26T20:30:00Z", "ends_at": "2026-11-27T20:30:00Z", "multiplier_pct": 200, "active": true},
+    ]}));
+}

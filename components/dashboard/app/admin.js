@@ -1,5 +1,6 @@
 // The store owner's app: sign in with the admin token (kept in this tab's
 // sessionStorage and sent as a Bearer token), then the club's pages.
+import { bonus } from "./bonus.js";
 import { club, saveSettings } from "./club.js";
 import { apply, call, date, el, errorText, facts, field, number, percent, read, showError, t } from "./i18n.js";
 import { marketing } from "./marketing.js";
@@ -9,7 +10,7 @@ import { transfer } from "./transfer.js";
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, messages, setup, ...people({ main, state }), ...club({ main, state }), ...marketing({ main, state }), ...stores({ main, state }), ...transfer({ main, state }) };
+const views = { overview, messages, setup, ...people({ main, state }), ...club({ main, state }), ...bonus({ main, state }), ...marketing({ main, state }), ...stores({ main, state }), ...transfer({ main, state }) };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -32,6 +33,7 @@ function render() {
     el("a", { href: "#rules", text: t("nav.rules") }),
     el("a", { href: "#tiers", text: t("nav.tiers") }),
     el("a", { href: "#holidays", text: t("nav.holidays") }),
+    el("a", { href: "#bonus", text: t("nav.bonus") }),
     el("a", { href: "#rewards", text: t("nav.rewards") }),
     el("a", { href: "#automations", text: t("nav.automations") }),
     el("a", { href: "#campaigns", text: t("nav.campaigns") }),

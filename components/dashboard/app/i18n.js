@@ -400,6 +400,26 @@ const catalogs = {
     "stores.keyOnce": "این کلید فقط همین یک بار نمایش داده می‌شود: همین حالا آن را در افزونهٔ فروشگاه بگذارید.",
     "stores.copy": "رونوشت",
     "stores.copied": "رونوشت شد.",
+    "nav.bonus": "امتیاز ویژه",
+    "bonus.title": "قاعده‌های امتیاز ویژه",
+    "bonus.note": "امتیاز بیشتر، بر ضریب سطح عضو: در بازه‌ای از زمان، برای عضوهای یک برچسب یا برای کالاهای یک دسته.",
+    "bonus.none": "هنوز قاعده‌ای نیست.",
+    "bonus.new": "قاعدهٔ تازه",
+    "bonus.editing": "ویرایش {id}",
+    "bonus.kind.window": "بازهٔ زمانی",
+    "bonus.kind.tag": "برچسب عضو",
+    "bonus.kind.category": "دستهٔ کالا",
+    "bonus.multiplier": "ضریب (درصد؛ ۲۰۰ یعنی دو برابر)",
+    "bonus.starts": "از، به وقت {zone}",
+    "bonus.ends": "تا، به وقت {zone}",
+    "bonus.tag": "برچسب",
+    "bonus.category": "دسته",
+    "bonus.inactive": "غیرفعال",
+    "bonus.taken": "قاعده‌ای با این شناسه هست؛ آن را ویرایش کنید یا شناسهٔ دیگری بدهید.",
+    "bonus.removeConfirm": "قاعدهٔ {id} حذف شود؟",
+    "bonus.stacking": "چند قاعده با هم",
+    "bonus.stacking.multiply": "ضریب‌ها در هم ضرب شوند",
+    "bonus.stacking.add": "درصدهای اضافه جمع شوند",
   },
   en: {
     "app.title": "Loyalty club",
@@ -797,6 +817,26 @@ const catalogs = {
     "stores.keyOnce": "This key is shown this once: put it in the shop's plugin now.",
     "stores.copy": "Copy",
     "stores.copied": "Copied.",
+    "nav.bonus": "Bonus rules",
+    "bonus.title": "Bonus rules",
+    "bonus.note": "Extra points on top of the member's tier: in a window of time, for members with a tag, or for a product category.",
+    "bonus.none": "No bonus rules yet.",
+    "bonus.new": "New rule",
+    "bonus.editing": "Editing {id}",
+    "bonus.kind.window": "Time window",
+    "bonus.kind.tag": "Member tag",
+    "bonus.kind.category": "Product category",
+    "bonus.multiplier": "Multiplier (percent; 200 doubles)",
+    "bonus.starts": "From, {zone} time",
+    "bonus.ends": "Until, {zone} time",
+    "bonus.tag": "Tag",
+    "bonus.category": "Category",
+    "bonus.inactive": "off",
+    "bonus.taken": "A rule has this id; edit it or choose another id.",
+    "bonus.removeConfirm": "Remove the rule {id}?",
+    "bonus.stacking": "When several rules apply",
+    "bonus.stacking.multiply": "Multiply them",
+    "bonus.stacking.add": "Add their extras",
   },
 };
 
@@ -968,4 +1008,16 @@ export function showError(form, answer, fallback) {
   const name = answer.body?.error?.field;
   const slot = (name && form.querySelector(`[data-field="${name}"] .field-error`)) || fallback;
   slot.textContent = errorText(answer);
+}
+
+/** Asks before `act`: the button gives way to `question`, yes and no. */
+export function confirmStep(button, question, act) {
+  const box = el("div", { class: "confirm", role: "group" });
+  button.addEventListener("click", () => {
+    button.hidden = true;
+    box.replaceChildren(el("p", { text: question() }),
+      el("button", { type: "button", class: "primary yes", text: t("confirm.yes"), onclick: act }),
+      el("button", { type: "button", class: "no", text: t("confirm.no"), onclick: () => { box.replaceChildren(); button.hidden = false; } }));
+  });
+  return el("div", {}, button, box);
 }

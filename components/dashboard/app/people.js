@@ -2,7 +2,7 @@
 // page with their points, history and messages, and what the owner does
 // for them: their details, phone and consent (with its reason), points by
 // hand, a reward redeemed on their behalf or cancelled, and erasure.
-import { call, date, dateTime, el, errorText, facts, field, number, read, showError, t } from "./i18n.js";
+import { call, confirmStep, date, dateTime, el, errorText, facts, field, number, read, showError, t } from "./i18n.js";
 
 /** A message of the log, as the log and a member's page list it. */
 export function messageRow(m, zone) {
@@ -13,18 +13,6 @@ export function messageRow(m, zone) {
 
 const ok = (answer) => answer && answer.status < 300;
 const tagList = (text) => text.split(/[,،]/).map((x) => x.trim()).filter(Boolean);
-
-/** Asks before `act`: the button gives way to `question`, yes and no. */
-function confirmStep(button, question, act) {
-  const box = el("div", { class: "confirm", role: "group" });
-  button.addEventListener("click", () => {
-    button.hidden = true;
-    box.replaceChildren(el("p", { text: question() }),
-      el("button", { type: "button", class: "primary yes", text: t("confirm.yes"), onclick: act }),
-      el("button", { type: "button", class: "no", text: t("confirm.no"), onclick: () => { box.replaceChildren(); button.hidden = false; } }));
-  });
-  return el("div", {}, button, box);
-}
 
 /** The views, for the admin app's router. */
 export function people({ main, state }) {
