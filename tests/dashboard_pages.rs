@@ -406,3 +406,41 @@ async fn bonus_rules_are_made_edited_under_if_match_removed_after_a_yes_and_thei
         {"id": "black-friday", "kind": "window", "starts_at": "2026-11-26T20:30:00Z", "ends_at": "2026-11-27T20:30:00Z", "multiplier_pct": 200, "active": true},
     ]}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automations_report_shows_what_its_messages_led_to_and_the_feedbacks_nps() {
+    let host = host().await;
+    host.set_now("2026-11-24T07:00:00Z".parse().unwrap()); // 10:30 in Tehran, a working day
+    store(&host, "shop-1", false).await;
+    let r = admin(&host, "PUT", "/api/automations/feedback", Some(json!({"enabled": true, "template": "از ۰ تا ۱۰ چه امتیازی می‌دهید؟", "offset_days": 0}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let phones = ["09120000002", "09120000003", "09120000004"];
+    for (i, p) in phones.iter().enumerate() {
+        create_member(&host, json!({"phone": p, "consent": {"marketing": true, "source": "checkout"}})).await;
+        assert_eq!(generic(&host, "shop-1", &paid(&format!("o-{i}"), p, 1_000_000)).await.status, 200);
+    }
+    for minute in 0..2 {
+        host.advance(chrono::Duration::minutes(minute));
+        for c in ["points-tick", "campaigns-tick", "sender"] {
+            assert_eq!(host.cron(c).await.result, Ok(()), "{c}");
+        }
+    }
+    for (p, score) in phones.iter().zip(["10", "9", "3"]) {
+        assert_eq!(inbound_json(&host, p, score).await.json()["action"], "feedback_score");
+    }
+    let origin = host.serve().await.unwrap();
+    with_browser("automation_report", 360, move |b| {
+        signed_in_admin(&b, &origin, "#automations");
+        b.click("#report-feedback").unwrap();
+        b.wait("document.querySelector('#funnel li[data-step=sent] strong')").unwrap();
+        assert_eq!(b.text("#funnel li[data-step=sent] strong").unwrap(), "۳");
+        assert_eq!(b.eval("return document.querySelectorAll('#funnel li[data-step=audience], #funnel li[data-step=queued]').length;", json!([])).unwrap(), json!(0), "an automation has no audience of its own");
+        let facts = b.text("dl.facts").unwrap();
+        assert!(facts.contains("NPS") && facts.contains("۳۳ (۳)"), "{facts}");
+        assert_fits_phone(&b, "an automation's report, Persian");
+        in_english(&b, "document.querySelector('#funnel')");
+        assert!(b.text("h1").unwrap().contains("Feedback"));
+        assert_fits_phone(&b, "an automation's report, English");
+    })
+    .await;
+}

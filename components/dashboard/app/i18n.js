@@ -420,6 +420,8 @@ const catalogs = {
     "bonus.stacking": "چند قاعده با هم",
     "bonus.stacking.multiply": "ضریب‌ها در هم ضرب شوند",
     "bonus.stacking.add": "درصدهای اضافه جمع شوند",
+    "automation.report": "گزارش این پیام خودکار از نخستین ارسال آن",
+    "automation.reportLink": "گزارش",
   },
   en: {
     "app.title": "Loyalty club",
@@ -837,6 +839,8 @@ const catalogs = {
     "bonus.stacking": "When several rules apply",
     "bonus.stacking.multiply": "Multiply them",
     "bonus.stacking.add": "Add their extras",
+    "automation.report": "This automation's report since it first went out",
+    "automation.reportLink": "Report",
   },
 };
 
