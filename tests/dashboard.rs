@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::*;
-use vafa_test_host::browser::{self, Browser};
+use vafa_test_host::browser::Browser;
 use vafa_test_host::{ADMIN_TOKEN, Host};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,26 +41,6 @@ async fn pages_and_files_carry_their_type_etag_policy_and_compression() {
     assert_eq!(host.request("GET", "/join", &[], "").await.status, 200);
 }
 
-/// Runs `steps` with a browser of `width` px on a blocking thread, or says
-/// why not and skips when Chromium is not installed (`.ci/run` installs it).
-async fn with_browser(name: &str, width: u32, steps: impl FnOnce(Browser) + Send + 'static) {
-    with_browser_value(name, width, steps).await;
-}
-
-/// [`with_browser`] for steps that hand back what they read from the page
-/// (`None`: skipped).
-async fn with_browser_value<T: Send + 'static>(name: &str, width: u32, steps: impl FnOnce(Browser) -> T + Send + 'static) -> Option<T> {
-    if !browser::available() {
-        eprintln!("SKIPPED {name}: chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)");
-        return None;
-    }
-    let name = name.to_string();
-    let value = tokio::task::spawn_blocking(move || steps(Browser::start(&name, width, 800).expect("a browser")))
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    Some(value)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_signs_in_with_the_token_and_a_wrong_one_is_told_so() {
     let host = host().await;
@@ -86,15 +66,6 @@ async fn the_admin_signs_in_with_the_token_and_a_wrong_one_is_told_so() {
         assert_eq!(b.eval("return sessionStorage.getItem('token');", json!([])).unwrap(), Value::Null);
     })
     .await;
-}
-
-/// Signs in and opens the page `hash` (`#members`).
-fn signed_in_admin(b: &Browser, origin: &str, hash: &str) {
-    b.goto(&format!("{origin}/admin/")).unwrap();
-    b.type_into("#token", ADMIN_TOKEN).unwrap();
-    b.click("#signin button[type=submit]").unwrap();
-    b.wait("document.querySelector('#overview')").unwrap();
-    b.goto(&format!("{origin}/admin/{hash}")).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,10 +311,6 @@ async fn the_message_log_filters_by_status() {
         assert_eq!(phones.len(), 2);
     })
     .await;
-}
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Handle::current().block_on(f)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use vafa_test_host::panel::Behaviour;
+use vafa_test_host::browser::{self, Browser};
 use vafa_test_host::{ADMIN_TOKEN, CALLBACK_TOKEN, Host, Reply};
 
 pub async fn host() -> Host {
@@ -204,3 +205,54 @@ pub async fn sign_in(host: &Host, host_header: &str) -> (Reply, String) {
     (r, cookie)
 }
 
+// ---------------------------------------------------------------------------
+// The dashboard in a browser
+// ---------------------------------------------------------------------------
+
+/// Runs `steps` with a browser of `width` px on a blocking thread, or says
+/// why not and skips when Chromium is not installed (`.ci/run` installs it).
+pub async fn with_browser(name: &str, width: u32, steps: impl FnOnce(Browser) + Send + 'static) {
+    with_browser_value(name, width, steps).await;
+}
+
+/// [`with_browser`] for steps that hand back what they read from the page
+/// (`None`: skipped).
+pub async fn with_browser_value<T: Send + 'static>(name: &str, width: u32, steps: impl FnOnce(Browser) -> T + Send + 'static) -> Option<T> {
+    if !browser::available() {
+        eprintln!("SKIPPED {name}: chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)");
+        return None;
+    }
+    let name = name.to_string();
+    let value = tokio::task::spawn_blocking(move || steps(Browser::start(&name, width, 800).expect("a browser")))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    Some(value)
+}
+
+/// Signs in and opens the page `hash` (`#members`).
+pub fn signed_in_admin(b: &Browser, origin: &str, hash: &str) {
+    b.goto(&format!("{origin}/admin/")).unwrap();
+    b.type_into("#token", ADMIN_TOKEN).unwrap();
+    b.click("#signin button[type=submit]").unwrap();
+    b.wait("document.querySelector('#overview')").unwrap();
+    b.goto(&format!("{origin}/admin/{hash}")).unwrap();
+}
+
+/// Waits for `f` on the test's runtime from a browser's blocking thread.
+pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Handle::current().block_on(f)
+}
+
+/// Asserts the page is no wider than the phone it is shown on (360 px), in
+/// `context` (a page and a language).
+pub fn assert_fits_phone(b: &Browser, context: &str) {
+    let width = b.eval("return document.documentElement.scrollWidth;", json!([])).unwrap();
+    assert!(width.as_u64().is_some_and(|w| w <= 360), "{context}: the page is {width} px wide on a 360 px phone");
+}
+
+/// Switches the dashboard to English (remembered) and waits for `ready`.
+pub fn in_english(b: &Browser, ready: &str) {
+    b.click("#lang").unwrap();
+    b.wait("document.documentElement.lang === 'en'").unwrap();
+    b.wait(ready).unwrap();
+}

@@ -1,12 +1,16 @@
 // The store owner's app: sign in with the admin token (kept in this tab's
 // sessionStorage and sent as a Bearer token), then the club's pages.
-import { apply, call, date, dateTime, el, errorText, facts, field, number, percent, showError, t } from "./i18n.js";
+import { bonus } from "./bonus.js";
+import { club, saveSettings } from "./club.js";
+import { apply, call, date, el, errorText, facts, field, number, percent, read, showError, t } from "./i18n.js";
 import { marketing } from "./marketing.js";
+import { messageRow, people } from "./people.js";
+import { stores } from "./stores.js";
 import { transfer } from "./transfer.js";
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, members, messages, setup, ...marketing({ main, state }), ...transfer({ main, state }) };
+const views = { overview, messages, setup, ...people({ main, state }), ...club({ main, state }), ...bonus({ main, state }), ...marketing({ main, state }), ...stores({ main, state }), ...transfer({ main, state }) };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -26,14 +30,18 @@ function render() {
     el("a", { href: "#setup", text: t("nav.setup") }),
     el("a", { href: "#overview", text: t("nav.overview") }),
     el("a", { href: "#members", text: t("nav.members") }),
+    el("a", { href: "#rules", text: t("nav.rules") }),
+    el("a", { href: "#tiers", text: t("nav.tiers") }),
+    el("a", { href: "#holidays", text: t("nav.holidays") }),
+    el("a", { href: "#bonus", text: t("nav.bonus") }),
     el("a", { href: "#rewards", text: t("nav.rewards") }),
     el("a", { href: "#automations", text: t("nav.automations") }),
     el("a", { href: "#campaigns", text: t("nav.campaigns") }),
     el("a", { href: "#messages", text: t("nav.messages") }),
+    el("a", { href: "#stores", text: t("nav.stores") }),
     el("a", { href: "#transfer", text: t("nav.transfer") }));
   if (!state.settings) return signin();
   const [view, arg] = location.hash.slice(1).split("/");
-  if (view === "member" && arg) return member(decodeURIComponent(arg));
   (views[view] ?? overview)(arg && decodeURIComponent(arg));
 }
 
@@ -68,130 +76,6 @@ async function start(token) {
   render();
 }
 
-function members() {
-  const list = el("ul", { class: "members", id: "members" });
-  const more = el("button", { type: "button", id: "more", text: t("members.more"), hidden: "" });
-  const error = el("p", { class: "error", role: "alert" });
-  const phone = el("input", { id: "phone", type: "tel", inputmode: "tel", dir: "ltr" });
-  const search = el("form", { class: "row", id: "search" },
-    el("div", {}, el("label", { for: "phone", text: t("members.search") }), phone),
-    el("button", { class: "primary", type: "submit", text: t("members.find") }),
-    el("button", { type: "button", text: t("members.all"), onclick: () => { phone.value = ""; load(); } }));
-  let before = null;
-
-  const show = (rows, append) => {
-    if (!append) list.replaceChildren();
-    for (const m of rows) list.append(row(m));
-    if (!list.children.length) list.append(el("li", { class: "note", text: t("members.none") }));
-  };
-  const load = async (next) => {
-    error.textContent = "";
-    const q = next ? `?limit=20&before=${next}` : "?limit=20";
-    const answer = await call("GET", "/api/members" + q, undefined, state.token).catch(() => null);
-    if (!answer) return (error.textContent = t("error.network"));
-    if (answer.status !== 200) return (error.textContent = errorText(answer));
-    show(answer.body.members, Boolean(next));
-    before = answer.body.next_before;
-    more.hidden = before == null;
-  };
-  search.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    if (!phone.value.trim()) return load();
-    const answer = await call("GET", "/api/members?phone=" + encodeURIComponent(phone.value.trim()), undefined, state.token).catch(() => null);
-    more.hidden = true;
-    if (!answer) return (error.textContent = t("error.network"));
-    if (answer.status === 404) return show([], false);
-    if (answer.status !== 200) return (error.textContent = errorText(answer));
-    show([answer.body], false);
-  });
-  more.addEventListener("click", () => load(before));
-  main.replaceChildren(el("section", { class: "card" }, el("h1", { text: t("members.title") }), search, error, list, more));
-  load();
-}
-
-function row(m) {
-  const zone = state.settings.timezone;
-  return el("li", { "data-id": m.id },
-    el("a", { class: "name", href: `#member/${encodeURIComponent(m.id)}`, text: m.name || t("members.unnamed") }),
-    el("span", { class: "phone", text: m.phone ?? "" }),
-    el("span", { class: "meta", text: `${number(m.points)} ${t("members.points")} · ${t("members.tier")} ${m.tier}` }),
-    el("span", { class: "meta", text: `${t("members.joined")} ${date(m.joined_at, zone)}` }));
-}
-
-/** `GET` with the token; the body, or `null` after showing why not in `error`. */
-async function get(path, error) {
-  const answer = await call("GET", path, undefined, state.token).catch(() => null);
-  if (!answer) error.textContent = t("error.network");
-  else if (answer.status !== 200) error.textContent = errorText(answer);
-  else return answer.body;
-  return null;
-}
-
-
-async function member(id) {
-  const zone = state.settings.timezone;
-  const error = el("p", { class: "error", role: "alert" });
-  const section = el("section", { id: "member", "data-id": id }, el("a", { href: "#members", text: t("member.back") }), error);
-  main.replaceChildren(section);
-  const path = `/api/members/${encodeURIComponent(id)}`;
-  const [m, ledger, msgs] = await Promise.all([get(path, error), get(`${path}/ledger?limit=20`, error), get(`/api/messages?member_id=${encodeURIComponent(id)}&limit=20`, error)]);
-  if (!m || !ledger || !msgs) return;
-  const consent = (status) => t("consent." + status);
-  section.append(
-    el("div", { class: "card" },
-      el("h1", { class: "name", text: m.name || t("members.unnamed") }),
-      el("p", { class: "phone", text: m.phone ?? "" }),
-      facts([
-        [t("member.points"), number(m.points)],
-        [t("member.pending"), number(m.pending_points)],
-        [t("member.tier"), m.tier],
-        [t("member.segment"), m.segment],
-        [t("member.joined"), date(m.joined_at, zone)],
-        [t("member.referral"), m.referral_code],
-        [t("member.consent"), consent(m.consent.status)],
-      ])),
-    el("div", { class: "card" }, el("h2", { text: t("member.history") }),
-      el("ul", { class: "plain", id: "consent-history" }, ...m.consent_history.slice().reverse().map((e) =>
-        el("li", { text: `${date(e.at, zone)} · ${consent(e.status)} · ${e.source}` })))),
-    adjustForm(id),
-    el("div", { class: "card" }, el("h2", { text: t("member.ledger") }),
-      el("ul", { class: "plain", id: "ledger" }, ...ledger.entries.map((e) =>
-        el("li", { text: `${date(e.at, zone)} · ${e.kind} · ${number(e.points)} → ${number(e.balance)}${e.ref ? " · " + e.ref : ""}` })))),
-    el("div", { class: "card" }, el("h2", { text: t("member.messages") }),
-      el("ul", { class: "plain", id: "member-messages" }, ...msgs.messages.map(messageRow))));
-}
-
-function adjustForm(id) {
-  const points = el("input", { id: "adjust-points", type: "number", step: "1", required: "", dir: "ltr" });
-  const reason = el("input", { id: "adjust-reason", required: "", maxlength: "200" });
-  const note = el("p", { class: "note", role: "status" });
-  // One key per attempt: a form sent twice is applied once.
-  let key = crypto.randomUUID();
-  const form = el("form", { class: "card", id: "adjust" },
-    el("h2", { text: t("member.adjust") }),
-    el("div", { class: "row" },
-      el("div", {}, el("label", { for: "adjust-points", text: t("member.adjust.points") }), points),
-      el("div", {}, el("label", { for: "adjust-reason", text: t("member.adjust.reason") }), reason),
-      el("button", { class: "primary", type: "submit", text: t("member.adjust.submit") })),
-    note);
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const body = { points: Number(points.value), reason: reason.value.trim(), idempotency_key: key };
-    const answer = await call("POST", `/api/members/${encodeURIComponent(id)}/adjust`, body, state.token).catch(() => null);
-    if (!answer) return (note.textContent = t("error.network"));
-    if (answer.status !== 200) return (note.textContent = errorText(answer));
-    key = crypto.randomUUID();
-    member(id);
-  });
-  return form;
-}
-
-function messageRow(m) {
-  return el("li", { "data-id": m.id, "data-status": m.status },
-    el("span", { class: "meta", text: `${dateTime(m.created_at, state.settings.timezone)} · ${t("status." + m.status)} · ${m.kind}${m.campaign ? " · " + m.campaign : ""}` }),
-    el("span", { class: "text", text: m.text }));
-}
-
 function messages() {
   const status = el("select", { id: "status" }, el("option", { value: "", text: t("messages.any") }),
     ...["queued", "sent", "delivered", "failed"].map((s) => el("option", { value: s, text: t("status." + s) })));
@@ -206,10 +90,10 @@ function messages() {
     if (status.value) q.set("status", status.value);
     if (campaign.value.trim()) q.set("campaign_id", campaign.value.trim());
     if (next) q.set("before", next);
-    const page = await get("/api/messages?" + q, error);
+    const page = await read("/api/messages?" + q, state.token, error);
     if (!page) return;
     if (!next) list.replaceChildren();
-    list.append(...page.messages.map(messageRow));
+    list.append(...page.messages.map((m) => messageRow(m, state.settings.timezone)));
     if (!list.children.length) list.append(el("li", { class: "note", text: t("messages.none") }));
     before = page.next_before;
     more.hidden = before == null;
@@ -223,9 +107,6 @@ function messages() {
   main.replaceChildren(el("section", { class: "card" }, el("h1", { text: t("messages.title") }), form, error, list, more));
   load();
 }
-
-/** A labelled input whose errors the API names by `field`. */
-
 
 function setup() {
   const s = state.settings;
@@ -245,32 +126,17 @@ function setup() {
       field("sms_part_cost", t("setup.sms_part_cost"), s.sms_part_cost, { type: "number", dir: "ltr" })),
     note,
     el("button", { class: "primary", type: "submit", text: t("setup.save") }));
-  settingsForm.addEventListener("submit", async (e) => {
+  settingsForm.addEventListener("submit", (e) => {
     e.preventDefault();
-    settingsForm.querySelectorAll(".field-error").forEach((p) => (p.textContent = ""));
-    note.textContent = "";
     const v = (id) => settingsForm.querySelector("#" + id).value.trim();
-    const body = {
+    saveSettings(state, settingsForm, {
       sender_signature: v("sender_signature"),
       optout_footer: v("optout_footer"),
       timezone: v("timezone"),
       quiet_hours: { start: v("quiet_start"), end: v("quiet_end") },
       earn: { ...s.earn, per_amount: Number(v("earn_amount")), points: Number(v("earn_points")) },
       sms_part_cost: Number(v("sms_part_cost")),
-    };
-    // Only the keys this form shows, merged into what is saved, and only
-    // onto the version this page read: nothing set elsewhere is lost.
-    const answer = await call("PATCH", "/api/settings", body, state.token, { "if-match": state.settingsTag }).catch(() => null);
-    if (!answer) return (note.textContent = t("error.network"));
-    if (answer.status === 412 && answer.body?.current) {
-      Object.assign(state, { settings: answer.body.current, settingsTag: answer.etag });
-      setup();
-      document.querySelector("#settings-note").textContent = t("setup.conflict");
-      return;
-    }
-    if (answer.status !== 200) return showError(settingsForm, answer, note);
-    Object.assign(state, { settings: answer.body, settingsTag: answer.etag });
-    note.textContent = t("setup.saved");
+    }, setup);
   });
 
   const platform = el("select", { id: "platform" }, ...["woocommerce", "shopify", "generic"].map((p) => el("option", { value: p, text: p })));
@@ -309,7 +175,7 @@ function setup() {
 
   const panelCard = el("div", { class: "card", id: "panel" }, el("h2", { text: t("setup.panel") }));
   main.replaceChildren(el("section", { id: "setup" }, el("h1", { text: t("setup.title") }), settingsForm, storeForm, panelCard));
-  get("/api/panel", panelCard.appendChild(el("p", { class: "error" }))).then((p) => {
+  read("/api/panel", state.token, panelCard.appendChild(el("p", { class: "error" }))).then((p) => {
     if (!p) return;
     const onOff = (b) => t(b ? "setup.on" : "setup.off");
     const credit = p.credit == null ? (p.credit_error ?? t("setup.unknown")) : `${number(p.credit)} ${p.credit_unit ?? ""}`;

@@ -294,6 +294,140 @@ const catalogs = {
     "segment.loyal": "وفادار",
     "segment.at_risk": "در خطر",
     "segment.lapsed": "از دست رفته",
+    "nav.rules": "قواعد باشگاه",
+    "rules.title": "قواعد باشگاه",
+    "rules.cap": "سقف پیامک تبلیغاتی برای هر عضو",
+    "rules.per_day": "در روز",
+    "rules.per_week": "در ۷ روز",
+    "rules.quiet": "ساعت‌های مجاز ارسال تبلیغ",
+    "rules.points": "امتیازها",
+    "rules.expiry_months": "انقضا پس از (ماه)",
+    "rules.reminder_days": "یادآوری چند روز پیش از انقضا",
+    "rules.pending_days": "روزهای انتظار (مهلت مرجوعی)",
+    "rules.referral": "امتیاز دعوت دوستان",
+    "rules.referrer": "به دعوت‌کننده",
+    "rules.referee": "به دوست دعوت‌شده",
+    "nav.tiers": "سطح‌ها",
+    "tiers.title": "سطح‌های باشگاه",
+    "tiers.note": "سطح اول از صفر شروع می‌شود و حداقل خرید هر سطح از سطح پیش از آن بیشتر است. خرید در بازهٔ سطح (tier_window_days) شمرده می‌شود.",
+    "tiers.name": "نام (حروف کوچک لاتین)",
+    "tiers.min_spend": "حداقل خرید ({currency})",
+    "tiers.multiplier": "ضریب امتیاز (درصد؛ ۱۰۰ یعنی ×۱)",
+    "tiers.up": "بالاتر",
+    "tiers.down": "پایین‌تر",
+    "tiers.remove": "حذف",
+    "tiers.add": "افزودن سطح",
+    "nav.holidays": "تعطیلات",
+    "holidays.title": "تعطیلات باشگاه",
+    "holidays.note": "در این روزها پیامک تبلیغاتی فرستاده نمی‌شود و تا روز کاری بعد صبر می‌کند.",
+    "holidays.none": "هنوز تعطیلی افزوده نشده است.",
+    "holidays.add": "افزودن",
+    "holidays.unsaved": "افزوده شد؛ برای نگه داشتن، ذخیره کنید.",
+    "holidays.year": "سال",
+    "holidays.month": "ماه",
+    "holidays.day": "روز",
+    "holidays.lunar": "تعطیلات قمری سال",
+    "holidays.lunarNote": "این تاریخ‌ها در مرورگر با تقویم قمری حساب شده‌اند و تقویم رسمی ممکن است یک روز با آن‌ها فرق کند؛ هر تاریخ را بازبینی و در صورت نیاز اصلاح کنید. فقط آن‌هایی که تیک بزنید افزوده می‌شوند.",
+    "holidays.addChecked": "افزودن تیک‌خورده‌ها",
+    "holidays.fixed": "تعطیلات ثابت",
+    "holidays.fixedNote": "هر سال، همیشه؛ تغییر نمی‌کنند.",
+    "lunar.tasua": "تاسوعای حسینی",
+    "lunar.ashura": "عاشورای حسینی",
+    "lunar.arbaeen": "اربعین حسینی",
+    "lunar.prophet_death": "رحلت پیامبر و شهادت امام حسن (۲۸ صفر)",
+    "lunar.reza": "شهادت امام رضا (آخر صفر)",
+    "lunar.askari": "شهادت امام حسن عسکری",
+    "lunar.prophet_birth": "میلاد پیامبر و امام صادق",
+    "lunar.fatima": "شهادت حضرت فاطمه",
+    "lunar.ali_birth": "ولادت امام علی",
+    "lunar.mabath": "مبعث",
+    "lunar.shaban": "ولادت امام مهدی (نیمهٔ شعبان)",
+    "lunar.ali_death": "شهادت امام علی",
+    "lunar.fitr": "عید فطر",
+    "lunar.fitr2": "تعطیل عید فطر (روز دوم)",
+    "lunar.sadiq": "شهادت امام صادق",
+    "lunar.adha": "عید قربان",
+    "lunar.ghadir": "عید غدیر",
+    "members.new": "عضو تازه",
+    "members.consented": "عضو با پیامک‌های تبلیغاتی باشگاه موافقت کرده است",
+    "members.consentText": "متنی که با آن موافقت کرد (اختیاری)",
+    "members.create": "افزودن عضو",
+    "members.open": "صفحهٔ این عضو",
+    "member.name": "نام",
+    "member.birthday": "تاریخ تولد (مثل ۱۳۷۰-۰۶-۱۵)",
+    "member.calendar": "تقویم تاریخ تولد",
+    "calendar.jalali": "شمسی",
+    "calendar.gregorian": "میلادی",
+    "member.erased": "عضو پاک‌شده",
+    "member.edit": "ویرایش مشخصات",
+    "member.phoneChange": "تغییر شماره موبایل",
+    "member.consentChange": "تغییر رضایت پیامک",
+    "member.source": "از راه",
+    "member.consentReason": "دلیل (در سابقه می‌ماند)",
+    "erase.title": "پاک کردن عضو",
+    "erase.note": "نام، شماره و تاریخ تولد برای همیشه پاک می‌شوند و برنمی‌گردند؛ فقط آمار بی‌نام می‌ماند.",
+    "erase.type": "برای تأیید، «{word}» را بنویسید",
+    "erase.word": "پاک شود",
+    "erase.submit": "پاک کردن برای همیشه",
+    "confirm.yes": "بله",
+    "confirm.no": "نه",
+    "redeem.title": "دریافت جایزه برای عضو",
+    "redeem.reward": "جایزه",
+    "redeem.submit": "دریافت کد…",
+    "redeem.confirm": "«{reward}» با {cost} امتیاز؟ پس از آن {left} امتیاز برای عضو می‌ماند و کد برایش پیامک می‌شود.",
+    "redeem.issued": "کد صادر شد:",
+    "redemptions.title": "جایزه‌های اخیر",
+    "redemptions.none": "جایزه‌ای دریافت نشده است.",
+    "redemption.cancel": "لغو کد",
+    "redemption.cancelConfirm": "کد باطل شود و امتیازش به عضو برگردد؟",
+    "redemption.state.pending": "ناتمام",
+    "redemption.state.issued": "صادرشده",
+    "redemption.state.used": "استفاده‌شده",
+    "redemption.state.cancelled": "لغوشده",
+    "redemption.state.failed": "ناموفق",
+    "nav.stores": "فروشگاه‌ها",
+    "stores.title": "فروشگاه‌ها",
+    "stores.none": "هنوز فروشگاهی وصل نشده است؛ از «راه‌اندازی» وصل کنید.",
+    "stores.enrolls": "خریداران عضو می‌شوند",
+    "stores.noEnroll": "عضویت خودکار خاموش",
+    "stores.hasApi": "API وصل است",
+    "stores.noApi": "بدون API",
+    "stores.edit": "ویرایش",
+    "stores.editing": "ویرایش {name}",
+    "stores.autoEnroll": "خریدار ناعضو، بدون رضایت پیامک، عضو شود",
+    "stores.unchanged": "خالی: همان که ذخیره شده",
+    "stores.verify": "پیش از ذخیره با فروشگاه آزموده شود",
+    "stores.removeApi": "حذف کلیدهای API",
+    "stores.conflict": "کس دیگری در این فاصله این فروشگاه را تغییر داده است. مقدارهای ذخیره‌شدهٔ او در فرم آمده‌اند؛ بازبینی کنید و دوباره ذخیره کنید.",
+    "stores.key": "کلید API فروشگاه",
+    "stores.keyNote": "افزونهٔ فروشگاه با این کلید به باشگاه وصل می‌شود. کلید تازه، کلید قبلی را همان لحظه از کار می‌اندازد.",
+    "stores.rotate": "ساخت کلید تازه…",
+    "stores.rotateConfirm": "بله، کلید قبلی از کار بیفتد",
+    "stores.keyOnce": "این کلید فقط همین یک بار نمایش داده می‌شود: همین حالا آن را در افزونهٔ فروشگاه بگذارید.",
+    "stores.copy": "رونوشت",
+    "stores.copied": "رونوشت شد.",
+    "nav.bonus": "امتیاز ویژه",
+    "bonus.title": "قاعده‌های امتیاز ویژه",
+    "bonus.note": "امتیاز بیشتر، بر ضریب سطح عضو: در بازه‌ای از زمان، برای عضوهای یک برچسب یا برای کالاهای یک دسته.",
+    "bonus.none": "هنوز قاعده‌ای نیست.",
+    "bonus.new": "قاعدهٔ تازه",
+    "bonus.editing": "ویرایش {id}",
+    "bonus.kind.window": "بازهٔ زمانی",
+    "bonus.kind.tag": "برچسب عضو",
+    "bonus.kind.category": "دستهٔ کالا",
+    "bonus.multiplier": "ضریب (درصد؛ ۲۰۰ یعنی دو برابر)",
+    "bonus.starts": "از، به وقت {zone}",
+    "bonus.ends": "تا، به وقت {zone}",
+    "bonus.tag": "برچسب",
+    "bonus.category": "دسته",
+    "bonus.inactive": "غیرفعال",
+    "bonus.taken": "قاعده‌ای با این شناسه هست؛ آن را ویرایش کنید یا شناسهٔ دیگری بدهید.",
+    "bonus.removeConfirm": "قاعدهٔ {id} حذف شود؟",
+    "bonus.stacking": "چند قاعده با هم",
+    "bonus.stacking.multiply": "ضریب‌ها در هم ضرب شوند",
+    "bonus.stacking.add": "درصدهای اضافه جمع شوند",
+    "automation.report": "گزارش این پیام خودکار از نخستین ارسال آن",
+    "automation.reportLink": "گزارش",
   },
   en: {
     "app.title": "Loyalty club",
@@ -585,6 +719,140 @@ const catalogs = {
     "segment.loyal": "Loyal",
     "segment.at_risk": "At risk",
     "segment.lapsed": "Lapsed",
+    "nav.rules": "Club rules",
+    "rules.title": "Club rules",
+    "rules.cap": "Marketing SMS a member may get",
+    "rules.per_day": "a day",
+    "rules.per_week": "in 7 days",
+    "rules.quiet": "Hours marketing may go out",
+    "rules.points": "Points",
+    "rules.expiry_months": "Expire after (months)",
+    "rules.reminder_days": "Reminder, days before expiry",
+    "rules.pending_days": "Days pending (return window)",
+    "rules.referral": "Referral points",
+    "rules.referrer": "To the referrer",
+    "rules.referee": "To the friend",
+    "nav.tiers": "Tiers",
+    "tiers.title": "The club's tiers",
+    "tiers.note": "The first tier starts at zero and each tier's minimum spend is above the one before it. Spend counts over the tier window (tier_window_days).",
+    "tiers.name": "Name (a-z, 0-9, _)",
+    "tiers.min_spend": "Minimum spend ({currency})",
+    "tiers.multiplier": "Points multiplier (percent; 100 is ×1)",
+    "tiers.up": "Up",
+    "tiers.down": "Down",
+    "tiers.remove": "Remove",
+    "tiers.add": "Add a tier",
+    "nav.holidays": "Holidays",
+    "holidays.title": "The club's holidays",
+    "holidays.note": "No marketing SMS goes out on these days; it waits for the next working day.",
+    "holidays.none": "No holidays added yet.",
+    "holidays.add": "Add",
+    "holidays.unsaved": "Added; save to keep it.",
+    "holidays.year": "Year",
+    "holidays.month": "Month",
+    "holidays.day": "Day",
+    "holidays.lunar": "The year's lunar holidays",
+    "holidays.lunarNote": "These dates are computed in the browser from the Hijri calendar; the official calendar can differ by a day, so check each one and change it if need be. Only those you tick are added.",
+    "holidays.addChecked": "Add the ticked ones",
+    "holidays.fixed": "Fixed holidays",
+    "holidays.fixedNote": "Every year, always on; they cannot be changed.",
+    "lunar.tasua": "Tasua",
+    "lunar.ashura": "Ashura",
+    "lunar.arbaeen": "Arbaeen",
+    "lunar.prophet_death": "The Prophet's death and Imam Hasan's martyrdom (28 Safar)",
+    "lunar.reza": "Imam Reza's martyrdom (last day of Safar)",
+    "lunar.askari": "Imam Hasan Askari's martyrdom",
+    "lunar.prophet_birth": "The Prophet's birthday",
+    "lunar.fatima": "Fatima's martyrdom",
+    "lunar.ali_birth": "Imam Ali's birthday",
+    "lunar.mabath": "Mab'ath",
+    "lunar.shaban": "15 Sha'ban",
+    "lunar.ali_death": "Imam Ali's martyrdom",
+    "lunar.fitr": "Eid al-Fitr",
+    "lunar.fitr2": "Eid al-Fitr, second day",
+    "lunar.sadiq": "Imam Sadiq's martyrdom",
+    "lunar.adha": "Eid al-Adha",
+    "lunar.ghadir": "Eid al-Ghadir",
+    "members.new": "New member",
+    "members.consented": "The member agreed to the club's marketing SMS",
+    "members.consentText": "The text they agreed to (optional)",
+    "members.create": "Add the member",
+    "members.open": "Open this member",
+    "member.name": "Name",
+    "member.birthday": "Birthday (e.g. 1370-06-15)",
+    "member.calendar": "Birthday's calendar",
+    "calendar.jalali": "Jalali",
+    "calendar.gregorian": "Gregorian",
+    "member.erased": "Erased member",
+    "member.edit": "Edit details",
+    "member.phoneChange": "Change the mobile number",
+    "member.consentChange": "Change SMS consent",
+    "member.source": "Source",
+    "member.consentReason": "Reason (kept in the history)",
+    "erase.title": "Erase the member",
+    "erase.note": "Name, phone and birthday are erased for good and cannot be brought back; only anonymous totals stay.",
+    "erase.type": "To confirm, type \"{word}\"",
+    "erase.word": "ERASE",
+    "erase.submit": "Erase for good",
+    "confirm.yes": "Yes",
+    "confirm.no": "No",
+    "redeem.title": "Redeem a reward for the member",
+    "redeem.reward": "Reward",
+    "redeem.submit": "Redeem…",
+    "redeem.confirm": "{reward} for {cost} points? The member keeps {left} points and gets the code by SMS.",
+    "redeem.issued": "Code issued:",
+    "redemptions.title": "Recent redemptions",
+    "redemptions.none": "No redemptions.",
+    "redemption.cancel": "Cancel the code",
+    "redemption.cancelConfirm": "Cancel the code and give its points back?",
+    "redemption.state.pending": "Unfinished",
+    "redemption.state.issued": "Issued",
+    "redemption.state.used": "Used",
+    "redemption.state.cancelled": "Cancelled",
+    "redemption.state.failed": "Failed",
+    "nav.stores": "Stores",
+    "stores.title": "Stores",
+    "stores.none": "No store yet; connect one in Getting started.",
+    "stores.enrolls": "buyers are enrolled",
+    "stores.noEnroll": "no auto-enrolment",
+    "stores.hasApi": "API connected",
+    "stores.noApi": "no API",
+    "stores.edit": "Edit",
+    "stores.editing": "Editing {name}",
+    "stores.autoEnroll": "Enrol a buyer who is not a member (without SMS consent)",
+    "stores.unchanged": "blank: keep the saved one",
+    "stores.verify": "Try them with the shop before saving",
+    "stores.removeApi": "Remove the API credentials",
+    "stores.conflict": "Someone else changed this store meanwhile. Their saved values are in the form now; check them and save again.",
+    "stores.key": "The store's API key",
+    "stores.keyNote": "The shop's plugin calls the club with this key. A new key stops the old one at once.",
+    "stores.rotate": "Make a new key…",
+    "stores.rotateConfirm": "Yes, stop the old key",
+    "stores.keyOnce": "This key is shown this once: put it in the shop's plugin now.",
+    "stores.copy": "Copy",
+    "stores.copied": "Copied.",
+    "nav.bonus": "Bonus rules",
+    "bonus.title": "Bonus rules",
+    "bonus.note": "Extra points on top of the member's tier: in a window of time, for members with a tag, or for a product category.",
+    "bonus.none": "No bonus rules yet.",
+    "bonus.new": "New rule",
+    "bonus.editing": "Editing {id}",
+    "bonus.kind.window": "Time window",
+    "bonus.kind.tag": "Member tag",
+    "bonus.kind.category": "Product category",
+    "bonus.multiplier": "Multiplier (percent; 200 doubles)",
+    "bonus.starts": "From, {zone} time",
+    "bonus.ends": "Until, {zone} time",
+    "bonus.tag": "Tag",
+    "bonus.category": "Category",
+    "bonus.inactive": "off",
+    "bonus.taken": "A rule has this id; edit it or choose another id.",
+    "bonus.removeConfirm": "Remove the rule {id}?",
+    "bonus.stacking": "When several rules apply",
+    "bonus.stacking.multiply": "Multiply them",
+    "bonus.stacking.add": "Add their extras",
+    "automation.report": "This automation's report since it first went out",
+    "automation.reportLink": "Report",
   },
 };
 
@@ -638,6 +906,54 @@ export function dateTime(iso, timeZone) {
   return clubCalendar(iso, timeZone, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** A whole number as written, without grouping (a year, a day). */
+export function digits(n) {
+  return new Intl.NumberFormat(locale(), { useGrouping: false }).format(n);
+}
+
+// The calendars below read a day at noon UTC, so no zone moves it.
+export const DAY = 86_400_000;
+const dayFormats = {};
+
+/** The day `ms` in `calendar` (`persian`, `islamic-civil`) as numbers. */
+export function calendarDay(ms, calendar) {
+  dayFormats[calendar] ??= new Intl.DateTimeFormat(`en-u-ca-${calendar}-nu-latn`, { timeZone: "UTC", year: "numeric", month: "numeric", day: "numeric" });
+  const p = Object.fromEntries(dayFormats[calendar].formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return { y: parseInt(p.year, 10), m: Number(p.month), d: Number(p.day) };
+}
+
+/** Days from 1 Farvardin: the first six months have 31 days, the next five 30. */
+const jalaliOrdinal = (m, d) => (m <= 6 ? (m - 1) * 31 : 186 + (m - 7) * 30) + d;
+
+/** Noon UTC of a Jalali day, found from the browser's Persian calendar. */
+export function fromJalali(y, m, d) {
+  let ms = Date.UTC(y + 621, 2, 21, 12);
+  for (let i = 0; i < 3; i++) {
+    const j = calendarDay(ms, "persian");
+    ms -= ((j.y - y) * 365 + jalaliOrdinal(j.m, j.d) - jalaliOrdinal(m, d)) * DAY;
+  }
+  return ms;
+}
+
+/** Days in a Jalali month: Esfand has 30 in a leap year only. */
+export function jalaliMonthDays(y, m) {
+  if (m < 12) return m <= 6 ? 31 : 30;
+  return calendarDay(fromJalali(y, 12, 30), "persian").m === 12 ? 30 : 29;
+}
+
+/** The Jalali months' names in the page's language (Farvardin… in English). */
+const monthNames = {};
+export function jalaliMonths() {
+  const f = new Intl.DateTimeFormat(locale() + "-u-ca-persian", { timeZone: "UTC", month: "long" });
+  return (monthNames[lang] ??= Array.from({ length: 12 }, (_, i) => f.format(new Date(fromJalali(1405, i + 1, 1)))));
+}
+
+/** A Jalali day, `{y, m, d}` (without `y`: the day of every year). */
+export function jalaliText({ y, m, d }) {
+  const day = `${digits(d)} ${jalaliMonths()[m - 1]}`;
+  return y ? `${day} ${digits(y)}` : day;
+}
+
 /** A wall-clock time in `timeZone` ("2026-12-21T20:00", as a
  *  `datetime-local` field gives it) as the instant it names, in ISO form:
  *  the club's hour, wherever the owner's browser happens to be. */
@@ -679,6 +995,15 @@ export async function call(method, path, body, token, extra = {}) {
   return { status: res.status, body: json, etag: res.headers.get("etag") };
 }
 
+/** `GET` with `token`: the body, or `null` after saying why not in `error`. */
+export async function read(path, token, error) {
+  const answer = await call("GET", path, undefined, token).catch(() => null);
+  if (!answer) error.textContent = t("error.network");
+  else if (answer.status !== 200) error.textContent = errorText(answer);
+  else return answer.body;
+  return null;
+}
+
 export function errorText(answer) {
   return t("error.generic") + (answer.body?.error?.message ?? answer.status);
 }
@@ -699,4 +1024,16 @@ export function showError(form, answer, fallback) {
   const name = answer.body?.error?.field;
   const slot = (name && form.querySelector(`[data-field="${name}"] .field-error`)) || fallback;
   slot.textContent = errorText(answer);
+}
+
+/** Asks before `act`: the button gives way to `question`, yes and no. */
+export function confirmStep(button, question, act) {
+  const box = el("div", { class: "confirm", role: "group" });
+  button.addEventListener("click", () => {
+    button.hidden = true;
+    box.replaceChildren(el("p", { text: question() }),
+      el("button", { type: "button", class: "primary yes", text: t("confirm.yes"), onclick: act }),
+      el("button", { type: "button", class: "no", text: t("confirm.no"), onclick: () => { box.replaceChildren(); button.hidden = false; } }));
+  });
+  return el("div", {}, button, box);
 }

@@ -134,7 +134,8 @@ export function marketing({ main, state }) {
       else showError(form, answer, failure);
     });
     return el("details", { class: "card", id: `automation-${kind}`, ...(a.enabled ? { open: "" } : {}) },
-      el("summary", { text: `${t("automation." + kind)}${a.enabled ? " · " + t("automation.on") : ""}` }), form);
+      el("summary", { text: `${t("automation." + kind)}${a.enabled ? " · " + t("automation.on") : ""}` }),
+      el("a", { id: `report-${kind}`, href: `#campaign/auto:${kind}`, text: t("automation.reportLink") }), form);
   }
 
   async function campaigns() {
@@ -203,6 +204,8 @@ export function marketing({ main, state }) {
     return form;
   }
 
+  /** A broadcast's report, or an automation's (`auto:<kind>`: its
+   *  counters since it was first on, and the feedback's NPS). */
   async function campaign(id) {
     const error = el("p", { class: "error", role: "alert" });
     main.replaceChildren(card(error));
@@ -210,8 +213,10 @@ export function marketing({ main, state }) {
     if (answer?.status !== 200) return (error.textContent = answer ? errorText(answer) : t("error.network"));
     const c = answer.body;
     const st = c.stats;
-    const steps = [["audience", st.audience], ["queued", st.queued], ["sent", st.sent], ["delivered", st.delivered], ["clicks", st.clicks], ["conversions", st.conversions]];
-    const top = Math.max(1, st.audience);
+    const kind = id.startsWith("auto:") && id.slice(5);
+    // An automation has no audience of its own: its funnel starts at the messages sent.
+    const steps = [["audience", st.audience], ["queued", st.queued], ["sent", st.sent], ["delivered", st.delivered], ["clicks", st.clicks], ["conversions", st.conversions]].filter(([, v]) => v != null);
+    const top = Math.max(1, steps[0][1]);
     const funnel = el("ol", { class: "funnel", id: "funnel" }, ...steps.map(([k, v]) => el("li", { "data-step": k },
       el("span", { text: t("funnel." + k) }), el("strong", { text: number(v) }), el("progress", { max: String(top), value: String(Math.min(v, top)) }))));
     const skipped = st.skipped ?? {};
@@ -222,9 +227,11 @@ export function marketing({ main, state }) {
         } })
       : null;
     main.replaceChildren(
-      card(el("h1", { text: c.name }),
-        el("p", { class: "note", text: `${t("campaign.status." + c.status)} · ${dateTime(c.send_at, state.settings.timezone)}` }),
-        el("p", { class: "sms", text: c.template }), error, cancel),
+      kind
+        ? card(el("h1", { text: t("automation." + kind) }), el("p", { class: "note", text: t("automation.report") }), el("a", { href: "#automations", text: t("nav.automations") }))
+        : card(el("h1", { text: c.name }),
+          el("p", { class: "note", text: `${t("campaign.status." + c.status)} · ${dateTime(c.send_at, state.settings.timezone)}` }),
+          el("p", { class: "sms", text: c.template }), error, cancel),
       card(el("h2", { text: t("campaign.funnel") }), funnel),
       card(facts([
         [t("campaign.failed"), number(st.failed)],
@@ -235,6 +242,7 @@ export function marketing({ main, state }) {
         [t("campaign.revenue"), number(st.revenue)],
         [t("campaign.optouts"), number(st.optouts)],
         [t("campaign.cost"), `${number(c.rates.cost)} (${number(st.parts)} ${t("campaign.parts")})`],
+        ...(c.nps ? [[t("overview.nps"), `${number(c.nps.score)} (${number(c.nps.responses)})`]] : []),
       ])));
   }
 
