@@ -444,3 +444,49 @@ async fn an_automations_report_shows_what_its_messages_led_to_and_the_feedbacks_
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_gives_staff_a_credential_shown_once_revokes_it_and_reads_the_audit_log_and_the_replies() {
+    let host = host_with_provider("kavenegar").await;
+    let m = opted_in_member(&host, "09121234567").await;
+    assert_eq!(inbound_json(&host, "09121234567", "لغو").await.status, 200);
+    assert_eq!(inbound_json(&host, "09120000000", "سلام").await.status, 200);
+    let origin = host.serve().await.unwrap();
+    let member = m["id"].as_str().unwrap().to_string();
+    let token = with_browser_value("team", 360, move |b| {
+        signed_in_admin(&b, &origin, "#team");
+        b.wait("document.querySelector('#credential-form')").unwrap();
+        b.type_into("#credential-name", "علی").unwrap();
+        b.click("#credential-form button[type=submit]").unwrap();
+        b.wait("document.querySelector('#new-token')").unwrap();
+        let token = b.text("#new-token").unwrap();
+        assert!(token.starts_with("vfc_"), "{token}");
+        assert_eq!(b.eval("return document.querySelectorAll('#credentials li[data-id]').length;", json!([])).unwrap(), json!(1));
+        assert_fits_phone(&b, "team, Persian");
+        // The token shows once: a fresh page lists the credential without it.
+        b.goto(&format!("{origin}/admin/#audit")).unwrap();
+        b.wait("document.querySelectorAll('#audit li[data-seq]').length === 1").unwrap();
+        assert!(b.text("#audit").unwrap().contains("POST /api/credentials"));
+        b.goto(&format!("{origin}/admin/#team")).unwrap();
+        b.wait("document.querySelector('#credentials li[data-id]')").unwrap();
+        assert!(!b.text("main").unwrap().contains(&token));
+        b.click("#credentials .revoke").unwrap();
+        b.click("#credentials .yes").unwrap();
+        b.wait("document.querySelector('#credentials li.note')").unwrap();
+
+        b.goto(&format!("{origin}/admin/#replies")).unwrap();
+        b.wait("document.querySelectorAll('#replies li[data-action]').length === 2").unwrap();
+        assert!(b.eval(&format!("return !!document.querySelector('#replies a[href=\"#member/{member}\"]');"), json!([])).unwrap().as_bool().unwrap());
+        b.goto(&format!("{origin}/admin/#replies/opted_out")).unwrap();
+        b.wait("document.querySelectorAll('#replies li[data-action]').length === 1").unwrap();
+        assert_eq!(b.text("#replies li .text").unwrap(), "لغو");
+        assert_fits_phone(&b, "replies, Persian");
+        in_english(&b, "document.querySelector('#replies li .text')");
+        assert_fits_phone(&b, "replies, English");
+        token
+    })
+    .await;
+    if let Some(token) = token {
+        assert_eq!(with_token(&host, &token, "GET", "/api/members", json!({})).await.status, 401, "revoked in the page");
+    }
+}

@@ -256,3 +256,39 @@ pub fn in_english(b: &Browser, ready: &str) {
     b.wait("document.documentElement.lang === 'en'").unwrap();
     b.wait(ready).unwrap();
 }
+
+/// A reward in the catalog, by the owner.
+pub async fn reward(host: &Host, id: &str, body: Value) {
+    let r = admin(host, "PUT", &format!("/api/rewards/{id}"), Some(body)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// A member with `points` given by hand.
+pub async fn member_with(host: &Host, phone: &str, points: i64) -> String {
+    let m = create_member(host, json!({"phone": phone})).await;
+    let id = m["id"].as_str().unwrap().to_string();
+    if points != 0 {
+        let r = adjust(host, &id, json!({"points": points, "reason": "test"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    id
+}
+
+/// The owner redeems `reward` for `member`.
+pub async fn redeem(host: &Host, member: &str, reward: &str, key: Option<&str>) -> vafa_test_host::Reply {
+    let mut body = json!({"member_id": member, "reward_id": reward});
+    if let Some(k) = key {
+        body["idempotency_key"] = json!(k);
+    }
+    admin(host, "POST", "/api/redemptions", Some(body)).await
+}
+
+/// A member's balance.
+pub async fn points(host: &Host, id: &str) -> i64 {
+    admin(host, "GET", &format!("/api/members/{id}"), None).await.json()["points"].as_i64().unwrap()
+}
+
+/// A 10% reward for 100 points on orders from 1,000,000.
+pub fn ten_percent() -> Value {
+    json!({"name": "ده درصد تخفیف", "kind": "percent", "value": 10, "cost": 100, "valid_days": 30, "min_order": 1000000})
+}

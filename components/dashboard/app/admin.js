@@ -6,11 +6,12 @@ import { apply, call, date, el, errorText, facts, field, number, percent, read, 
 import { marketing } from "./marketing.js";
 import { messageRow, people } from "./people.js";
 import { stores } from "./stores.js";
+import { team } from "./team.js";
 import { transfer } from "./transfer.js";
 
 const main = document.getElementById("main");
 const state = { token: sessionStorage.getItem("token"), settings: null };
-const views = { overview, messages, setup, ...people({ main, state }), ...club({ main, state }), ...bonus({ main, state }), ...marketing({ main, state }), ...stores({ main, state }), ...transfer({ main, state }) };
+const views = { overview, messages, setup, ...people({ main, state }), ...club({ main, state }), ...bonus({ main, state }), ...marketing({ main, state }), ...stores({ main, state }), ...transfer({ main, state }), ...team({ main, state }) };
 window.addEventListener("hashchange", () => render());
 
 function render() {
@@ -39,7 +40,10 @@ function render() {
     el("a", { href: "#campaigns", text: t("nav.campaigns") }),
     el("a", { href: "#messages", text: t("nav.messages") }),
     el("a", { href: "#stores", text: t("nav.stores") }),
-    el("a", { href: "#transfer", text: t("nav.transfer") }));
+    el("a", { href: "#transfer", text: t("nav.transfer") }),
+    el("a", { href: "#replies", text: t("nav.replies") }),
+    el("a", { href: "#team", text: t("nav.team") }),
+    el("a", { href: "#audit", text: t("nav.audit") }));
   if (!state.settings) return signin();
   const [view, arg] = location.hash.slice(1).split("/");
   (views[view] ?? overview)(arg && decodeURIComponent(arg));

@@ -151,8 +151,10 @@ pub fn new_id(random: &[u8; 5]) -> String {
     format!("c_{}", crate::secret::encode_readable(random).to_lowercase())
 }
 
-/// Wrong tokens from one client in one minute before it is refused (429)
-/// for the rest of the minute, right tokens too.
+/// Wrong tokens from one client in one minute before its wrong tokens are
+/// answered 429 for the rest of the minute. A right token is always heard
+/// (every token is 160 random bits or the owner's secret: the limit slows
+/// guessing, it does not guard a weak secret).
 pub const MAX_WRONG_TOKENS_PER_MINUTE: i64 = 10;
 
 #[cfg(test)]

@@ -223,15 +223,6 @@ pub fn require(req: &Request, kv: &Kv, right: Right) -> Result<Actor> {
 /// Routes open to the club's people (with `right`) and to stores.
 pub fn caller(req: &Request, kv: &Kv, right: Right) -> Result<Caller> {
     let token = bearer(req).ok_or(Error::Unauthorized)?;
-    // A client that guessed wrong too often this minute is not heard, even
-    // with a right token: a guess that lands must not tell.
-    let minute = crate::clock::now().timestamp().div_euclid(60);
-    let tries = client(req).map(|c| keys::rate_auth(c, minute));
-    if let Some(key) = &tries
-        && kv.counter(key)? >= staff::MAX_WRONG_TOKENS_PER_MINUTE
-    {
-        return Err(Error::RateLimited(format!("more than {} wrong tokens in a minute", staff::MAX_WRONG_TOKENS_PER_MINUTE)));
-    }
     if let Some(caller) = known(kv, token)? {
         if let Caller::Staff(actor) = caller {
             let actor = actor.allowed(right)?;
@@ -240,9 +231,12 @@ pub fn caller(req: &Request, kv: &Kv, right: Right) -> Result<Caller> {
         }
         return Ok(caller);
     }
-    // The one write of a refused request: the count that refuses guessing.
-    if let Some(key) = &tries {
-        kv.increment(key, 1)?;
+    // The one write of a refused request: the count that stops guessing.
+    if let Some(client) = client(req) {
+        let minute = crate::clock::now().timestamp().div_euclid(60);
+        if kv.increment(&keys::rate_auth(client, minute), 1)? > staff::MAX_WRONG_TOKENS_PER_MINUTE {
+            return Err(Error::RateLimited(format!("more than {} wrong tokens in a minute", staff::MAX_WRONG_TOKENS_PER_MINUTE)));
+        }
     }
     Err(Error::Unauthorized)
 }
