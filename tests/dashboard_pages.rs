@@ -465,8 +465,10 @@ async fn the_owner_gives_staff_a_credential_shown_once_revokes_it_and_reads_the_
         assert_fits_phone(&b, "team, Persian");
         // The token shows once: a fresh page lists the credential without it.
         b.goto(&format!("{origin}/admin/#audit")).unwrap();
-        b.wait("document.querySelectorAll('#audit li[data-seq]').length === 1").unwrap();
-        assert!(b.text("#audit").unwrap().contains("POST /api/credentials"));
+        // The member made before and the credential: newest first, the member's phone hidden.
+        b.wait("document.querySelectorAll('#audit li[data-seq]').length === 2").unwrap();
+        let log = b.text("#audit").unwrap();
+        assert!(log.find("POST /api/credentials") < log.find("POST /api/members") && !log.contains("4567"), "{log}");
         b.goto(&format!("{origin}/admin/#team")).unwrap();
         b.wait("document.querySelector('#credentials li[data-id]')").unwrap();
         assert!(!b.text("main").unwrap().contains(&token));

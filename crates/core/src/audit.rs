@@ -1,7 +1,7 @@
 //! The audit log: who changed what, when, through which route, with a
 //! summary of before → after. The summary never holds a secret (a field
 //! whose name says token, secret, key, password or hash), and for a member
-//! never their personal data (phone, name, birthday): an erased member
+//! never their personal data (phone, name, birthday, tags, the texts): an erased member
 //! leaves nothing behind in it.
 //!
 //! The log is a head of the newest [`CHUNK`] entries and the full chunks
@@ -73,7 +73,7 @@ fn secret(name: &str) -> bool {
 }
 
 fn personal(name: &str) -> bool {
-    matches!(name, "phone" | "name" | "birthday" | "email" | "to" | "text")
+    matches!(name, "phone" | "name" | "birthday" | "email" | "to" | "text" | "tags")
 }
 
 fn hidden(subject: Subject, name: &str) -> bool {
