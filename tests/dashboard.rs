@@ -147,6 +147,24 @@ fn join(b: &Browser, host: &Host, url: &str, phone: &str, e164: &str, wrong: Opt
     b.wait("document.querySelector('#joined')").unwrap();
 }
 
+/// Sara signs in to her page at `origin` with the code texted to
+/// 0912 123 4567, first typing `wrong` if given (and told so).
+fn sign_in_to_me(b: &Browser, host: &Host, origin: &str, wrong: Option<&str>) {
+    b.goto(&format!("{origin}/me")).unwrap();
+    b.wait("document.querySelector('#me-phone')").unwrap();
+    b.type_into("#phone", "09121234567").unwrap();
+    b.click("#me-phone button[type=submit]").unwrap();
+    b.wait("document.querySelector('#me-code')").unwrap();
+    if let Some(wrong) = wrong {
+        b.type_into("#code", wrong).unwrap();
+        b.click("#me-code button[type=submit]").unwrap();
+        b.wait("document.querySelector('#me-error').textContent !== ''").unwrap();
+    }
+    b.type_into("#code", &code_in(host, "+989121234567")).unwrap();
+    b.click("#me-code button[type=submit]").unwrap();
+    b.wait("document.querySelector('#me')").unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_joins_with_the_code_texted_to_them() {
     let host = host_with_provider("kavenegar").await;
@@ -181,17 +199,7 @@ async fn a_customer_joins_then_signs_in_to_their_page_sees_points_and_codes_and_
     let h = host.clone();
     let o = origin.clone();
     with_browser("me", 360, move |b| {
-        b.goto(&format!("{origin}/me")).unwrap();
-        b.wait("document.querySelector('#me-phone')").unwrap();
-        b.type_into("#phone", "09121234567").unwrap();
-        b.click("#me-phone button[type=submit]").unwrap();
-        b.wait("document.querySelector('#me-code')").unwrap();
-        b.type_into("#code", "000000").unwrap();
-        b.click("#me-code button[type=submit]").unwrap();
-        b.wait("document.querySelector('#me-error').textContent !== ''").unwrap();
-        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
-        b.click("#me-code button[type=submit]").unwrap();
-        b.wait("document.querySelector('#me')").unwrap();
+        sign_in_to_me(&b, &h, &origin, Some("000000"));
         assert_eq!(b.text("h1").unwrap(), "سلام سارا");
         assert_eq!(b.text("#points strong").unwrap(), "۵۰");
         assert_eq!(b.text("#tier strong").unwrap(), "bronze");
@@ -654,14 +662,7 @@ async fn a_member_leaves_the_club_from_their_page_with_a_fresh_code() {
     let id = create_member(&host, json!({"phone": "09121234567", "name": "سارا"})).await["id"].as_str().unwrap().to_string();
     let h = host.clone();
     with_browser("me-forget", 360, move |b| {
-        b.goto(&format!("{origin}/me")).unwrap();
-        b.wait("document.querySelector('#me-phone')").unwrap();
-        b.type_into("#phone", "09121234567").unwrap();
-        b.click("#me-phone button[type=submit]").unwrap();
-        b.wait("document.querySelector('#me-code')").unwrap();
-        b.type_into("#code", &code_in(&h, "+989121234567")).unwrap();
-        b.click("#me-code button[type=submit]").unwrap();
-        b.wait("document.querySelector('#me')").unwrap();
+        sign_in_to_me(&b, &h, &origin, None);
         b.click("#forget-ask").unwrap();
         b.wait("document.querySelector('#forget-confirm')").unwrap();
         assert!(code_in(&h, "+989121234567").len() == 6 && h.panel().delivered().last().unwrap().text.contains("حذف"));

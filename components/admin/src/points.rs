@@ -45,7 +45,7 @@ pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     if let Some(m) = &marker {
         ctx.kv.set_number(m, applied.slot)?;
     }
-    vafa_spin::audit::note(None::<&()>, Some(&applied.entry));
+    vafa_spin::audit::made(&applied.entry);
     found.standing.points = if repeat { vafa_spin::wallet::read(&ctx.kv, found.number)?.balance } else { applied.entry.balance };
     Ok(http::json(200, &found.view()))
 }

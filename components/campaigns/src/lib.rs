@@ -50,7 +50,7 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
                 let ctx = Ctx::new()?;
                 http::require(req, &ctx.kv, Right::RunClub)?;
                 let view = broadcasts::views(&ctx.kv, &[broadcasts::cancel(&ctx.kv, id)?])?.remove(0);
-                vafa_spin::audit::note(None::<&()>, Some(&view));
+                vafa_spin::audit::made(&view);
                 Ok(http::json(200, &view))
             }
             _ => not_allowed(&["POST"]),
@@ -113,7 +113,7 @@ fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
     };
     let automation = input.validate(kind, &http::settings(&ctx.kv)?, |id| catalog.get(id).is_some())?;
     let if_match = http::if_match(req);
-    let saved = ctx.kv.edit(keys::AUTOMATIONS, ctx.now, |all: Option<Automations>| {
+    let (before, saved) = ctx.kv.edit(keys::AUTOMATIONS, ctx.now, |all: Option<Automations>| {
         let mut all = all.unwrap_or_default();
         let before = view(&all, kind);
         precondition::check(if_match.as_ref(), Some(&before))?;
@@ -121,7 +121,6 @@ fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
         let saved = view(&all, kind);
         Ok((all, (before, saved)))
     })?;
-    let (before, saved) = saved;
     vafa_spin::audit::note(Some(&before), Some(&saved));
     Ok(http::tagged(200, &saved))
 }
@@ -133,7 +132,7 @@ fn create_campaign(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: CampaignInput = http::parse_json(req)?;
     let campaign = broadcasts::create(&ctx.kv, input, &http::settings(&ctx.kv)?, ctx.now)?;
     let view = campaign.view(Default::default());
-    vafa_spin::audit::note(None::<&()>, Some(&view));
+    vafa_spin::audit::made(&view);
     Ok(http::json(201, &view))
 }
 

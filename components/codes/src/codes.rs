@@ -151,6 +151,6 @@ pub fn consume(req: &Request, ctx: &Ctx, code: &str) -> Result<Response> {
     })?;
     let record = used.ok_or_else(|| Error::NotFound("code".into()))?;
     let consumed = serde_json::json!({ "consumed": true, "order_id": input.order_id, "reward_id": record.reward.id, "redemption_id": record.id });
-    vafa_spin::audit::note(None::<&()>, Some(&consumed));
+    vafa_spin::audit::made(&consumed);
     Ok(http::json(200, &consumed))
 }

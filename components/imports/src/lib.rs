@@ -42,7 +42,7 @@ fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
     let id = format!("im_{}", clock::random::<8>()?.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let (import, chunks) = Import::new(&id, &table, &settings, ctx.now)?;
     imports::start(&ctx.kv, &import, &chunks, ctx.now)?;
-    vafa_spin::audit::note(None::<&()>, Some(&import.view()));
+    vafa_spin::audit::made(&import.view());
     let mut response = http::json(202, &import.view());
     response.set_header("location", format!("/api/imports/{id}"));
     Ok(response)

@@ -38,7 +38,7 @@ pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
     let settings = http::settings(&ctx.kv)?;
     let draft = input.validate(&settings, member::today(&settings, ctx.now))?;
     let found = store::create(&ctx.kv, &settings, draft, ctx.now)?;
-    audit::note(None::<&()>, Some(&found.view()));
+    audit::made(&found.view());
     vafa_spin::log::info(&format!("member {} joined", found.member.id));
     Ok(answer(201, &found))
 }

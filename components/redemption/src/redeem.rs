@@ -35,7 +35,7 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
     };
     let ask = Ask { member_id: &input.member_id, reward_id: &input.reward_id, idempotency_key: input.idempotency_key.as_deref(), store };
     let (issued, coupon) = redemptions::redeem(&ctx.kv, ask, ctx.now)?;
-    vafa_spin::audit::note(None::<&()>, Some(&issued.view()));
+    vafa_spin::audit::made(&issued.view());
     Ok(answer(&issued, coupon.as_ref()))
 }
 
@@ -97,6 +97,6 @@ pub fn cancel(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
         ctx.kv.increment(&keys::reward_taken(&record.reward.id), -1)?;
     }
     let cancelled = serde_json::json!({ "id": id, "state": "cancelled", "balance": balance });
-    vafa_spin::audit::note(None::<&()>, Some(&cancelled));
+    vafa_spin::audit::made(&cancelled);
     Ok(http::json(200, &cancelled))
 }

@@ -115,7 +115,7 @@ pub fn backfill(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     }
     let job = Backfill::new(id, &input, ctx.now)?;
     vafa_spin::backfill::start(&ctx.kv, &job, ctx.now)?;
-    vafa_spin::audit::note(None::<&()>, Some(&job.view()));
+    vafa_spin::audit::made(&job.view());
     Ok(http::json(202, &job.view()))
 }
 

@@ -53,7 +53,7 @@ fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
         Ok((list, made))
     })?;
     ctx.kv.put(&keys::credential_key(&made.token_hash), &made.actor())?;
-    audit::note(None::<&()>, Some(&made.view()));
+    audit::made(&made.view());
     let mut body = json!(made.view());
     body["token"] = json!(token);
     Ok(http::json(201, &body))

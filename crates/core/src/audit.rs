@@ -151,7 +151,7 @@ fn members(text: &str, open: char, close: char) -> Option<Vec<(String, &str)>> {
         let mut name = String::new();
         if open == '{' {
             let end = value_end(rest)?;
-            name = serde_json::from_slice(rest[..end].as_bytes()).ok()?;
+            name = serde_json::from_slice(&rest.as_bytes()[..end]).ok()?;
             rest = rest[end..].trim_start().strip_prefix(':')?.trim_start();
         }
         let end = value_end(rest)?;
@@ -317,7 +317,7 @@ pub fn read_lines(text: &str) -> Result<Vec<Entry>, serde_json::Error> {
 pub fn page(head: &Head<Entry>, chunks: &[Vec<Entry>], limit: usize, before: Option<u64>) -> (Vec<Entry>, Option<u64>) {
     let end = before.unwrap_or(u64::MAX);
     let mut all: Vec<&Entry> = chunks.iter().flatten().chain(head.entries.iter()).filter(|e| e.seq < end).collect();
-    all.sort_by(|a, b| b.seq.cmp(&a.seq));
+    all.sort_by_key(|e| std::cmp::Reverse(e.seq));
     all.truncate(limit);
     let next = all.last().map(|e| e.seq).filter(|&s| s > 0 && all.len() == limit);
     (all.into_iter().cloned().collect(), next)

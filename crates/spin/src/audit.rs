@@ -48,6 +48,11 @@ pub fn note<B: Serialize, A: Serialize>(before: Option<&B>, after: Option<&A>) {
     });
 }
 
+/// [`note`] for a write with no record before it: what it made or did.
+pub fn made<A: Serialize>(after: &A) {
+    note(None::<&()>, Some(after));
+}
+
 /// Forgets any earlier request's record (an instance serves one request;
 /// this keeps it so if one ever serves more).
 pub(crate) fn reset() {
@@ -81,10 +86,7 @@ fn append(kv: &Kv, record: Record, method: &str, route: &str, status: u16, now: 
     for _ in 0..3 {
         let mut full = None;
         let outcome = kv.edit_raw(keys::AUDIT, now, &mut |bytes| {
-            let head = match bytes {
-                Some(b) => std::str::from_utf8(b).ok().and_then(Head::from_text).ok_or_else(|| Error::Corrupt { kind: "audit".into(), detail: "the audit head".into() })?,
-                None => Head::default(),
-            };
+            let head = head(bytes)?;
             let line = audit::line(head.next_seq(), now, &record.actor, method, route, status, &changes, more);
             match head.append(line, archived) {
                 Append::Into(next) => Ok(next.to_text().into_bytes()),
@@ -106,15 +108,22 @@ fn append(kv: &Kv, record: Record, method: &str, route: &str, status: u16, now: 
     Err(Error::Unavailable("the audit head kept rolling over".into()))
 }
 
+fn corrupt(what: &str) -> Error {
+    Error::Corrupt { kind: "audit".into(), detail: what.to_string() }
+}
+
+/// The head as stored (none yet: empty).
+fn head(bytes: Option<&[u8]>) -> Result<Head<String>> {
+    match bytes {
+        Some(b) => std::str::from_utf8(b).ok().and_then(Head::from_text).ok_or_else(|| corrupt("the audit head")),
+        None => Ok(Head::default()),
+    }
+}
+
 /// A page of entries, newest first, before `before` (a `seq`), and the
 /// next page's cursor.
 pub fn page(kv: &Kv, limit: usize, before: Option<u64>) -> Result<(Vec<Entry>, Option<u64>)> {
-    let corrupt = |what: &str| Error::Corrupt { kind: "audit".into(), detail: what.to_string() };
-    let head = match kv.get_raw(keys::AUDIT)? {
-        Some(b) => std::str::from_utf8(&b).ok().and_then(Head::from_text).ok_or_else(|| corrupt("the audit head"))?,
-        None => Head::default(),
-    };
-    let head = head.read().map_err(|e| corrupt(&format!("the audit head: {e}")))?;
+    let head = head(kv.get_raw(keys::AUDIT)?.as_deref())?.read().map_err(|e| corrupt(&format!("the audit head: {e}")))?;
     let wanted: Vec<String> = head.chunks_for(limit, before).into_iter().map(keys::audit_chunk).collect();
     let found = kv.get_many(&wanted)?;
     let mut chunks = Vec::new();

@@ -17,8 +17,8 @@
 //! | `credentials`                      | JSON list of `staff::Credential` | POST, DELETE /api/credentials (CAS) | GET /api/credentials |
 //! | `credential-key:{sha256(token)}`   | JSON `staff::Actor`          | POST /api/credentials (deleted at revoke) | admin auth   |
 //! | `rate:auth:{client tag}:{minute}`  | counter of wrong tokens      | admin and store auth  | admin and store auth      |
-//! | `audit`                            | JSON `audit::Head`: the newest entries | every admin write (CAS) | GET /api/audit  |
-//! | `audit:{n}`                        | JSON list of `audit::Entry`: full chunk n, never changed | the write that fills the head | GET /api/audit |
+//! | `audit`                            | text `audit::Head`: its chunk number, then the newest entries, one JSON `audit::Entry` a line | every admin write (CAS) | GET /api/audit |
+//! | `audit:{n}`                        | text: full chunk n, one JSON `audit::Entry` a line, never changed | the write that fills the head | GET /api/audit |
 //! | `seq:member`                       | counter (last member number) | member create         | —                         |
 //! | `member:{n}`                       | JSON `Member`                | members, join, inbound| everyone                  |
 //! | `phone:{e164}`                     | counter: member number, 0 free| create, phone change (CAS) | lookups           |

@@ -391,6 +391,12 @@ impl Kv {
     }
 }
 
+/// [`Kv::update_raw`]'s decision: the stored bytes to what to write (`None`: nothing).
+pub type RawUpdate<'a> = dyn FnMut(&[u8]) -> Result<Option<Vec<u8>>> + 'a;
+
+/// [`Kv::edit_raw`]'s decision: the stored bytes (`None`: absent) to what to write.
+pub type RawEdit<'a> = dyn FnMut(Option<&[u8]>) -> Result<Vec<u8>> + 'a;
+
 /// How often [`Kv::update`] tries before it gives up (each failed try means
 /// another writer changed the record in between, so this bounds the
 /// number of racers one update outlasts).
@@ -411,7 +417,7 @@ impl Kv {
 
     /// [`Kv::update`] on the stored bytes. Not generic, so every record's
     /// update shares one copy of the loop.
-    pub fn update_raw(&self, key: &str, decide: &mut dyn FnMut(&[u8]) -> Result<Option<Vec<u8>>>) -> Result<Option<()>> {
+    pub fn update_raw(&self, key: &str, decide: &mut RawUpdate<'_>) -> Result<Option<()>> {
         for _ in 0..UPDATE_TRIES {
             let cas = run("cas", key, || atomics::Cas::new(&self.bucket, key))?;
             let Some(seen) = run("cas-current", key, || cas.current())? else { return Ok(None) };
@@ -452,7 +458,7 @@ impl Kv {
 
     /// [`Kv::edit`] on the stored bytes: `decide` returns what to write.
     /// Not generic, so every record's edit shares one copy.
-    pub fn edit_raw(&self, key: &str, now: chrono::DateTime<chrono::Utc>, decide: &mut dyn FnMut(Option<&[u8]>) -> Result<Vec<u8>>) -> Result<()> {
+    pub fn edit_raw(&self, key: &str, now: chrono::DateTime<chrono::Utc>, decide: &mut RawEdit<'_>) -> Result<()> {
         if self.update_raw(key, &mut |current| decide(Some(current)).map(Some))?.is_some() {
             return Ok(());
         }
