@@ -659,6 +659,11 @@ async fn dashboard(backend: KvBackend) -> Result<Vec<Sample>> {
         let body = json!({"sender_signature": format!("باشگاه {i}")}).to_string();
         timed(&mut patch, host.request("PATCH", "/api/settings", &headers, body), 200).await?;
     }
+    // The audit log those saves made: its newest page.
+    let mut audit = Sample::new("GET /api/audit (50 entries)");
+    for _ in 0..50 {
+        timed(&mut audit, admin(&host, "GET", "/api/audit?limit=50", None), 200).await?;
+    }
     // A member redeems on their own page: asked, then confirmed.
     let r = admin(&host, "PUT", "/api/rewards/one", Some(&json!({"name": "یک", "kind": "percent", "value": 5, "cost": 1}))).await;
     if r.status != 200 {
@@ -683,7 +688,7 @@ async fn dashboard(backend: KvBackend) -> Result<Vec<Sample>> {
     }
     let mut base = baseline(&host, 100).await?;
     base.name = "empty handler (baseline)".into();
-    Ok(vec![base, overview, daily, patch, ask, redeem])
+    Ok(vec![base, overview, daily, patch, audit, ask, redeem])
 }
 
 /// A store's existing customers coming in: 10,000 CSV rows uploaded, then
@@ -801,7 +806,7 @@ async fn main() -> Result<()> {
     let which = std::env::args().nth(1).unwrap_or_default();
     let sqlite = suite(&which, KvBackend::Sqlite).await?;
     let redis = suite(&which, KvBackend::Redis).await?;
-    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick", "me", "me-redemptions", "stores", "settings", "shopify-hooks", "coupons-tick", "imports", "imports-tick", "exports", "backfill-tick"])?;
+    sizes(&start(KvBackend::Sqlite).await?, &["baseline", "enrollment", "sms-hooks", "purchase-scoring", "redemption", "admin", "campaigns", "reports", "dashboard", "sender", "poller", "points-tick", "campaigns-tick", "me", "me-redemptions", "stores", "settings", "shopify-hooks", "coupons-tick", "imports", "imports-tick", "exports", "backfill-tick", "members", "rewards", "codes", "team", "inbox"])?;
     report(&sqlite, &redis);
     Ok(())
 }
