@@ -60,8 +60,11 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
+                // Third-party cookies blocked, as browsers are going: a
+                // page in a frame on another site keeps only a partitioned cookie.
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--no-first-run", "--disable-extensions", format!("--window-size={width},{height}")],
+                         "--no-first-run", "--disable-extensions", "--test-third-party-cookie-phaseout",
+                         format!("--window-size={width},{height}")],
             },
         }}});
         let created = browser.call("POST", "/session", Some(caps))?;
@@ -118,6 +121,18 @@ impl Browser {
     pub fn text(&self, css: &str) -> Result<String> {
         let id = self.find(css)?;
         Ok(self.cmd("GET", &format!("/element/{id}/text"), Value::Null)?.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Goes into the frame `css` of the current page: what follows runs in
+    /// the framed document, until [`Browser::leave_frame`].
+    pub fn enter_frame(&self, css: &str) -> Result<()> {
+        let id = self.find(css)?;
+        self.cmd("POST", "/frame", json!({"id": {"element-6066-11e4-a52e-4f735466cecf": id}})).map(drop)
+    }
+
+    /// Back to the top-level document.
+    pub fn leave_frame(&self) -> Result<()> {
+        self.cmd("POST", "/frame", json!({"id": null})).map(drop)
     }
 
     /// An open `alert()`'s text, if one is open.

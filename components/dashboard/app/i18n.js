@@ -186,12 +186,14 @@ const catalogs = {
     "join.sent": "کد عضویت پیامک شد؛ تا ۵ دقیقه معتبر است.",
     "join.done": "عضویت شما ثبت شد. خوش آمدید!",
     "join.again": "شماره دیگر",
+    "join.toMe": "دیدن امتیازهای من",
     "loading": "در حال بارگذاری…",
     "me.title": "صفحهٔ من در باشگاه",
     "me.intro": "برای دیدن امتیازها و کدهای تخفیفتان، شمارهٔ موبایلتان را وارد کنید تا کد ورود پیامک شود.",
     "me.sent": "اگر این شماره در باشگاه باشد، کد ورود پیامک شد؛ تا ۵ دقیقه معتبر است.",
     "me.signin": "ورود",
     "me.notMember": "این شماره عضو باشگاه نیست. از صفحهٔ عضویت بپیوندید.",
+    "me.join": "عضویت در باشگاه",
     "me.expired": "نشست شما تمام شده است؛ دوباره وارد شوید.",
     "me.hello": "سلام {name}",
     "me.helloAnon": "سلام",
@@ -418,6 +420,8 @@ const catalogs = {
     "redemption.state.failed": "ناموفق",
     "nav.stores": "فروشگاه‌ها",
     "stores.title": "فروشگاه‌ها",
+    "stores.origins": "نشانی صفحه‌های فروشگاه برای ابزارک باشگاه (هر خط یکی، مثل https://shop.example)",
+    "stores.snippet": "این خط را در قالب فروشگاه بگذارید تا اعضا باشگاه را در همان صفحه‌ها ببینند:",
     "stores.none": "هنوز فروشگاهی وصل نشده است؛ از «راه‌اندازی» وصل کنید.",
     "stores.enrolls": "خریداران عضو می‌شوند",
     "stores.noEnroll": "عضویت خودکار خاموش",
@@ -642,12 +646,14 @@ const catalogs = {
     "join.sent": "The code is on its way by SMS; it is valid for 5 minutes.",
     "join.done": "You are a member. Welcome!",
     "join.again": "Another number",
+    "join.toMe": "See my points",
     "loading": "Loading…",
     "me.title": "My club page",
     "me.intro": "Enter your mobile number and we will text you a code to see your points and discount codes.",
     "me.sent": "If this number is in the club, a sign-in code is on its way; it is valid for 5 minutes.",
     "me.signin": "Sign in",
     "me.notMember": "This number is not in the club. Join on the sign-up page.",
+    "me.join": "Join the club",
     "me.expired": "Your session has ended; sign in again.",
     "me.hello": "Hello {name}",
     "me.helloAnon": "Hello",
@@ -874,6 +880,8 @@ const catalogs = {
     "redemption.state.failed": "Failed",
     "nav.stores": "Stores",
     "stores.title": "Stores",
+    "stores.origins": "The store's page origins for the club widget (one a line, e.g. https://shop.example)",
+    "stores.snippet": "Put this line in the shop's theme so members see the club on its pages:",
     "stores.none": "No store yet; connect one in Getting started.",
     "stores.enrolls": "buyers are enrolled",
     "stores.noEnroll": "no auto-enrolment",
@@ -1045,9 +1053,20 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Whether this page is the widget's frame on a store's page (`/embed…`,
+ *  docs/widget.md): its calls say so, for a cookie that works there. */
+export const embedded = document.documentElement.hasAttribute("data-embed");
+
+/** The address of the members' page `name` ("me" or "join"): in the
+ *  widget's frame, its frame twin, keeping the query that names the store. */
+export function memberPage(name) {
+  return embedded ? `/embed${name === "me" ? "" : "/" + name}${location.search}` : `/${name}`;
+}
+
 /** A JSON call; resolves to `{status, body}`, rejects only when offline. */
 export async function call(method, path, body, token, extra = {}) {
   const headers = { accept: "application/json", ...extra };
+  if (embedded) headers["vafa-embed"] = "1";
   if (body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -1,7 +1,7 @@
 // A customer joins: phone, name, the consent text, then the code texted to
 // them (the club's double opt-in). The answers never say whether a phone
 // is already a member.
-import { apply, call, el, errorText, t } from "./i18n.js";
+import { apply, call, el, errorText, memberPage, t } from "./i18n.js";
 
 const main = document.getElementById("main");
 // A member's referral link: /join?ref=CODE.
@@ -14,6 +14,7 @@ function render() {
   if (step.done) {
     return main.replaceChildren(el("section", { class: "card", id: "joined" },
       el("p", { text: t("join.done") }),
+      el("a", { id: "to-me", class: "button", href: memberPage("me"), text: t("join.toMe") }),
       el("button", { type: "button", text: t("join.again"), onclick: () => { step = { phone: "", name: "", birthday: "", sent: false, done: false, message: "" }; render(); } })));
   }
   const error = el("p", { class: "error", id: "join-error", role: "alert", text: step.message });

@@ -5,10 +5,10 @@
 // choice about the club's marketing SMS, and leaving the club for good
 // (confirmed by a fresh code). The session is an HttpOnly cookie
 // this script never sees; signing out ends it.
-import { apply, call, date, el, errorText, number, t } from "./i18n.js";
+import { apply, call, date, el, errorText, memberPage, number, t } from "./i18n.js";
 
 const main = document.getElementById("main");
-let state = { phone: "", sent: false, page: null, message: "", loading: true, asking: null, issued: null, history: null, forgetting: false, forgotten: false };
+let state = { phone: "", sent: false, notMember: false, page: null, message: "", loading: true, asking: null, issued: null, history: null, forgetting: false, forgotten: false };
 
 async function load() {
   const answer = await call("GET", "/api/me").catch(() => null);
@@ -27,11 +27,12 @@ function render() {
 
 function signIn() {
   const error = el("p", { class: "error", id: "me-error", role: "alert", text: state.message });
+  const join = state.notMember ? el("a", { id: "to-join", class: "button", href: memberPage("join"), text: t("me.join") }) : null;
   if (!state.sent) {
     const phone = el("input", { id: "phone", type: "tel", inputmode: "tel", dir: "ltr", autocomplete: "tel", required: "", value: state.phone });
     const form = el("form", { class: "card", id: "me-phone" },
       el("p", { class: "note", text: t("me.intro") }),
-      el("label", { for: "phone", text: t("join.phone") }), phone, error,
+      el("label", { for: "phone", text: t("join.phone") }), phone, error, join,
       el("button", { class: "primary", type: "submit", text: t("join.send") }));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -55,7 +56,7 @@ function signIn() {
     const answer = await call("POST", "/api/me/session", { phone: state.phone, code: code.value.trim() }).catch(() => null);
     if (!answer) state.message = t("error.network");
     else if (answer.status === 201) Object.assign(state, { page: answer.body, sent: false, message: "" });
-    else if (answer.body?.error?.code === "not_a_member") state.message = t("me.notMember");
+    else if (answer.body?.error?.code === "not_a_member") Object.assign(state, { sent: false, notMember: true, message: t("me.notMember") });
     else state.message = errorText(answer);
     render();
   });

@@ -44,12 +44,18 @@ export function stores({ main, state }) {
       { dir: "ltr", "data-api": "api." + k, autocomplete: "off", ...(MASKED.includes(k) ? { type: "password", ...(s.api ? { placeholder: t("stores.unchanged") } : {}) } : {}) }));
     const remove = el("input", { type: "checkbox", id: "store-api-remove" });
     const verify = el("input", { type: "checkbox", id: "store-verify", checked: "" });
+    // The store's own pages, where the widget may be embedded, one origin a line.
+    const origins = el("textarea", { id: "store-origins", dir: "ltr", rows: "2", placeholder: "https://shop.example" });
+    origins.value = (s.origins ?? []).join("\n");
+    const snippet = `<script src="${location.origin}/widget.js" data-store="${s.id}" async></script>`;
     const form = el("form", { class: "card", id: "store-form", "data-id": s.id },
       el("h2", { text: t("stores.editing", { name: s.name }) }),
       el("div", { class: "row" },
         field("store-name", t("setup.store_name"), s.name, { required: "", "data-api": "name" }),
         el("div", { "data-field": "currency" }, el("label", { for: "store-currency", text: t("setup.currency") }), currency, el("p", { class: "error field-error" }))),
       el("label", { class: "check" }, enrol, " ", t("stores.autoEnroll")),
+      el("div", { "data-field": "origins" }, el("label", { for: "store-origins", text: t("stores.origins") }), origins, el("p", { class: "error field-error" })),
+      el("p", { class: "note", text: t("stores.snippet") }), el("code", { id: "store-snippet", dir: "ltr", text: snippet }),
       ...(names.length ? [el("h3", { text: t("api.title") }), el("div", { class: "row" }, ...inputs),
         el("label", { class: "check" }, verify, " ", t("stores.verify")),
         ...(s.api ? [el("label", { class: "check" }, remove, " ", t("stores.removeApi"))] : [])] : []),
@@ -62,7 +68,7 @@ export function stores({ main, state }) {
       form.querySelectorAll(".field-error").forEach((p) => (p.textContent = ""));
       note.textContent = "";
       const v = (k) => form.querySelector(`#store-api-${k}`).value.trim();
-      const body = { name: form.querySelector("#store-name").value.trim(), currency: currency.value, auto_enroll: enrol.checked };
+      const body = { name: form.querySelector("#store-name").value.trim(), currency: currency.value, auto_enroll: enrol.checked, origins: origins.value.split("\n").map((o) => o.trim()).filter(Boolean) };
       if (remove.checked) body.api = null;
       else if (names.some(v) || s.api) {
         body.api = Object.fromEntries(names.map((k) => [k, v(k) || s.api?.[k] || ""]));

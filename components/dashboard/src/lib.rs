@@ -36,6 +36,7 @@ fn handle(req: Request) -> Response {
         "/admin/" => "app/admin.html".to_string(),
         "/join" => "app/join.html".to_string(),
         "/me" => "app/me.html".to_string(),
+        "/widget.js" => "app/widget.js".to_string(),
         other => match other.strip_prefix("/assets/") {
             Some(rest) if rest.starts_with("vendor/") => rest.to_string(),
             Some(rest) => format!("app/{rest}"),

@@ -39,7 +39,7 @@ use vafa_core::settings::Settings;
 use vafa_core::wallet::Wallet;
 use vafa_spin::http::{self, Ctx, no_route, not_allowed};
 use vafa_spin::members::{self, Found};
-use vafa_spin::sessions::{cookie_id, secure, signed_in, signing_key};
+use vafa_spin::sessions::{cookie_id, place, signed_in, signing_key};
 use vafa_spin::{clock, codes, config, join, keys};
 
 /// What a member agrees to, or withdraws, on their page.
@@ -128,7 +128,7 @@ fn sign_in(req: &Request, ctx: &Ctx) -> Result<Response> {
     ctx.kv.put(&keys::session(&id), &record)?;
     let body = view(ctx, &settings, &found, &wallet, &record)?;
     let mut response = http::json(201, &body);
-    response.set_header("set-cookie", session::set_cookie(&signing_key()?, &id, secure(req)));
+    response.set_header("set-cookie", session::set_cookie(&signing_key()?, &id, place(req)));
     Ok(response)
 }
 
@@ -196,7 +196,7 @@ fn sign_out(req: &Request, ctx: &Ctx) -> Result<Response> {
         ctx.kv.delete(&keys::session(&id))?;
     }
     let mut response = http::no_content();
-    response.set_header("set-cookie", session::clear_cookie(secure(req)));
+    response.set_header("set-cookie", session::clear_cookie(place(req)));
     Ok(response)
 }
 

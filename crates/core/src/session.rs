@@ -49,17 +49,39 @@ fn signature(key: &[u8; 32], id: &str) -> String {
     secret::hmac_hex(key, id.as_bytes())[..SIG_LEN].to_string()
 }
 
-/// `Set-Cookie` for a new session. `Secure` unless the app is reached on
-/// loopback (a browser drops a `Secure` cookie sent over plain HTTP).
-pub fn set_cookie(key: &[u8; 32], id: &str, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE}={id}.{}; Path={PATH}; Max-Age={}; HttpOnly; SameSite=Strict{secure}", signature(key, id), TTL.num_seconds())
+/// Where the member's page runs, which decides the cookie's attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Vafa's own `/me`: `SameSite=Strict`, and `Secure` unless the app is
+    /// reached on loopback (`secure` false), where nothing travels.
+    Own { secure: bool },
+    /// The widget's frame on a store's page (`docs/widget.md`): a
+    /// third-party context, where a browser sends only a `SameSite=None`
+    /// cookie, and, when it blocks third-party cookies, only a
+    /// `Partitioned` one: kept for the store's site alone, so no other
+    /// site's page can send it.
+    Embedded,
 }
 
-/// `Set-Cookie` that makes the browser forget the session.
-pub fn clear_cookie(secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE}=; Path={PATH}; Max-Age=0; HttpOnly; SameSite=Strict{secure}")
+impl Place {
+    fn attributes(self) -> &'static str {
+        match self {
+            Place::Own { secure: true } => "HttpOnly; SameSite=Strict; Secure",
+            Place::Own { secure: false } => "HttpOnly; SameSite=Strict",
+            Place::Embedded => "HttpOnly; SameSite=None; Secure; Partitioned",
+        }
+    }
+}
+
+/// `Set-Cookie` for a new session.
+pub fn set_cookie(key: &[u8; 32], id: &str, place: Place) -> String {
+    format!("{COOKIE}={id}.{}; Path={PATH}; Max-Age={}; {}", signature(key, id), TTL.num_seconds(), place.attributes())
+}
+
+/// `Set-Cookie` that makes the browser forget the session (a partitioned
+/// cookie is cleared only by one that says so too).
+pub fn clear_cookie(place: Place) -> String {
+    format!("{COOKIE}=; Path={PATH}; Max-Age=0; {}", place.attributes())
 }
 
 /// The session id in a `Cookie` header, if its signature is ours.
@@ -96,7 +118,7 @@ mod tests {
     fn a_signed_id_comes_back_and_anything_else_is_refused() {
         let id = new_id(&[7; 20]);
         assert_eq!(id.len(), ID_LEN);
-        let set = set_cookie(&key(), &id, true);
+        let set = set_cookie(&key(), &id, Place::Own { secure: true });
         assert!(set.contains("; HttpOnly; SameSite=Strict; Secure") && set.contains("Path=/api/me; Max-Age=1800"), "{set}");
         let cookie = cookie_of(&set);
         assert_eq!(id_from_cookie(&key(), &format!("theme=dark; {cookie}; lang=fa")), Some(id.clone()));
@@ -112,9 +134,16 @@ mod tests {
     }
 
     #[test]
+    fn in_a_stores_page_the_cookie_is_partitioned_and_cross_site_and_cleared_the_same_way() {
+        let set = set_cookie(&key(), &new_id(&[1; 20]), Place::Embedded);
+        assert!(set.ends_with("; HttpOnly; SameSite=None; Secure; Partitioned"), "{set}");
+        assert_eq!(clear_cookie(Place::Embedded), "vafa_me=; Path=/api/me; Max-Age=0; HttpOnly; SameSite=None; Secure; Partitioned");
+    }
+
+    #[test]
     fn the_cookie_is_secure_except_on_loopback_and_is_cleared_the_same_way() {
-        assert!(!set_cookie(&key(), &new_id(&[1; 20]), false).contains("Secure"));
-        assert_eq!(clear_cookie(true), "vafa_me=; Path=/api/me; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
+        assert!(!set_cookie(&key(), &new_id(&[1; 20]), Place::Own { secure: false }).contains("Secure"));
+        assert_eq!(clear_cookie(Place::Own { secure: true }), "vafa_me=; Path=/api/me; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
         for host in ["127.0.0.1:3000", "localhost", "[::1]:3000", "127.0.0.1"] {
             assert!(is_loopback(host), "{host}");
         }

@@ -29,6 +29,10 @@ pub struct Shop {
     /// The platform's API credentials, for coupons (`crate::coupon`).
     #[serde(default)]
     pub api: Option<Api>,
+    /// The origins of the store's own pages, where the club's widget may be
+    /// embedded (`frame-ancestors`, `docs/widget.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
     #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time::rfc3339")]
@@ -47,6 +51,8 @@ pub struct ShopInput {
     /// The platform's API credentials; `null` removes them.
     #[serde(default, deserialize_with = "present")]
     pub api: Option<Option<ApiInput>>,
+    /// The origins of the store's pages (`[]` removes them all).
+    pub origins: Option<Vec<String>>,
     /// Call the platform once with the credentials before saving them.
     #[serde(default)]
     pub verify: bool,
@@ -67,6 +73,7 @@ pub struct ShopView<'a> {
     pub auto_enroll: bool,
     /// The credentials with their secrets masked.
     pub api: Option<serde_json::Value>,
+    pub origins: &'a [String],
     #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time::rfc3339")]
@@ -84,6 +91,7 @@ impl Shop {
             currency: &self.currency,
             auto_enroll: self.auto_enroll,
             api: self.api.as_ref().map(Api::view),
+            origins: &self.origins,
             created_at: self.created_at,
             updated_at: self.updated_at,
             api_key,
@@ -200,6 +208,43 @@ fn woo_url(raw: &str) -> Result<String> {
     Ok(url.to_string())
 }
 
+/// The most origins a store may name.
+const MAX_ORIGINS: usize = 10;
+
+/// The origins of a store's pages, each `https://host[:port]` (plain
+/// `http://` only on loopback), lower-cased, without a path; each once.
+/// They go into a `Content-Security-Policy` header as they are, so only a
+/// host name's characters are allowed (a policy cannot name an IPv6
+/// address).
+pub fn origins(given: Vec<String>) -> Result<Vec<String>> {
+    if given.len() > MAX_ORIGINS {
+        return Err(Error::field("origins", format!("expected at most {MAX_ORIGINS} origins")));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for raw in given {
+        let origin = raw.trim().trim_end_matches('/').to_ascii_lowercase();
+        let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://").filter(|r| is_loopback(r)));
+        let fine = rest.is_some_and(|host| {
+            !host.is_empty() && host.len() <= 200 && !host.starts_with([':', '.', '-']) && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b))
+        });
+        if !fine {
+            return Err(Error::field("origins", format!("expected origins such as https://shop.example (https, no path): {raw:?}")));
+        }
+        if !out.contains(&origin) {
+            out.push(origin);
+        }
+    }
+    Ok(out)
+}
+
+impl Shop {
+    /// The `frame-ancestors` source list for the widget's frame: the
+    /// store's origins, or `'none'` when it names none.
+    pub fn frame_ancestors(&self) -> String {
+        if self.origins.is_empty() { "'none'".to_string() } else { self.origins.join(" ") }
+    }
+}
+
 fn is_loopback(rest: &str) -> bool {
     let host = rest.split('/').next().unwrap_or_default();
     let name = if host.starts_with('[') { host.split(']').next().map(|h| format!("{h}]")).unwrap_or_default() } else { host.split(':').next().unwrap_or_default().to_string() };
@@ -261,6 +306,9 @@ pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, club_currency:
             if let Some(a) = input.auto_enroll {
                 shop.auto_enroll = a;
             }
+            if let Some(o) = input.origins {
+                shop.origins = origins(o)?;
+            }
             shop.api = decide_api(shop.platform, input.api, shop.api.take(), input.platform.is_some())?;
             shop.updated_at = now;
             Upsert { shop, new_api_key: None }
@@ -272,11 +320,13 @@ pub fn upsert(id: &str, existing: Option<Shop>, input: ShopInput, club_currency:
                 .ok_or_else(|| Error::field("webhook_secret", "required when creating a store (16-256 characters)"))?;
             let platform = input.platform.unwrap_or(Platform::Generic);
             let api = decide_api(platform, input.api, None, true)?;
+            let origins = origins(input.origins.unwrap_or_default())?;
             let shop = Shop {
                 id: id.to_string(),
                 name,
                 platform,
                 api,
+                origins,
                 currency: input.currency.unwrap_or_else(|| club_currency.into()),
                 auto_enroll: input.auto_enroll.unwrap_or(false),
                 webhook_secret,
@@ -382,5 +432,24 @@ mod tests {
                 other => panic!("{id} {body}: {:?}", other.err()),
             }
         }
+    }
+
+    #[test]
+    fn a_stores_origins_are_https_hosts_without_a_path_each_once_and_are_its_frame_ancestors() {
+        let given = |v: &[&str]| origins(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            given(&["https://Shop.example/", " https://shop.example", "https://www.shop.example:8443", "http://localhost:8080"]).unwrap(),
+            ["https://shop.example", "https://www.shop.example:8443", "http://localhost:8080"]
+        );
+        for bad in ["http://shop.example", "https://shop.example/page", "https://shop.example?x", "https://", "shop.example", "https://a b", "https://a;script-src *", "https://*.example", "javascript:alert(1)", "http://[::1]:3000"] {
+            assert!(matches!(given(&[bad]), Err(Error::InvalidField { ref field, .. }) if field == "origins"), "{bad}");
+        }
+        assert!(given(&["https://a.example"; 11]).is_err(), "at most ten");
+        let mut shop = upsert("s", None, input(serde_json::json!({"name": "A", "webhook_secret": "0123456789abcdef"})), "IRR", "k".into(), now()).unwrap().shop;
+        assert_eq!(shop.frame_ancestors(), "'none'");
+        shop = upsert("s", Some(shop), input(serde_json::json!({"origins": ["https://shop.example", "https://m.shop.example"]})), "IRR", "k".into(), now()).unwrap().shop;
+        assert_eq!(shop.frame_ancestors(), "https://shop.example https://m.shop.example");
+        shop = upsert("s", Some(shop), input(serde_json::json!({"name": "B"})), "IRR", "k".into(), now()).unwrap().shop;
+        assert_eq!(shop.origins.len(), 2, "left out, kept");
     }
 }

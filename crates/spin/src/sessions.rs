@@ -7,7 +7,7 @@ use crate::members::{self, Found};
 use crate::{config, keys};
 use spin_sdk::http::Request;
 use vafa_core::error::{Error, Result};
-use vafa_core::session::{self, Session};
+use vafa_core::session::{self, Place, Session};
 use vafa_core::wallet::Wallet;
 
 /// The session the cookie names, live, and its member (not erased) with
@@ -35,10 +35,15 @@ pub fn signing_key() -> Result<[u8; 32]> {
     Ok(session::signing_key(&config::admin_token()?))
 }
 
-/// `Secure` unless the browser reached us on loopback, as the URL Spin
-/// saw says (`spin-full-url`; the guest never sees a `host` header).
-pub fn secure(req: &Request) -> bool {
+/// Where the page calling runs: the widget's frame says so with the
+/// header `vafa-embed: 1` (`docs/widget.md`); otherwise Vafa's own `/me`,
+/// `Secure` unless the browser reached us on loopback, as the URL Spin saw
+/// says (`spin-full-url`; the guest never sees a `host` header).
+pub fn place(req: &Request) -> Place {
+    if req.header("vafa-embed").and_then(|v| v.as_str()) == Some("1") {
+        return Place::Embedded;
+    }
     let url = req.header("spin-full-url").and_then(|v| v.as_str()).unwrap_or("");
     let host = url.strip_prefix("http://").map(|rest| rest.split('/').next().unwrap_or(""));
-    !host.is_some_and(session::is_loopback)
+    Place::Own { secure: !host.is_some_and(session::is_loopback) }
 }
