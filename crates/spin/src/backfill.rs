@@ -119,7 +119,7 @@ enum Counted {
 fn count(kv: &Kv, settings: &Settings, rules: &Rules, shop: &Shop, update: OrderUpdate, award: bool, now: DateTime<Utc>) -> Result<Counted> {
     let Ok(mut update) = update.in_club_currency(&settings.currency) else { return Ok(Counted::Not) };
     let key = orders::order_key(&shop.id, &update.order_id)?;
-    let record = orders::record(kv, &key)?;
+    let record = crate::order_record::get(kv, &key)?;
     if record.as_ref().and_then(|r| orders::known_answer(r, &key, &update)).is_some() {
         return Ok(Counted::Already);
     }

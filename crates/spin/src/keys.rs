@@ -1,7 +1,7 @@
 //! The key layout of Vafa's one key-value store. This module is the only
 //! place a key is formatted; every component reads and writes through it.
 //!
-//! Spin's store has no transactions and no prefix scans (the product design), so every
+//! Spin's store has no transactions and no prefix scans (docs/rules.md, "Key-value facts"), so every
 //! list a request or a tick must read is an index written when the fact
 //! became known: a counter `…-len` and one key per slot, read with one
 //! `get-many`.
@@ -24,7 +24,7 @@
 //! | `phone:{e164}`                     | counter: member number, 0 free| create, phone change (CAS) | lookups           |
 //! | `referral:{CODE}`                  | member number (text)         | member create         | join with a referral      |
 //! | `wallet:{n}`                       | JSON `wallet::Wallet`        | member create; every points change (CAS) | member views, ledger |
-//! | `order:{store}/{order}`           | JSON `orders::Record`        | order webhooks        | order webhooks            |
+//! | `order:{store}/{order}`           | JSON `order_record::Record`  | order webhooks        | order webhooks            |
 //! | `wallet-opening:{n}`               | claim counter                | first change of a pre-wallet member | —          |
 //! | `points:{n}`, `ledger-len:{n}`     | counters (before wallets)    | — (read once to open the wallet) | legacy reads    |
 //! | `ledger:{n}:{k}`                   | JSON `ledger::Entry`         | points changes        | GET …/ledger              |
@@ -91,7 +91,7 @@
 //! | `seq:inbound`, `inbound:{n}`       | counter; JSON inbound SMS    | inbound hook, poller  | (reports)                 |
 //! | `inbound-seen:{provider}:{id}`     | claim counter: a reply the panel gave an id | inbound hook, poller | inbound hook, poller |
 //! | `inbound-count:{action}`           | counter of replies by what was done (`unknown_sender`, `opted_out`, …) | inbound hook, poller | (reports) |
-//! | `status-len:{minute}`, `status:{minute}:{k}` | counter; JSON `poll::Check`: messages whose delivery state to ask then | sender (when delivery is polled), poller | poller |
+//! | `status-len:{minute}`, `status:{minute}:{k}` | counter; JSON `status_checks::Check`: messages whose delivery state to ask then | sender (when delivery is polled), poller | poller |
 //! | `status:cursor`                    | JSON `daily::Cursor`: the minute in progress and its slots done | poller | poller |
 //!
 //! A "phone tag" is a truncated SHA-256 of the E.164 number: keys that are

@@ -1,6 +1,6 @@
 //! Orders in the store: the facts a webhook states (paid, refunds,
 //! cancelled) applied to the member's wallet once each, and the order's own
-//! record.
+//! record (`order_record`).
 //!
 //! The record (`order:{store}/{order}`) names the member, so a refund that
 //! carries no phone (Shopify's) finds them; it keeps the order's state once
@@ -11,49 +11,16 @@
 
 use crate::keys;
 use crate::kv::Kv;
+use crate::order_record::{self, DELIVERIES, Delivery, Record};
 use crate::wallet::{self, FactOutcome};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use vafa_core::error::{Error, Result};
 use vafa_core::order::{Item, OrderUpdate};
 use vafa_core::settings::Settings;
 use vafa_core::ledger::Kind;
 use vafa_core::bonus::Rules;
-use vafa_core::wallet::{Bonus, Change, Fact, OrderFact, OrderState, expiry_month, month_index};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Record {
-    pub member: u64,
-    #[serde(default)]
-    pub state: Option<OrderState>,
-    /// The operation ids of the facts already answered to the store.
-    #[serde(default)]
-    pub facts: Vec<String>,
-    /// The first answer to each distinct delivery (its facts' operation
-    /// ids), the last [`DELIVERIES`]: a redelivery answers the same body.
-    #[serde(default)]
-    pub deliveries: Vec<Delivery>,
-}
-
-/// Distinct deliveries remembered per order (a WooCommerce order sends one
-/// per change of status or refund).
-const DELIVERIES: usize = 16;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Delivery {
-    pub ops: Vec<String>,
-    pub points_delta: i64,
-    #[serde(default)]
-    pub pending_points: i64,
-    pub balance: i64,
-    pub tier: String,
-}
-
-impl Record {
-    fn new(member: u64) -> Record {
-        Record { member, state: None, facts: Vec::new(), deliveries: Vec::new() }
-    }
-}
+use vafa_core::wallet::{Bonus, Change, Fact, OrderFact, expiry_month, month_index};
 
 /// The webhook's answer.
 #[derive(Debug, Clone, Serialize)]
@@ -76,19 +43,6 @@ pub fn order_key(store: &str, order_id: &str) -> Result<String> {
         return Err(Error::field("order_id", "expected 1-64 letters, digits or punctuation, no spaces or slashes"));
     }
     Ok(format!("{store}/{order_id}"))
-}
-
-pub fn record(kv: &Kv, key: &str) -> Result<Option<Record>> {
-    kv.get(&keys::order(key))
-}
-
-/// Writes an order's state as the wallet had it (when it falls out of the
-/// wallet, or after a fact), keeping the record's member and answers.
-pub fn save_state(kv: &Kv, member: u64, state: &OrderState) -> Result<()> {
-    let key = keys::order(&state.key);
-    let mut record: Record = kv.get(&key)?.unwrap_or_else(|| Record::new(member));
-    record.state = Some(state.clone());
-    kv.put(&key, &record)
 }
 
 /// The operation ids of the facts an update states, in the order they
@@ -242,7 +196,7 @@ pub fn apply(kv: &Kv, club: &Club<'_>, store: &str, update: &OrderUpdate, buyer:
 /// counted yet.
 pub fn recount(kv: &Kv, club: &Club<'_>, key: &str, items: &[Item], buyer: &Buyer<'_>, how: How) -> Result<bool> {
     let (at, now) = (how.at, how.now);
-    let Some(mut record) = record(kv, key)? else { return Ok(false) };
+    let Some(mut record) = order_record::get(kv, key)? else { return Ok(false) };
     let settings = club.settings;
     let expires = expiry_month(settings, now);
     let reference = key.split_once('/').map_or(key, |(_, id)| id);

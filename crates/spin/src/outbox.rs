@@ -217,7 +217,7 @@ impl<'a> Outbox<'a> {
     /// records are written leaves an entry the check passes over).
     fn finish(&self, settled: Settled, msgs: &[Message], now: DateTime<Utc>) -> Result<()> {
         if !settled.sent.is_empty() && self.panel.kind.polls() && config::sms_poll()?.delivery {
-            crate::poll::index_check(self.kv, 1, &settled.sent, now)?;
+            crate::status_checks::index_check(self.kv, 1, &settled.sent, now)?;
         }
         self.kv.set_many(settled.writes)?;
         if settled.accepted > 0 {
@@ -344,7 +344,7 @@ impl<'a> Outbox<'a> {
                     // and the hour, the day and the member's count matter now.
                     let settings: &Settings = match &settings {
                         Some(s) => s,
-                        None => settings.insert(crate::http::settings(self.kv)?),
+                        None => settings.insert(crate::club::settings(self.kv)?),
                     };
                     let day = settings.timezone.day(now);
                     let counts: &mut HashMap<u64, guard::Sent> = match &mut sent_counts {

@@ -6,17 +6,17 @@
 //!
 //! Replies feed `inbound::handle` as the hook does, each once: its panel
 //! id is claimed first. Delivery states are asked for the messages indexed
-//! when they were sent (`status:{minute}`, one entry per panel call) at
+//! when they were sent (`status_checks`, one entry per panel call) at
 //! 10 minutes, 1 hour, 6 hours and a day after the send, until the panel
 //! gives a final state; each is recorded once (`Outbox::delivery`).
 
-use crate::daily::{Budget, DayList, sweep_days};
+use crate::daily::{Budget, sweep_days};
 use crate::inbound::{self, Reply};
 use crate::kv::Kv;
 use crate::outbox::{self, Outbox};
-use crate::{keys, log, panel};
+use crate::status_checks::{Check, index_check};
+use crate::{log, panel};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use vafa_core::error::{Error, Result};
 use vafa_core::message::Status;
@@ -24,29 +24,6 @@ use vafa_core::provider::PanelConfig;
 use vafa_core::provider::poll as ask;
 use vafa_core::settings::Settings;
 use vafa_core::zone::Day;
-
-/// Messages whose delivery state to ask at a minute, and which check it is.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Check {
-    pub check: usize,
-    pub messages: Vec<u64>,
-}
-
-/// Minutes after the send of each check (the last given up after).
-const CHECKS: [i64; 4] = [10, 60, 6 * 60, 24 * 60];
-
-/// Indexes `messages` for their `check`-th status check (from 1); nothing
-/// after the last.
-pub fn index_check(kv: &Kv, check: usize, messages: &[u64], now: DateTime<Utc>) -> Result<()> {
-    let Some(after) = CHECKS.get(check - 1) else { return Ok(()) };
-    if messages.is_empty() {
-        return Ok(());
-    }
-    let since_last = after - check.checked_sub(2).map_or(0, |i| CHECKS[i]);
-    let minute = (now.timestamp().div_euclid(60) + since_last) as Day;
-    let entry = serde_json::to_vec(&Check { check, messages: messages.to_vec() }).map_err(Error::internal)?;
-    kv.append(&keys::status_len(minute), |k| keys::status(minute, k), &entry).map(drop)
-}
 
 /// What a poll did.
 #[derive(Debug, Clone, Default)]
@@ -89,7 +66,6 @@ pub fn replies(kv: &Kv, cfg: &PanelConfig, timeout_ms: u64, now: DateTime<Utc>, 
     Ok(())
 }
 
-const CHECKS_DUE: DayList<'static> = DayList { cursor: keys::STATUS_CURSOR, len: keys::status_len, slot: keys::status };
 
 /// Asks the delivery state of the messages whose check is due, from the
 /// cursor to this minute. Messages already final (a report came) are not
@@ -100,7 +76,7 @@ pub fn statuses(kv: &Kv, cfg: &PanelConfig, timeout_ms: u64, now: DateTime<Utc>,
     // when the panel answers one message a call.
     let budget = Budget { max_entries: if cfg.kind.status_batch_limit() > 1 { 50 } else { 2 }, max_millis };
     let minute = now.timestamp().div_euclid(60) as Day;
-    report.caught_up = sweep_days(kv, &CHECKS_DUE, minute, budget, |bytes| {
+    report.caught_up = sweep_days(kv, &crate::status_checks::DUE, minute, budget, |bytes| {
         let entry: Check = crate::kv::decode("status check", bytes)?;
         let asked: Vec<_> = outbox::messages_at(kv, &entry.messages)?.into_iter().filter(|m| m.status == Status::Sent && m.provider_id.as_deref().is_some_and(|p| !p.is_empty())).collect();
         let mut pending = Vec::new();

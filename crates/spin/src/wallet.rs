@@ -82,7 +82,7 @@ fn update<R>(kv: &Kv, settings: &Settings, number: u64, now: DateTime<Utc>, revi
                         write_entry_if_missing(kv, number, old)?;
                     }
                     if let Some(order) = &closed {
-                        crate::orders::save_state(kv, number, order)?;
+                        crate::order_record::save_state(kv, number, order)?;
                     }
                     schedule(kv, settings, number, &mut next, now)?;
                     for e in event::changes(&before, &next, &keys::member_id(number), now, settings, review).into_iter().filter(|_| events) {

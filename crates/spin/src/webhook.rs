@@ -51,7 +51,7 @@ pub fn receive(req: &Request, ctx: &Ctx, store_id: &str, generic: bool, read: im
     };
     // Read: the order's record answers a redelivery at once.
     let key = orders::order_key(store_id, &update.order_id)?;
-    let record = orders::record(&ctx.kv, &key)?;
+    let record = crate::order_record::get(&ctx.kv, &key)?;
     if let Some(answer) = record.as_ref().and_then(|r| orders::known_answer(r, &key, &update)) {
         return Ok(http::json(200, &answer));
     }
