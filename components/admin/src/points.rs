@@ -1,4 +1,4 @@
-//! A member's points by hand (the API contract "Members": adjust and
+//! A member's points by hand (README "Points (admin)": adjust and
 //! ledger, admin). Every change goes through the points journal.
 
 use crate::Ctx;
@@ -18,7 +18,7 @@ pub fn adjust(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let input: AdjustInput = http::parse_json(req)?;
     input.validate()?;
     let mut found = store::live(&ctx.kv, id)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let marker = input.idempotency_key.as_deref().map(|k| keys::adjust(found.number, k));
     if let Some(m) = &marker
         && ctx.kv.get_raw(m)?.is_some()
@@ -65,7 +65,7 @@ pub fn ledger(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 pub fn orders(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require(req, &ctx.kv, Right::Members)?;
     let found = store::by_id(&ctx.kv, id)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let wallet = vafa_spin::wallet::read(&ctx.kv, found.number)?;
     let orders: Vec<_> = wallet
         .orders

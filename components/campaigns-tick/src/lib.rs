@@ -11,7 +11,7 @@ vafa_spin::cron_component!("campaigns tick", tick);
 
 fn tick(now: DateTime<Utc>) -> vafa_core::error::Result<()> {
     let kv = Kv::open()?;
-    let settings = vafa_spin::http::settings(&kv)?;
+    let settings = vafa_spin::club::settings(&kv)?;
     let report = automations::sweep(&kv, &settings, now, Budget::default())?;
     if report.events + report.queued + report.broadcast > 0 || !report.caught_up {
         vafa_spin::log::info(&format!(

@@ -111,7 +111,7 @@ fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
         Some(_) => ctx.kv.get(keys::REWARDS)?.unwrap_or_default(),
         None => Catalog::default(),
     };
-    let automation = input.validate(kind, &http::settings(&ctx.kv)?, |id| catalog.get(id).is_some())?;
+    let automation = input.validate(kind, &vafa_spin::club::settings(&ctx.kv)?, |id| catalog.get(id).is_some())?;
     let if_match = http::if_match(req);
     let (before, saved) = ctx.kv.edit(keys::AUTOMATIONS, ctx.now, |all: Option<Automations>| {
         let mut all = all.unwrap_or_default();
@@ -130,7 +130,7 @@ fn put(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> {
 fn create_campaign(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require(req, &ctx.kv, Right::RunClub)?;
     let input: CampaignInput = http::parse_json(req)?;
-    let campaign = broadcasts::create(&ctx.kv, input, &http::settings(&ctx.kv)?, ctx.now)?;
+    let campaign = broadcasts::create(&ctx.kv, input, &vafa_spin::club::settings(&ctx.kv)?, ctx.now)?;
     let view = campaign.view(Default::default());
     vafa_spin::audit::made(&view);
     Ok(http::json(201, &view))
@@ -158,7 +158,7 @@ fn preview_automation(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> 
     http::require(req, &ctx.kv, Right::RunClub)?;
     let kind = Kind::parse(kind)?;
     let input: AutomationPreview = http::parse_json(req)?;
-    let sample = vafa_core::automation::sample_text(kind, &input.template, input.reward_id.is_some(), &http::settings(&ctx.kv)?)?;
+    let sample = vafa_core::automation::sample_text(kind, &input.template, input.reward_id.is_some(), &vafa_spin::club::settings(&ctx.kv)?)?;
     let count = vafa_core::sms::count(&sample);
     Ok(http::json(200, &json!({"sample": sample, "encoding": count.encoding, "parts": count.parts, "chars": count.chars})))
 }
@@ -168,7 +168,7 @@ fn preview_automation(req: &Request, ctx: &Ctx, kind: &str) -> Result<Response> 
 fn preview(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require(req, &ctx.kv, Right::RunClub)?;
     let input: PreviewInput = http::parse_json(req)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let sample = sample_text(&input.template, input.link_url.as_deref(), &settings, &config::public_base_url()?)?;
     let count = vafa_core::sms::count(&sample);
     let (audience, estimated) = broadcasts::audience_size(&ctx.kv, &settings, &input.audience)?;
@@ -192,7 +192,7 @@ fn preview(req: &Request, ctx: &Ctx) -> Result<Response> {
 /// (`auto:<kind>`), its counters alone.
 fn report(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require(req, &ctx.kv, Right::Reports)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     if let Some(kind) = id.strip_prefix("auto:") {
         Kind::parse(kind).map_err(|_| vafa_core::error::Error::NotFound(format!("campaign {id}")))?;
         let mut report = tracking::counts(&ctx.kv, id)?.report(id, &settings);

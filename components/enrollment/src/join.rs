@@ -1,4 +1,4 @@
-//! Public double opt-in (the API contract "Public double opt-in"): a six-digit code by
+//! Public double opt-in (README "Public double opt-in"): a six-digit code by
 //! transactional SMS, then its confirmation creates or opts in the member
 //! (a new member with the birthday the sign-up gave, if any).
 
@@ -17,7 +17,7 @@ const CONSENT_TEXT: &str = "عضویت در باشگاه مشتریان و در�
 
 pub fn start(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: JoinInput = http::parse_json(req)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let phone = member::parse_phone(&input.phone, &settings)?;
     let name = input.name.as_deref().map(member::validate_name).transpose()?.flatten();
     if let Some(s) = &input.store_id {
@@ -33,7 +33,7 @@ pub fn start(req: &Request, ctx: &Ctx) -> Result<Response> {
 
 pub fn verify(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: VerifyInput = http::parse_json(req)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let phone = member::parse_phone(&input.phone, &settings)?;
     let pending = join::confirm(&ctx.kv, &phone, CodeFor::Join, &input.code, ctx.now)?;
     let (status, found) = match store::by_phone(&ctx.kv, &phone)? {

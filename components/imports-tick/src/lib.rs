@@ -4,13 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use vafa_spin::kv::Kv;
-use vafa_spin::{http, imports};
+use vafa_spin::imports;
 
 vafa_spin::cron_component!("imports tick", tick);
 
 fn tick(now: DateTime<Utc>) -> vafa_core::error::Result<()> {
     let kv = Kv::open()?;
-    let settings = http::settings(&kv)?;
+    let settings = vafa_spin::club::settings(&kv)?;
     let report = imports::sweep(&kv, &settings, now)?;
     if report.chunks > 0 {
         vafa_spin::log::info(&format!(

@@ -38,7 +38,7 @@ fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
         return Err(Error::Unprocessable { code: "invalid_csv", message: "send the file as text/csv".into() });
     }
     let table = import::read(http::body_up_to(req, MAX_FILE)?)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let id = format!("im_{}", clock::random::<8>()?.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let (import, chunks) = Import::new(&id, &table, &settings, ctx.now)?;
     imports::start(&ctx.kv, &import, &chunks, ctx.now)?;

@@ -42,7 +42,7 @@ pub fn redeem(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: RedeemInput = http::parse_json(req)?;
     let (_, found, wallet) = signed_in(req, ctx)?;
     if !input.confirm {
-        let settings = http::settings(&ctx.kv)?;
+        let settings = vafa_spin::club::settings(&ctx.kv)?;
         let catalog: Catalog = ctx.kv.get(keys::REWARDS)?.unwrap_or_default();
         let reward = catalog.get(&input.reward_id).ok_or_else(|| Error::NotFound(format!("reward {}", input.reward_id)))?;
         reward.check_redeemable(wallet.balance, wallet.tier_rank(&settings), &settings)?;

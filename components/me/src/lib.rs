@@ -108,7 +108,7 @@ struct BirthdayInput {
 
 fn send_code(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: CodeInput = http::parse_json(req)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let phone = member::parse_phone(&input.phone, &settings)?;
     join::send_code(&ctx.kv, &settings, &phone, CodeFor::SignIn, Details::default(), ctx.now)?;
     Ok(http::json(202, &json!({"expires_in": otp::TTL.num_seconds()})))
@@ -116,7 +116,7 @@ fn send_code(req: &Request, ctx: &Ctx) -> Result<Response> {
 
 fn sign_in(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: SignInInput = http::parse_json(req)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let phone = member::parse_phone(&input.phone, &settings)?;
     join::confirm(&ctx.kv, &phone, CodeFor::SignIn, &input.code, ctx.now)?;
     let found = members::by_phone(&ctx.kv, &phone)?;
@@ -134,14 +134,14 @@ fn sign_in(req: &Request, ctx: &Ctx) -> Result<Response> {
 
 fn page(req: &Request, ctx: &Ctx) -> Result<Response> {
     let (record, found, wallet) = signed_in(req, ctx)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     Ok(http::json(200, &view(ctx, &settings, &found, &wallet, &record)?))
 }
 
 fn consent(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: ConsentInput = http::parse_json(req)?;
     let (record, mut found, wallet) = signed_in(req, ctx)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     if found.member.accepts_marketing() != input.marketing {
         found.member.record_consent(input.marketing, Source::Web, Some(CONSENT_TEXT.into()), ctx.now);
         members::save_consent(&ctx.kv, &settings, &found, ctx.now)?;
@@ -159,7 +159,7 @@ fn history(req: &Request, ctx: &Ctx) -> Result<Response> {
 fn birthday(req: &Request, ctx: &Ctx) -> Result<Response> {
     let input: BirthdayInput = http::parse_json(req)?;
     let (record, mut found, wallet) = signed_in(req, ctx)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let calendar = input.calendar.unwrap_or(Calendar::Jalali);
     let b = found.member.give_birthday(&input.birthday, calendar, member::today(&settings, ctx.now), ctx.now)?;
     members::index_birthday(&ctx.kv, found.number, &b)?;
@@ -171,7 +171,7 @@ fn birthday(req: &Request, ctx: &Ctx) -> Result<Response> {
 /// the same limits as every code.
 fn erasure_code(req: &Request, ctx: &Ctx) -> Result<Response> {
     let (_, found, _) = signed_in(req, ctx)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let phone = found.member.phone.as_ref().ok_or(Error::Unauthorized)?;
     join::send_code(&ctx.kv, &settings, phone, CodeFor::Erasure, Details::default(), ctx.now)?;
     Ok(http::json(202, &json!({"expires_in": otp::TTL.num_seconds()})))

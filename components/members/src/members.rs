@@ -1,4 +1,4 @@
-//! Members (the API contract "Members"): create (admin or store), read, patch, change
+//! Members (README "Members"): create (admin or store), read, patch, change
 //! of phone, consent and erasure (admin). Points and the ledger are the
 //! purchase-scoring component's.
 
@@ -35,7 +35,7 @@ pub fn create(req: &Request, ctx: &Ctx) -> Result<Response> {
             _ => input.store_id = Some(own.clone()),
         }
     }
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let draft = input.validate(&settings, member::today(&settings, ctx.now))?;
     let found = store::create(&ctx.kv, &settings, draft, ctx.now)?;
     audit::made(&found.view());
@@ -69,7 +69,7 @@ pub fn patch(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let patch: MemberPatch = http::parse_json(req)?;
     let mut found = store::live(&ctx.kv, id)?;
     let before = found.clone();
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let birthday = found.member.birthday;
     found.member.apply_patch(patch, member::today(&settings, ctx.now), ctx.now)?;
     if let Some(b) = found.member.birthday.filter(|b| Some(*b) != birthday) {
@@ -89,7 +89,7 @@ struct PhoneInput {
 pub fn change_phone(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require(req, &ctx.kv, Right::Members)?;
     let input: PhoneInput = http::parse_json(req)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let phone = member::parse_phone(&input.phone, &settings)?;
     let mut found = store::live(&ctx.kv, id)?;
     let before = found.clone();
@@ -121,7 +121,7 @@ pub fn consent(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     if let Some(all) = input.all_sms {
         found.member.sms_blocked = !all;
     }
-    store::save_consent(&ctx.kv, &http::settings(&ctx.kv)?, &found, ctx.now)?;
+    store::save_consent(&ctx.kv, &vafa_spin::club::settings(&ctx.kv)?, &found, ctx.now)?;
     audit::note(Some(&before.view()), Some(&found.view()));
     Ok(answer(200, &found))
 }

@@ -10,7 +10,7 @@ vafa_spin::cron_component!("points tick", tick);
 
 fn tick(now: DateTime<Utc>) -> vafa_core::error::Result<()> {
     let kv = Kv::open()?;
-    let settings = vafa_spin::http::settings(&kv)?;
+    let settings = vafa_spin::club::settings(&kv)?;
     let report = daily::sweep(&kv, &settings, now, Budget::default())?;
     if report.reviewed > 0 || !report.caught_up {
         vafa_spin::log::info(&format!(

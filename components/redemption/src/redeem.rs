@@ -85,7 +85,7 @@ pub fn cancel(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     // Its coupon goes from the store (by the coupons tick).
     coupons::withdraw(&ctx.kv, &record.code, ctx.now)?;
     let number = keys::member_number(&record.member_id).ok_or_else(|| Error::internal("a redemption names no member"))?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let back = Change { op: format!("redeem-cancel:{id}"), kind: Kind::RedeemCancel, points: record.reward.cost as i64, reference: Some(id.to_string()), at: ctx.now, expires: record.lot, must_cover: false, note: None };
     // A gift (an automation's reward) spent no points: none come back.
     let returned = if back.points > 0 { Some(journal::change(&ctx.kv, &settings, number, &back)?) } else { None };

@@ -38,7 +38,7 @@ fn route(req: &Request, segs: &[&str], method: &Method) -> Result<Response> {
 
 fn overview(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require(req, &ctx.kv, Right::Reports)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     Ok(http::json(200, &stats::overview(&ctx.kv, &settings, ctx.now)?))
 }
 
@@ -46,7 +46,7 @@ fn overview(req: &Request, ctx: &Ctx) -> Result<Response> {
 /// the last 90 days by default).
 fn daily(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require(req, &ctx.kv, Right::Reports)?;
-    let settings = http::settings(&ctx.kv)?;
+    let settings = vafa_spin::club::settings(&ctx.kv)?;
     let today = settings.timezone.day(ctx.now);
     let day = |name: &str| -> Result<Option<Day>> {
         match http::query_param(req, name) {

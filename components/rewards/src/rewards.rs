@@ -33,7 +33,7 @@ pub fn get(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
 pub fn put(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     http::require(req, &ctx.kv, Right::RunClub)?;
     let input: RewardInput = http::parse_json(req)?;
-    let reward = input.validate(id, &http::settings(&ctx.kv)?)?;
+    let reward = input.validate(id, &vafa_spin::club::settings(&ctx.kv)?)?;
     let if_match = http::if_match(req);
     let before = ctx.kv.edit(keys::REWARDS, ctx.now, |all: Option<Catalog>| {
         let mut all = all.unwrap_or_default();

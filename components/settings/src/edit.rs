@@ -13,7 +13,7 @@ use vafa_core::staff::Right;
 
 pub fn get(req: &Request, ctx: &Ctx) -> Result<Response> {
     http::require(req, &ctx.kv, Right::SeeSettings)?;
-    Ok(http::tagged(200, &http::settings(&ctx.kv)?))
+    Ok(http::tagged(200, &vafa_spin::club::settings(&ctx.kv)?))
 }
 
 pub fn put(req: &Request, ctx: &Ctx) -> Result<Response> {

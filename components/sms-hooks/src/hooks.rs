@@ -1,4 +1,4 @@
-//! The SMS panel's callbacks (the API contract "SMS panel callbacks"): inbound
+//! The SMS panel's callbacks (README "SMS panel callbacks"): inbound
 //! messages (handled by `vafa_spin::inbound`, as polled ones are) and
 //! delivery reports. Both need `?token=`; both answer 200 to anything well-formed, so
 //! a panel never retries a message we chose to ignore.

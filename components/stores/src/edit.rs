@@ -34,7 +34,7 @@ pub fn put(req: &Request, ctx: &Ctx, id: &str) -> Result<Response> {
     let input: ShopInput = http::parse_json(req)?;
     shop::validate_id(id)?;
     let if_match = http::if_match(req);
-    let club = http::settings(&ctx.kv)?;
+    let club = vafa_spin::club::settings(&ctx.kv)?;
     let fresh = shop::new_api_key(&clock::random()?);
     let mut before = None;
     let upsert = ctx.kv.edit(&keys::store(id), ctx.now, |existing: Option<Shop>| {

@@ -11,7 +11,7 @@ use vafa_core::error::{Error, Result};
 use vafa_core::secret;
 use vafa_core::staff::{self, Actor, Right};
 
-/// Bodies above this are refused before they are parsed (the API contract).
+/// Bodies above this are refused before they are parsed (README "HTTP API": 413 `body_too_large`).
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// A request's context: the store and the time, read once.
@@ -273,11 +273,6 @@ pub fn require_callback_token(req: &Request) -> Result<()> {
     } else {
         Err(Error::Unauthorized)
     }
-}
-
-/// The settings record, or the defaults before anyone saved them: one get.
-pub fn settings(kv: &Kv) -> Result<vafa_core::settings::Settings> {
-    Ok(kv.get(keys::SETTINGS)?.unwrap_or_default())
 }
 
 /// `?limit=` (1-100, default 20) and `?before=` (a cursor from the last page).

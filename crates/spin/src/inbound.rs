@@ -101,7 +101,7 @@ pub fn handle(kv: &Kv, reply: &Reply<'_>, now: DateTime<Utc>) -> Result<&'static
     {
         return Ok("duplicate");
     }
-    let settings = crate::http::settings(kv)?;
+    let settings = crate::club::settings(kv)?;
     let phone = member::parse_phone(reply.from, &settings).ok();
     let found = match &phone {
         Some(p) => members::by_phone(kv, p)?,

@@ -35,7 +35,7 @@ fn add_total(kv: &Kv, name: &str, by: i64) -> Result<()> {
 /// Adds `by` to the day's series `name` (messages sent, delivered),
 /// reading the club's zone.
 pub fn day(kv: &Kv, name: &str, by: i64, now: DateTime<Utc>) {
-    after_the_fact(name, crate::http::settings(kv).and_then(|settings| add_day(kv, &settings, name, by, now)));
+    after_the_fact(name, crate::club::settings(kv).and_then(|settings| add_day(kv, &settings, name, by, now)));
 }
 
 /// What a committed change of a member's wallet adds.
