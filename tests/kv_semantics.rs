@@ -1,6 +1,6 @@
 //! The key-value store behaves like Spin's, on each of its two backends,
 //! through the real interfaces a guest imports. Every test runs on both
-//! backends and says what each one does (see the design's "Key-value
+//! backends and says what each one does (see docs/rules.md, "Key-value
 //! facts" table).
 
 mod common;

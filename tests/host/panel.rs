@@ -34,7 +34,7 @@
 //!   `{mobile, templateId, parameters:[{name,value}]}`), and a client whose
 //!   comments record that the live API answers a bad key on both send routes
 //!   with HTTP 401 `{"status":10,"message":"کلید وب سرویس نامعتبر است"}`.
-//! * `[DESIGN]` the product design "SMS panels: facts from their public API
+//! * `[DESIGN]` docs/rules.md, "SMS panels: facts from their public API
 //!   documentation", where the sources above say nothing more precise.
 //!
 //! Choices of this fake where the sources are silent (so a test relying on

@@ -149,7 +149,7 @@ pub fn hmac(body: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// The generic route, signed the way the API contract says.
+/// The generic route, signed the way README "Order webhooks" says.
 pub async fn generic(host: &Host, store: &str, body: &Value) -> Reply {
     let raw = body.to_string();
     let sig = format!("sha256={}", hex::encode(hmac(raw.as_bytes())));

@@ -14,7 +14,7 @@ pub enum ConsentStatus {
     OptedOut,
 }
 
-/// How consent was given or withdrawn (the product design "Members").
+/// How consent was given or withdrawn (docs/rules.md, "Members").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {

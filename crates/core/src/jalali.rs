@@ -213,7 +213,7 @@ impl JalaliDate {
     }
 
     /// The day a birthday of `month`/`day` falls on in `year`: a 30 Esfand
-    /// birthday is kept on 29 Esfand in common years (the product design,
+    /// birthday is kept on 29 Esfand in common years (docs/rules.md,
     /// "Campaigns"). `None` if `month`/`day` is no day of any year (such as
     /// 7/31 or 13/1) or `year` is out of range.
     pub fn birthday_in_year(month: u32, day: u32, year: i32) -> Option<JalaliDate> {

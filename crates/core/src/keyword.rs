@@ -101,8 +101,8 @@ pub fn normalize(text: &str) -> String {
 /// Numbers compare by value, so `01` and `011` are opt-outs too. `1` is an
 /// opt-out keyword in Iran and also a feedback score: while a feedback
 /// request is open a bare 0..=10 is the score, otherwise `1` opts out.
-/// `11` always stops and `12` rejoins, as on Iranian service lines (the
-/// product design, "Iranian SMS norms").
+/// `11` always stops and `12` rejoins, as on Iranian service lines
+/// (docs/rules.md, "Iranian SMS norms").
 pub fn classify(text: &str, feedback_open: bool) -> Inbound {
     let text = normalize(text);
     match text.as_str() {
@@ -152,7 +152,7 @@ mod tests {
     fn classifies_every_spelling() {
         use Inbound::*;
         let cases = [
-            // Opt-out, as listed in the product design.
+            // Opt-out, as listed in docs/rules.md, "Members".
             ("لغو", OptOut),
             ("لغو11", OptOut),
             ("لغو ۱۱", OptOut),

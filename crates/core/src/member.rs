@@ -424,7 +424,7 @@ impl Member {
     }
 }
 
-/// A member as the API shows it (the API contract "Members").
+/// A member as the API shows it (README "Members").
 #[derive(Debug, Serialize)]
 pub struct MemberView<'a> {
     pub id: &'a str,

@@ -17,8 +17,8 @@ use crate::error::{Error, Result};
 
 /// Digits after the decimal point in a currency's minor unit as shops price
 /// in it. ISO 4217 gives the Iranian rial 2 and the Iraqi dinar 3, but
-/// neither is split in practice: shops count whole rials and dinars, as the
-/// product design does ("2500000.00" IRR → 2500000). Unlisted currencies
+/// neither is split in practice: shops count whole rials and dinars, as
+/// docs/rules.md, "Purchases", says ("2500000.00" IRR → 2500000). Unlisted currencies
 /// have ISO's usual 2.
 pub fn exponent(currency: &str) -> u32 {
     match currency {

@@ -15,7 +15,7 @@ use crate::keyword::{ascii_digit, is_invisible};
 ///
 /// `Display` and `Debug` print the masked form (`+98912***4567`) so that a
 /// phone that ends up in a log line or a panic message does not leak
-/// (the product design, "Security and bad input"). Use [`Phone::as_str`] for the full
+/// (docs/rules.md, "Security and bad input"). Use [`Phone::as_str`] for the full
 /// number, where it is really needed: the SMS panel and the store's keys.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -1,6 +1,6 @@
 //! Club-wide settings: one JSON record, read with one key-value get by every
-//! component. Defaults are the ones the API contract lists; `PUT /api/settings` replaces
-//! the whole object, so a key left out goes back to its default.
+//! component. Defaults are the ones README "Settings (admin)" lists; `PUT /api/settings` replaces
+//! the whole object, so a key left out goes back to its default; `PATCH` merges.
 
 use crate::error::{Error, Result};
 use crate::jalali::JalaliDate;

@@ -1,5 +1,5 @@
 //! Instants on the wire and in the store: RFC 3339 in UTC to the second
-//! (`2026-11-22T08:30:00Z`, the API contract). Written and read here rather than by
+//! (`2026-11-22T08:30:00Z`, README "HTTP API"). Written and read here rather than by
 //! chrono's general formatter and parser, which would add their whole
 //! machinery to every Wasm component for one fixed format.
 

@@ -37,7 +37,7 @@ impl Zone {
             .map_err(|_| ZoneError(name.to_owned()))
     }
 
-    /// Asia/Tehran, the default (the product design, "Campaigns").
+    /// Asia/Tehran, the default (docs/rules.md, "Campaigns").
     pub fn tehran() -> Zone {
         Zone(Tz::Asia__Tehran)
     }

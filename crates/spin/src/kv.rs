@@ -5,7 +5,7 @@
 //! Spin serves this store from SQLite (`spin up`'s default) or from Redis,
 //! and the two differ in ways that decide what is safe (Spin v4.0.2,
 //! `crates/key-value-spin/src/store.rs` and `crates/key-value-redis/src/store.rs`;
-//! the product design has the measured table). What this module does about each:
+//! docs/rules.md has the measured table). What this module does about each:
 //!
 //! - `increment` stores 8 little-endian bytes on SQLite and ASCII decimal on
 //!   Redis: counters are decoded in both encodings ([`decode_counter`]), and
