@@ -3,10 +3,12 @@
 //! the same run, on both of Spin's key-value stores (SQLite, and Redis
 //! through a throwaway `redis-server`). Prints numbers; asserts nothing.
 //!
-//! Key-value operations are counted per call, writes apart: on Spin's SQLite
-//! store each write is a durable commit (about 1.5–2 ms on a plain disk),
-//! which the host's test database skips, so the writes column is what to
-//! multiply to estimate a route's latency on real Spin.
+//! Key-value operations are counted per call, commits apart: the calls that
+//! reach the store as a write (`set`, `set-many`, `delete`, `delete-many`,
+//! `increment`, a compare-and-swap's swap). The SQLite store is opened as
+//! Spin opens it, each commit durable (the tests skip fsync), so on SQLite
+//! a route's time is mostly its commits. Times are the host's, not Spin's:
+//! compare them as ratios to the empty handler.
 //!
 //!     cargo run --profile bench-host -p vafa-bench -- foundation
 //!     cargo run --profile bench-host -p vafa-bench -- enrollment
@@ -27,7 +29,7 @@ const ITERATIONS: usize = 1_000;
 struct Sample {
     name: String,
     times: Vec<Duration>,
-    /// (operations, of which writes) per call.
+    /// (operations, of which commits) per call.
     kv_ops: Vec<(u32, u32)>,
 }
 
@@ -52,7 +54,7 @@ impl Sample {
         t[i]
     }
 
-    /// "ops/writes", as a range when calls differ.
+    /// "ops/commits", as a range when calls differ.
     fn kv(&self) -> String {
         let range = |f: fn(&(u32, u32)) -> u32| {
             let min = self.kv_ops.iter().map(f).min().unwrap_or(0);
@@ -68,7 +70,7 @@ impl Sample {
 fn report(sqlite: &[Sample], redis: &[Sample]) {
     println!(
         "{:<44} {:>6} | {:>9} {:>9} {:>6} {:>9} | {:>9} {:>9} {:>6} {:>9}",
-        "call", "n", "SQLite p50", "p99 µs", "×base", "kv ops/w", "Redis p50", "p99 µs", "×base", "kv ops/w"
+        "call", "n", "SQLite p50", "p99 µs", "×base", "ops/commit", "Redis p50", "p99 µs", "×base", "ops/commit"
     );
     let (sb, rb) = (sqlite[0].p50(), redis[0].p50());
     for (s, r) in sqlite.iter().zip(redis) {
@@ -105,7 +107,7 @@ async fn start(backend: KvBackend) -> Result<Host> {
         key_value_stores: vec!["default".into()],
         ..Default::default()
     };
-    Host::start_with(Options { extra_components: vec![baseline], no_interleave: true, kv_backend: Some(backend), ..Options::default() })
+    Host::start_with(Options { extra_components: vec![baseline], no_interleave: true, kv_backend: Some(backend), durable: true, ..Options::default() })
         .await
         .context("starting the host")
 }

@@ -284,12 +284,14 @@ pub struct KvStore {
 }
 
 impl KvStore {
-    pub fn start(backend: KvBackend) -> Result<KvStore> {
+    /// `durable`: SQLite's connections wait for the disk at each commit,
+    /// as Spin's do (the benchmarks); Redis is the same either way.
+    pub fn start(backend: KvBackend, durable: bool) -> Result<KvStore> {
         match backend {
             KvBackend::Sqlite => {
                 let dir = TempDir::new()?;
                 let path = dir.path().join("sqlite_key_value.db");
-                let process = || SqliteProcess::open(&path).map(|p| Arc::new(ProcessKv::Sqlite(p)));
+                let process = || SqliteProcess::open(&path, durable).map(|p| Arc::new(ProcessKv::Sqlite(p)));
                 Ok(KvStore {
                     http: process()?,
                     cron: process()?,
@@ -371,7 +373,7 @@ impl KvStore {
         let Backing::Sqlite { path, .. } = &self.backing else {
             bail!("hold_write_lock: only SQLite has a write lock (this host serves Redis)");
         };
-        let conn = crate::kv_sqlite::open_connection(path)?;
+        let conn = crate::kv_sqlite::open_connection(path, false)?;
         conn.execute_batch("BEGIN IMMEDIATE")
             .context("taking the write lock")?;
         Ok(WriteLock(conn))

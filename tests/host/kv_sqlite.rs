@@ -55,14 +55,20 @@ const CAS_UPDATE: &str = "UPDATE spin_key_value SET value=:new_value WHERE store
 
 /// A connection opened like Spin's `create_connection`
 /// (`DatabaseLocation::Path`): `Connection::open` (rollback journal,
-/// rusqlite's 5 s busy timeout), Spin's table, the array module.
-pub fn open_connection(path: &Path) -> Result<Connection> {
+/// rusqlite's 5 s busy timeout), Spin's table, the array module. Unless
+/// `durable`, it skips fsync.
+pub fn open_connection(path: &Path, durable: bool) -> Result<Connection> {
     let conn = Connection::open(path)
         .with_context(|| format!("opening the SQLite store {}", path.display()))?;
     // Only for the tests' speed: it skips fsync (durability), and leaves
-    // locking, the journal mode and the busy handling as Spin has them.
-    conn.execute_batch("PRAGMA synchronous=OFF")
-        .context("setting PRAGMA synchronous")?;
+    // locking, the journal mode and the busy handling as Spin has them. A
+    // durable connection keeps SQLite's default (`synchronous=FULL` with
+    // the rollback journal), as Spin leaves it: each write call is then a
+    // commit that waits for the disk.
+    if !durable {
+        conn.execute_batch("PRAGMA synchronous=OFF")
+            .context("setting PRAGMA synchronous")?;
+    }
     conn.execute(CREATE_TABLE, [])
         .context("creating the spin_key_value table")?;
     // The array module is needed for `rarray` (get-many, delete-many).
@@ -84,9 +90,9 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 impl SqliteProcess {
-    pub fn open(path: &Path) -> Result<SqliteProcess> {
+    pub fn open(path: &Path, durable: bool) -> Result<SqliteProcess> {
         Ok(SqliteProcess {
-            conn: Mutex::new(open_connection(path)?),
+            conn: Mutex::new(open_connection(path, durable)?),
             poisoned: Mutex::new(None),
         })
     }
@@ -301,7 +307,7 @@ pub struct TestView(Mutex<Connection>);
 
 impl TestView {
     pub fn open(path: &Path) -> Result<TestView> {
-        Ok(TestView(Mutex::new(open_connection(path)?)))
+        Ok(TestView(Mutex::new(open_connection(path, false)?)))
     }
 
     pub fn snapshot(&self, store: &str) -> BTreeMap<String, Vec<u8>> {
@@ -364,8 +370,8 @@ mod tests {
     fn two_processes() -> (TempDir, SqliteProcess, SqliteProcess) {
         let dir = TempDir::new().unwrap();
         let db = dir.path().join("kv.db");
-        let a = SqliteProcess::open(&db).unwrap();
-        let b = SqliteProcess::open(&db).unwrap();
+        let a = SqliteProcess::open(&db, false).unwrap();
+        let b = SqliteProcess::open(&db, false).unwrap();
         (dir, a, b)
     }
 

@@ -116,6 +116,9 @@ pub struct Options {
     pub no_interleave: bool,
     /// The key-value backend; `None`: `VAFA_TEST_KV` decides.
     pub kv_backend: Option<KvBackend>,
+    /// Open SQLite as Spin does, every commit durable (fsync), for the
+    /// benchmarks; tests skip fsync for speed.
+    pub durable: bool,
 }
 
 /// What an HTTP client would see, plus what the guest printed.
@@ -443,7 +446,8 @@ impl Host {
             );
         }
 
-        let kv = tokio::task::spawn_blocking(move || KvStore::start(backend))
+        let durable = opts.durable;
+        let kv = tokio::task::spawn_blocking(move || KvStore::start(backend, durable))
             .await
             .context("the key-value start task panicked")?
             .with_context(|| format!("starting the {backend:?} key-value store"))?;
