@@ -14,7 +14,7 @@ use crate::daily::{Budget, sweep_days};
 use crate::inbound::{self, Reply};
 use crate::kv::Kv;
 use crate::outbox::{self, Outbox};
-use crate::status_checks::{Check, index_check};
+use crate::status_checks::{self, Check, index_check};
 use crate::{log, panel};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -66,7 +66,6 @@ pub fn replies(kv: &Kv, cfg: &PanelConfig, timeout_ms: u64, now: DateTime<Utc>, 
     Ok(())
 }
 
-
 /// Asks the delivery state of the messages whose check is due, from the
 /// cursor to this minute. Messages already final (a report came) are not
 /// asked; those still on their way are indexed for the next check.
@@ -76,7 +75,7 @@ pub fn statuses(kv: &Kv, cfg: &PanelConfig, timeout_ms: u64, now: DateTime<Utc>,
     // when the panel answers one message a call.
     let budget = Budget { max_entries: if cfg.kind.status_batch_limit() > 1 { 50 } else { 2 }, max_millis };
     let minute = now.timestamp().div_euclid(60) as Day;
-    report.caught_up = sweep_days(kv, &crate::status_checks::DUE, minute, budget, |bytes| {
+    report.caught_up = sweep_days(kv, &status_checks::DUE, minute, budget, |bytes| {
         let entry: Check = crate::kv::decode("status check", bytes)?;
         let asked: Vec<_> = outbox::messages_at(kv, &entry.messages)?.into_iter().filter(|m| m.status == Status::Sent && m.provider_id.as_deref().is_some_and(|p| !p.is_empty())).collect();
         let mut pending = Vec::new();
